@@ -35,4 +35,3 @@ func QueryArrow(ctx context.Context, conn *sql.Conn, fn func(arrow.RecordBatch) 
 		return rdr.Err()
 	})
 }
-

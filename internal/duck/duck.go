@@ -44,10 +44,10 @@ func Open(ctx context.Context, opts Options) (*sql.DB, error) {
 		set = append(set, fmt.Sprintf("SET threads = %d", opts.Threads))
 	}
 	if opts.MemoryLimit != "" {
-		set = append(set, fmt.Sprintf("SET memory_limit = '%s'", opts.MemoryLimit))
+		set = append(set, "SET memory_limit = "+Literal(opts.MemoryLimit))
 	}
 	if opts.TempDir != "" {
-		set = append(set, fmt.Sprintf("SET temp_directory = '%s'", opts.TempDir))
+		set = append(set, "SET temp_directory = "+Literal(opts.TempDir))
 	}
 	for _, s := range set {
 		if _, err := db.ExecContext(ctx, s); err != nil {

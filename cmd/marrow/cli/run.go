@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"marrow/pipeline"
+)
+
+// runOptions are the flags of `marrow run`.
+type runOptions struct {
+	extract string
+	out     string
+	cutoff  string
+	config  string
+}
+
+func (o *runOptions) addFlags(c *cobra.Command) {
+	f := c.Flags()
+	f.StringVar(&o.extract, "extract", "", "extract directory with transplants.csv and events.csv (default: the bundled demo registry)")
+	f.StringVar(&o.out, "out", "marrow-out", "output directory (replaced atomically)")
+	f.StringVar(&o.cutoff, "cutoff", "", "data cutoff `YYYY-MM-DD` (default: the latest event date)")
+	f.StringVar(&o.config, "config", "", "TOML config `FILE` (landmarks, conf_type, min_cell, max_reject_rate, cohort)")
+}
+
+func newRunCommand(g *globals) *cobra.Command {
+	var o runOptions
+	c := &cobra.Command{
+		Use:   "run [--extract DIR] [--out DIR] [--cutoff YYYY-MM-DD] [--config FILE]",
+		Short: "ingest + analyze + report in one atomic run",
+		Long: `Runs the whole nightly job: ingest the extract into the warehouse, derive the
+analysis cohort, estimate every endpoint in every stratum, write the report and
+the manifest. Outputs are built beside --out and swapped in at the end, so a run
+that fails or is killed leaves the previous outputs untouched. Only one run may
+use an --out at a time.`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			cutoff, err := parseCutoff(o.cutoff)
+			if err != nil {
+				return err
+			}
+			cfg, err := pipeline.LoadConfig(o.config)
+			if err != nil {
+				return usageError{err}
+			}
+			res, err := pipeline.Run(c.Context(), pipeline.RunOptions{
+				Extract:    o.extract,
+				Out:        o.out,
+				Cutoff:     cutoff,
+				Config:     cfg,
+				Log:        g.logger(),
+				SourceDate: g.sourceDate,
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "report: %s\n", res.ReportPath)
+			return nil
+		},
+	}
+	o.addFlags(c)
+	return c
+}
+
+// parseCutoff parses --cutoff; "" means the default (latest event date).
+func parseCutoff(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, usagef("--cutoff %q: want YYYY-MM-DD", s)
+	}
+	return t, nil
+}
+
+func noArgs(c *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments, got %q", c.Name(), args)
+	}
+	return nil
+}

@@ -1,0 +1,221 @@
+// Package pipeline runs marrow's stages in order — ingest → derive →
+// estimate → report — builds their outputs in a staging directory beside
+// --out and publishes them atomically, one run at a time, with a manifest
+// that traces every output file to its inputs. It holds no SQL text and no
+// statistics: those live in queries/, transforms/ and estimate/.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+)
+
+// RunOptions are the inputs of Run (marrow run).
+type RunOptions struct {
+	Extract string    // extract directory; "" = the bundled demo registry
+	Out     string    // output directory, replaced atomically
+	Cutoff  time.Time // zero = the latest event date
+	Config  Config
+	Log     *slog.Logger
+	// SourceDate is SOURCE_DATE_EPOCH, if set: recorded in the manifest.
+	SourceDate string
+}
+
+// RunResult says where the published outputs are.
+type RunResult struct {
+	Out        string
+	ReportPath string
+	Cutoff     time.Time
+}
+
+// Run is the nightly job: ingest, derive the cohort, estimate, report, write
+// the manifest, publish. Until the last step nothing under Out changes.
+func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
+	log := orDiscard(o.Log)
+	lk, err := acquireLock(o.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer lk.release()
+	st, err := newStaging(o.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer st.discard()
+
+	extract, cleanup, err := resolveExtract(o.Extract)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	s, err := openSession(ctx, o.Config, o.SourceDate, log)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+
+	sum, err := s.ingest(ctx, extract, filepath.Join(st.dir, "warehouse"))
+	if err != nil {
+		return nil, err
+	}
+	cutoff, err := s.derive(ctx, o.Cutoff, filepath.Join(st.dir, "warehouse"))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.estimate(ctx, filepath.Join(st.dir, "results")); err != nil {
+		return nil, err
+	}
+	m := s.manifest(sum, cutoff, o.Cutoff.IsZero())
+	if err := s.report(ctx, st.dir, m); err != nil {
+		return nil, err
+	}
+	if err := writeManifest(st.dir, m); err != nil {
+		return nil, err
+	}
+	if err := st.publish(); err != nil {
+		return nil, err
+	}
+	log.Info("published", "out", o.Out)
+	return &RunResult{Out: o.Out, ReportPath: filepath.Join(o.Out, "report", "index.html"), Cutoff: cutoff}, nil
+}
+
+// IngestOptions are the inputs of Ingest (marrow ingest).
+type IngestOptions struct {
+	Extract    string
+	Warehouse  string
+	Config     Config
+	Log        *slog.Logger
+	SourceDate string
+}
+
+// Ingest validates an extract into a warehouse directory, atomically.
+func Ingest(ctx context.Context, o IngestOptions) (*IngestSummary, error) {
+	log := orDiscard(o.Log)
+	lk, err := acquireLock(o.Warehouse)
+	if err != nil {
+		return nil, err
+	}
+	defer lk.release()
+	st, err := newStaging(o.Warehouse)
+	if err != nil {
+		return nil, err
+	}
+	defer st.discard()
+	extract, cleanup, err := resolveExtract(o.Extract)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	s, err := openSession(ctx, o.Config, o.SourceDate, log)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	sum, err := s.ingest(ctx, extract, st.dir)
+	if err != nil {
+		return nil, err
+	}
+	return sum, st.publish()
+}
+
+// AnalyzeOptions are the inputs of Analyze (marrow analyze).
+type AnalyzeOptions struct {
+	Warehouse  string
+	Out        string
+	Cutoff     time.Time
+	Config     Config
+	Log        *slog.Logger
+	SourceDate string
+}
+
+// Analyze derives the cohort and the results from a warehouse directory
+// into Out (warehouse/ with the cohort added, results/, manifest.json).
+func Analyze(ctx context.Context, o AnalyzeOptions) error {
+	log := orDiscard(o.Log)
+	lk, err := acquireLock(o.Out)
+	if err != nil {
+		return err
+	}
+	defer lk.release()
+	st, err := newStaging(o.Out)
+	if err != nil {
+		return err
+	}
+	defer st.discard()
+	s, err := openSession(ctx, o.Config, o.SourceDate, log)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	sum, err := s.loadWarehouse(ctx, o.Warehouse, filepath.Join(st.dir, "warehouse"))
+	if err != nil {
+		return err
+	}
+	cutoff, err := s.derive(ctx, o.Cutoff, filepath.Join(st.dir, "warehouse"))
+	if err != nil {
+		return err
+	}
+	if err := s.estimate(ctx, filepath.Join(st.dir, "results")); err != nil {
+		return err
+	}
+	if err := writeManifest(st.dir, s.manifest(sum, cutoff, o.Cutoff.IsZero())); err != nil {
+		return err
+	}
+	return st.publish()
+}
+
+// ReportOptions are the inputs of Report (marrow report).
+type ReportOptions struct {
+	Out string
+	Log *slog.Logger
+}
+
+// Report renders the report of an analyzed output directory and publishes
+// the directory again with report/ and manifest.json replaced.
+func Report(ctx context.Context, o ReportOptions) (string, error) {
+	log := orDiscard(o.Log)
+	lk, err := acquireLock(o.Out)
+	if err != nil {
+		return "", err
+	}
+	defer lk.release()
+	m, err := readManifest(o.Out)
+	if err != nil {
+		return "", badInput(fmt.Errorf("report: %s is not an analyzed output: %w", o.Out, err))
+	}
+	st, err := newStaging(o.Out)
+	if err != nil {
+		return "", err
+	}
+	defer st.discard()
+	for _, sub := range []string{"warehouse", "results"} {
+		if err := copyTree(filepath.Join(o.Out, sub), filepath.Join(st.dir, sub)); err != nil {
+			return "", fmt.Errorf("report: %w", err)
+		}
+	}
+	s, err := openSession(ctx, m.Config, m.SourceDate, log)
+	if err != nil {
+		return "", err
+	}
+	defer s.close()
+	if err := s.report(ctx, st.dir, m); err != nil {
+		return "", err
+	}
+	if err := writeManifest(st.dir, m); err != nil {
+		return "", err
+	}
+	if err := st.publish(); err != nil {
+		return "", err
+	}
+	return filepath.Join(o.Out, "report", "index.html"), nil
+}
+
+func orDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}

@@ -1,0 +1,172 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"marrow/internal/demo"
+	"marrow/internal/duck"
+	"marrow/transforms"
+)
+
+// IngestSummary is what ingest read, accepted and rejected.
+type IngestSummary = transforms.IngestSummary
+
+// warehouseTables are the tables ingest writes, in warehouse_schema.sql.
+var warehouseTables = []string{"transplants", "events", "rejects", "quality", "ingest_summary"}
+
+// session is one DuckDB database shared by the stages of a run, so the
+// warehouse is parsed once and every later stage reads it in memory.
+type session struct {
+	db      *sql.DB
+	cfg     Config
+	log     *slog.Logger
+	version string // DuckDB version
+	// sourceDate is SOURCE_DATE_EPOCH as the command line found it; the
+	// only wall-clock time allowed into an output.
+	sourceDate string
+	ingest_    *IngestSummary
+}
+
+func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.Logger) (*session, error) {
+	db, err := duck.Open(ctx, duck.Options{Threads: cfg.Threads, MemoryLimit: cfg.MemoryLimit, TempDir: cfg.TempDir})
+	if err != nil {
+		return nil, err
+	}
+	s := &session{db: db, cfg: cfg, log: log, sourceDate: sourceDate}
+	if err := db.QueryRowContext(ctx, "SELECT version()").Scan(&s.version); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("duckdb version: %w", err)
+	}
+	return s, nil
+}
+
+func (s *session) close() { s.db.Close() }
+
+// stage logs a stage's duration and outcome.
+func (s *session) stage(name string, fn func() ([]any, error)) error {
+	start := time.Now()
+	attrs, err := fn()
+	attrs = append(attrs, "seconds", time.Since(start).Round(time.Millisecond).Seconds())
+	if err != nil {
+		s.log.Error(name+" failed", append(attrs, "err", err)...)
+		return err
+	}
+	s.log.Info(name, attrs...)
+	return nil
+}
+
+// ingest reads the extract into the session and writes the warehouse tables.
+func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*IngestSummary, error) {
+	var sum *IngestSummary
+	err := s.stage("ingest", func() ([]any, error) {
+		var err error
+		sum, err = transforms.Ingest(ctx, s.db, extract, transforms.IngestOptions{MaxRejectRate: s.cfg.MaxRejectRate})
+		if err != nil {
+			var se *transforms.StructuralError
+			if errors.As(err, &se) {
+				err = badInput(err)
+			}
+			return nil, err
+		}
+		if err := os.MkdirAll(warehouseDir, 0o755); err != nil {
+			return nil, err
+		}
+		if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, warehouseTables...); err != nil {
+			return nil, err
+		}
+		var attrs []any
+		for _, f := range sum.Files {
+			attrs = append(attrs, f.File+"_read", f.RowsRead, f.File+"_rejected", f.RowsRejected)
+		}
+		return attrs, nil
+	})
+	s.ingest_ = sum
+	return sum, err
+}
+
+// loadWarehouse reads a warehouse directory written by ingest into the
+// session and copies its files to warehouseDir (analyze's output).
+func (s *session) loadWarehouse(ctx context.Context, dir, warehouseDir string) (*IngestSummary, error) {
+	var sum *IngestSummary
+	err := s.stage("load warehouse", func() ([]any, error) {
+		var err error
+		sum, err = transforms.LoadWarehouse(ctx, s.db, dir, warehouseTables...)
+		if err != nil {
+			return nil, badInput(fmt.Errorf("warehouse %s: %w", dir, err))
+		}
+		if err := os.MkdirAll(warehouseDir, 0o755); err != nil {
+			return nil, err
+		}
+		for _, t := range warehouseTables {
+			if err := copyTree(filepath.Join(dir, t+".parquet"), filepath.Join(warehouseDir, t+".parquet")); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	s.ingest_ = sum
+	return sum, err
+}
+
+// derive builds the analysis cohort and writes warehouse/cohort.parquet.
+func (s *session) derive(ctx context.Context, cutoff time.Time, warehouseDir string) (time.Time, error) {
+	var used time.Time
+	err := s.stage("derive cohort", func() ([]any, error) {
+		var n int64
+		var err error
+		used, n, err = transforms.DeriveCohort(ctx, s.db, transforms.CohortOptions{
+			Cutoff: cutoff, AllTransplants: s.cfg.Cohort == "all",
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, "cohort"); err != nil {
+			return nil, err
+		}
+		return []any{"cutoff", used.Format(time.DateOnly), "transplants", n}, nil
+	})
+	return used, err
+}
+
+func (s *session) manifest(sum *IngestSummary, cutoff time.Time, cutoffDefault bool) Manifest {
+	m := Manifest{
+		Marrow:        Version,
+		DuckDB:        s.version,
+		Cutoff:        cutoff.Format(time.DateOnly),
+		CutoffDefault: cutoffDefault,
+		Config:        s.cfg,
+	}
+	m.SourceDate = s.sourceDate
+	if sum != nil {
+		for _, f := range sum.Files {
+			m.Inputs = append(m.Inputs, InputFile{Path: f.File, SHA256: f.SHA256,
+				RowsRead: f.RowsRead, RowsAccepted: f.RowsAccepted, RowsRejected: f.RowsRejected})
+		}
+	}
+	return m
+}
+
+// resolveExtract returns the extract directory to read; "" means the
+// bundled demo, unpacked into a temporary directory removed by cleanup.
+func resolveExtract(dir string) (string, func(), error) {
+	if dir != "" {
+		return dir, func() {}, nil
+	}
+	tmp, err := os.MkdirTemp("", "marrow-demo-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(tmp) }
+	if err := demo.WriteTo(tmp); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("demo extract: %w", err)
+	}
+	return tmp, cleanup, nil
+}
