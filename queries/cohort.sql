@@ -93,7 +93,11 @@ event_days AS (
         el.transplant_type,
         el.donor_type,
         el.indication,
-        CAST(COALESCE(LEAST(ed.last_date, p.cutoff) - el.transplant_date, 0) AS BIGINT) AS followup_days,
+        -- LEAST skips NULLs: no event at all must give 0, not the cutoff.
+        CAST(CASE
+            WHEN ed.last_date IS NULL THEN 0
+            ELSE LEAST(ed.last_date, p.cutoff) - el.transplant_date
+        END AS BIGINT) AS followup_days,
         CAST(ed.death_date - el.transplant_date AS BIGINT)      AS death,
         CAST(ed.relapse_date - el.transplant_date AS BIGINT)    AS relapse,
         CAST(ed.agvhd24_date - el.transplant_date AS BIGINT)    AS agvhd24,
