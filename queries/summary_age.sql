@@ -1,0 +1,33 @@
+-- summary_age.sql: cohort size and recipient age (years) over all
+-- transplants ('*') and within each transplant type. Returns
+--   transplant_type VARCHAR, n BIGINT, age_known BIGINT,
+--   age_median, age_min, age_max DOUBLE (NULL when no age is known).
+-- The median is R's median() (quantile type 7, as quantile_cont).
+WITH ages AS (
+    SELECT
+        c.transplant_type,
+        t.age_years
+    FROM cohort AS c
+    JOIN transplants AS t
+        ON t.transplant_id = c.transplant_id
+),
+grouped AS (
+    SELECT
+        CASE WHEN GROUPING(transplant_type) = 1 THEN '*' ELSE transplant_type END AS transplant_type,
+        COUNT(*) AS n,
+        COUNT(age_years) AS age_known,
+        quantile_cont(age_years, 0.5) AS age_median,
+        MIN(age_years) AS age_min,
+        MAX(age_years) AS age_max
+    FROM ages
+    GROUP BY GROUPING SETS ((transplant_type), ())
+)
+SELECT
+    CAST(transplant_type AS VARCHAR) AS transplant_type,
+    CAST(n AS BIGINT) AS n,
+    CAST(age_known AS BIGINT) AS age_known,
+    CAST(age_median AS DOUBLE) AS age_median,
+    CAST(age_min AS DOUBLE) AS age_min,
+    CAST(age_max AS DOUBLE) AS age_max
+FROM grouped
+ORDER BY transplant_type

@@ -1,0 +1,42 @@
+-- summary_levels.sql: the cohort's categorical characteristics for the
+-- report's summary table, counted over all transplants ('*') and within
+-- each transplant type. Returns
+--   variable VARCHAR, level VARCHAR ('missing' when not recorded;
+--   'not applicable' for the donor of an AUTO transplant),
+--   transplant_type VARCHAR ('*' = all), n BIGINT.
+WITH characteristics AS (
+    SELECT
+        c.transplant_type,
+        c.indication,
+        CASE WHEN c.transplant_type = 'AUTO' THEN 'not applicable' ELSE COALESCE(c.donor_type, 'missing') END AS donor_type,
+        COALESCE(t.sex, 'missing') AS sex,
+        COALESCE(t.conditioning, 'missing') AS conditioning,
+        COALESCE(t.graft_source, 'missing') AS graft_source,
+        COALESCE(t.disease_status, 'missing') AS disease_status
+    FROM cohort AS c
+    JOIN transplants AS t
+        ON t.transplant_id = c.transplant_id
+),
+long AS (
+    UNPIVOT characteristics
+    ON indication, donor_type, sex, conditioning, graft_source, disease_status
+    INTO
+        NAME variable
+        VALUE level
+),
+counted AS (
+    SELECT
+        variable,
+        level,
+        CASE WHEN GROUPING(transplant_type) = 1 THEN '*' ELSE transplant_type END AS transplant_type,
+        COUNT(*) AS n
+    FROM long
+    GROUP BY GROUPING SETS ((variable, level, transplant_type), (variable, level))
+)
+SELECT
+    CAST(variable AS VARCHAR) AS variable,
+    CAST(level AS VARCHAR) AS level,
+    CAST(transplant_type AS VARCHAR) AS transplant_type,
+    CAST(n AS BIGINT) AS n
+FROM counted
+ORDER BY variable, level, transplant_type
