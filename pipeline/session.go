@@ -31,7 +31,8 @@ type session struct {
 	// sourceDate is SOURCE_DATE_EPOCH as the command line found it; the
 	// only wall-clock time allowed into an output.
 	sourceDate string
-	ingest_    *IngestSummary
+	summary    *IngestSummary // what ingest (or the loaded warehouse) says
+	est        *estimates     // the estimate stage's results, for the report
 }
 
 func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.Logger) (*session, error) {
@@ -87,7 +88,7 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 		}
 		return attrs, nil
 	})
-	s.ingest_ = sum
+	s.summary = sum
 	return sum, err
 }
 
@@ -111,7 +112,7 @@ func (s *session) loadWarehouse(ctx context.Context, dir, warehouseDir string) (
 		}
 		return nil, nil
 	})
-	s.ingest_ = sum
+	s.summary = sum
 	return sum, err
 }
 

@@ -1,0 +1,238 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"marrow/estimate"
+	"marrow/internal/duck"
+	"marrow/queries"
+)
+
+// kmEndpoints are the Kaplan–Meier endpoints of SPEC §3; every other
+// endpoint is a cumulative incidence with a competing event.
+var kmEndpoints = map[string]bool{"os": true, "lfs": true, "grfs": true}
+
+// stratumKey names one endpoint in one stratum; "*" = pooled.
+type stratumKey struct {
+	Endpoint, TransplantType, DonorType, Indication string
+}
+
+func (k stratumKey) less(o stratumKey) bool {
+	if k.Endpoint != o.Endpoint {
+		return k.Endpoint < o.Endpoint
+	}
+	if k.TransplantType != o.TransplantType {
+		return k.TransplantType < o.TransplantType
+	}
+	if k.DonorType != o.DonorType {
+		return k.DonorType < o.DonorType
+	}
+	return k.Indication < o.Indication
+}
+
+// riskTable is one stratum's risk table, sorted by time.
+type riskTable struct {
+	key  stratumKey
+	rows []estimate.RiskRow
+}
+
+// readRiskSets runs risk_sets.sql over the cohort and returns the tables in
+// key order. The result crosses from DuckDB to Go as Arrow batches.
+func (s *session) readRiskSets(ctx context.Context) ([]riskTable, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	var tables []riskTable
+	err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
+		col := func(name string) arrow.Array {
+			idx := rec.Schema().FieldIndices(name)
+			if len(idx) == 0 {
+				panic("risk_sets.sql lacks column " + name)
+			}
+			return rec.Column(idx[0])
+		}
+		ep := col("endpoint").(*array.String)
+		tt := col("transplant_type").(*array.String)
+		dt := col("donor_type").(*array.String)
+		ind := col("indication").(*array.String)
+		tm := col("time").(*array.Int64)
+		nr := col("n_risk").(*array.Int64)
+		ne := col("n_event").(*array.Int64)
+		nc := col("n_compete").(*array.Int64)
+		ns := col("n_censor").(*array.Int64)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			k := stratumKey{ep.Value(i), tt.Value(i), dt.Value(i), ind.Value(i)}
+			if len(tables) == 0 || tables[len(tables)-1].key != k {
+				tables = append(tables, riskTable{key: k})
+			}
+			t := &tables[len(tables)-1]
+			t.rows = append(t.rows, estimate.RiskRow{
+				Time: tm.Value(i), NRisk: nr.Value(i), NEvent: ne.Value(i),
+				NCompete: nc.Value(i), NCensor: ns.Value(i),
+			})
+		}
+		return nil
+	}, queries.Text("risk_sets"))
+	if err != nil {
+		return nil, fmt.Errorf("risk sets: %w", err)
+	}
+	if !sort.SliceIsSorted(tables, func(i, j int) bool { return tables[i].key.less(tables[j].key) }) {
+		return nil, fmt.Errorf("risk sets: not ordered by stratum")
+	}
+	return tables, nil
+}
+
+// estimates are the results of the estimate stage, kept in memory for the
+// report stage of the same run.
+type estimates struct {
+	tables []riskTable
+	curves []*estimate.Curve // parallel to tables
+	tests  []testResult
+}
+
+type testResult struct {
+	Endpoint, Comparison, Within string
+	estimate.Test
+}
+
+// estimate computes every stratum's curve, the landmarks, medians and
+// tests, and writes results/.
+func (s *session) estimate(ctx context.Context, dir string) error {
+	return s.stage("estimate", func() ([]any, error) {
+		est, err := s.computeEstimates(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res := est.resultTables(s.cfg.Landmarks)
+		if err := s.writeResults(ctx, dir, res); err != nil {
+			return nil, err
+		}
+		return []any{"strata", len(est.tables), "landmark_rows", len(res[0].rows),
+			"curve_rows", len(res[1].rows), "tests", len(est.tests)}, nil
+	})
+}
+
+// computeEstimates reads the risk tables of the session's cohort and
+// estimates every stratum; the result is kept in s.est for the report.
+func (s *session) computeEstimates(ctx context.Context) (*estimates, error) {
+	conf, err := estimate.ParseConfType(s.cfg.ConfType)
+	if err != nil {
+		return nil, err
+	}
+	tables, err := s.readRiskSets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	est := &estimates{tables: tables, curves: make([]*estimate.Curve, len(tables))}
+	for i, t := range tables {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var c *estimate.Curve
+		if kmEndpoints[t.key.Endpoint] {
+			c, err = estimate.NewKaplanMeier(t.rows, conf)
+		} else {
+			c, err = estimate.NewCumulativeIncidence(t.rows)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("estimate %v: %w", t.key, err)
+		}
+		est.curves[i] = c
+	}
+	est.tests = s.groupTests(est)
+	s.est = est
+	return est, nil
+}
+
+// groupTests runs the SPEC §3 comparisons: across indications within each
+// transplant type, and ALLO vs AUTO within each indication, where at least
+// two groups exist and an event occurred (log-rank for Kaplan–Meier
+// endpoints, Gray's test otherwise).
+func (s *session) groupTests(est *estimates) []testResult {
+	type groupSet struct {
+		endpoint, comparison, within string
+		groups                       [][]estimate.RiskRow
+	}
+	index := map[string]*groupSet{}
+	var order []string
+	add := func(ep, comp, within string, rows []estimate.RiskRow) {
+		id := ep + "\x00" + comp + "\x00" + within
+		g := index[id]
+		if g == nil {
+			g = &groupSet{endpoint: ep, comparison: comp, within: within}
+			index[id] = g
+			order = append(order, id)
+		}
+		g.groups = append(g.groups, rows)
+	}
+	for _, t := range est.tables {
+		k := t.key
+		if k.DonorType != "*" || k.TransplantType == "*" || k.Indication == "*" {
+			continue
+		}
+		add(k.Endpoint, "indication", k.TransplantType, t.rows)
+		add(k.Endpoint, "transplant_type", k.Indication, t.rows)
+	}
+	sort.Strings(order)
+	var out []testResult
+	for _, id := range order {
+		g := index[id]
+		test := estimate.LogRank
+		if !kmEndpoints[g.endpoint] {
+			test = estimate.Gray
+		}
+		r, err := test(g.groups)
+		if err != nil {
+			if !errors.Is(err, estimate.ErrTooFewGroups) && !errors.Is(err, estimate.ErrNoEvents) {
+				s.log.Warn("test not computed", "endpoint", g.endpoint, "comparison", g.comparison, "within", g.within, "err", err)
+			}
+			continue
+		}
+		out = append(out, testResult{Endpoint: g.endpoint, Comparison: g.comparison, Within: g.within, Test: r})
+	}
+	return out
+}
+
+// resultTables turns the estimates into the four results/ tables, each
+// sorted by its key.
+func (est *estimates) resultTables(days []int) []resultTable {
+	lm := resultTable{name: "landmarks", orderBy: "endpoint, transplant_type, donor_type, indication, day",
+		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "day", "n", "n_risk", "n_events", "estimate", "std_err", "lower", "upper"}}
+	cv := resultTable{name: "curves", orderBy: "endpoint, transplant_type, donor_type, indication, time",
+		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "time", "n_risk", "n_event", "n_compete", "n_censor", "estimate", "std_err", "lower", "upper"}}
+	md := resultTable{name: "medians", orderBy: "endpoint, transplant_type, donor_type, indication",
+		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "n", "median", "lower", "upper"}}
+	ts := resultTable{name: "tests", orderBy: "endpoint, comparison, within",
+		columns: []string{"endpoint", "comparison", "within", "statistic", "df", "p_value", "method"}}
+	for i, t := range est.tables {
+		k, c := t.key, est.curves[i]
+		for _, d := range days {
+			l := c.At(int64(d))
+			lm.rows = append(lm.rows, []any{k.Endpoint, k.TransplantType, k.DonorType, k.Indication,
+				int64(d), l.N, l.NRisk, l.NEvents, l.Estimate, l.StdErr, l.Lower, l.Upper})
+		}
+		for _, p := range c.Points {
+			cv.rows = append(cv.rows, []any{k.Endpoint, k.TransplantType, k.DonorType, k.Indication,
+				p.Time, p.NRisk, p.NEvent, p.NCompete, p.NCensor, p.Estimate, p.StdErr, p.Lower, p.Upper})
+		}
+		if kmEndpoints[k.Endpoint] {
+			m, err := c.Median()
+			if err == nil {
+				md.rows = append(md.rows, []any{k.Endpoint, k.TransplantType, k.DonorType, k.Indication,
+					c.N, m.Median, m.Lower, m.Upper})
+			}
+		}
+	}
+	for _, r := range est.tests {
+		ts.rows = append(ts.rows, []any{r.Endpoint, r.Comparison, r.Within, r.Statistic, int64(r.DF), r.PValue, r.Method})
+	}
+	return []resultTable{lm, cv, md, ts}
+}
