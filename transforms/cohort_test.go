@@ -22,8 +22,8 @@ import (
 	"marrow/queries"
 )
 
-// refdataDir holds the public reference cohorts with R's answers.
-const refdataDir = "../testdata/refdata"
+// cohortRefdataDir holds the public reference cohorts with R's answers.
+const cohortRefdataDir = "../testdata/refdata"
 
 // endpoints in the column order of the cohort table; allo marks the
 // ALLO-only ones; km the Kaplan–Meier ones (no competing event).
@@ -47,9 +47,9 @@ func cohortHeader() []string {
 	return h
 }
 
-// openWarehouse returns a fresh in-memory DuckDB with the empty warehouse
+// openCohortWarehouse returns a fresh in-memory DuckDB with the empty warehouse
 // tables of queries/warehouse_schema.sql.
-func openWarehouse(tb testing.TB) *sql.DB {
+func openCohortWarehouse(tb testing.TB) *sql.DB {
 	tb.Helper()
 	ctx := context.Background()
 	db, err := duck.Open(ctx, duck.Options{Threads: 2})
@@ -67,7 +67,7 @@ func openWarehouse(tb testing.TB) *sql.DB {
 // the warehouse tables (codes upper-cased, events lower-cased, ALLO without
 // donor as UNKNOWN). The real validation lives in Ingest.
 const (
-	fixtureTransplants = `INSERT INTO transplants (
+	cohortFixtureTransplants = `INSERT INTO transplants (
     transplant_id, patient_id, center_id, transplant_date, transplant_type, donor_type,
     graft_source, indication, disease_status, conditioning, age_years, sex, karnofsky, hct_ci,
     source_line
@@ -89,7 +89,7 @@ SELECT
     CAST(hct_ci AS INTEGER),
     ROW_NUMBER() OVER () + 1
 FROM read_csv($1, header = true, all_varchar = true)`
-	fixtureEvents = `INSERT INTO events (transplant_id, event, event_date, grade, detail, source_line)
+	cohortFixtureEvents = `INSERT INTO events (transplant_id, event, event_date, grade, detail, source_line)
 SELECT
     transplant_id,
     lower(event),
@@ -100,12 +100,12 @@ SELECT
 FROM read_csv($1, header = true, all_varchar = true)`
 )
 
-func loadExtractFixture(tb testing.TB, db *sql.DB, dir string) {
+func loadCohortFixture(tb testing.TB, db *sql.DB, dir string) {
 	tb.Helper()
 	ctx := context.Background()
 	for _, f := range []struct{ file, sql string }{
-		{"transplants.csv", fixtureTransplants},
-		{"events.csv", fixtureEvents},
+		{"transplants.csv", cohortFixtureTransplants},
+		{"events.csv", cohortFixtureEvents},
 	} {
 		if _, err := db.ExecContext(ctx, f.sql, filepath.Join(dir, f.file)); err != nil {
 			tb.Fatalf("load %s: %v", f.file, err)
@@ -113,8 +113,8 @@ func loadExtractFixture(tb testing.TB, db *sql.DB, dir string) {
 	}
 }
 
-// readInfo reads expected/info.txt (key=value lines).
-func readInfo(tb testing.TB, path string) map[string]string {
+// readRefInfo reads expected/info.txt (key=value lines).
+func readRefInfo(tb testing.TB, path string) map[string]string {
 	tb.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -134,7 +134,7 @@ func readInfo(tb testing.TB, path string) map[string]string {
 	return info
 }
 
-func readCSV(tb testing.TB, path string) (header []string, rows [][]string) {
+func readRefCSV(tb testing.TB, path string) (header []string, rows [][]string) {
 	tb.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -204,9 +204,9 @@ func readCohortTable(tb testing.TB, db *sql.DB) (header []string, rows [][]strin
 	return header, rows
 }
 
-// diffRecords reports every differing row and column of two record lists
+// diffCohortRecords reports every differing row and column of two record lists
 // keyed by their first column.
-func diffRecords(tb testing.TB, header []string, got, want [][]string) {
+func diffCohortRecords(tb testing.TB, header []string, got, want [][]string) {
 	tb.Helper()
 	if len(got) != len(want) {
 		tb.Errorf("%d rows, want %d", len(got), len(want))
@@ -240,7 +240,7 @@ func diffRecords(tb testing.TB, header []string, got, want [][]string) {
 	if bad > 20 {
 		tb.Errorf("... %d differing values in all", bad)
 	}
-	if !slices.EqualFunc(got, want, slices.Equal) && bad == 0 {
+	if len(got) == len(want) && bad == 0 && !slices.EqualFunc(got, want, slices.Equal) {
 		tb.Errorf("rows not in transplant_id order")
 	}
 }
@@ -248,8 +248,8 @@ func diffRecords(tb testing.TB, header []string, got, want [][]string) {
 func TestCohortRefdata(t *testing.T) {
 	for _, name := range []string{"bmt", "ebmt3", "ebmt4"} {
 		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join(refdataDir, name)
-			info := readInfo(t, filepath.Join(dir, "expected", "info.txt"))
+			dir := filepath.Join(cohortRefdataDir, name)
+			info := readRefInfo(t, filepath.Join(dir, "expected", "info.txt"))
 			wantCutoff, err := time.Parse(time.DateOnly, info["cutoff"])
 			if err != nil {
 				t.Fatalf("info.txt cutoff: %v", err)
@@ -258,8 +258,8 @@ func TestCohortRefdata(t *testing.T) {
 			if err != nil {
 				t.Fatalf("info.txt cohort_transplants: %v", err)
 			}
-			db := openWarehouse(t)
-			loadExtractFixture(t, db, filepath.Join(dir, "extract"))
+			db := openCohortWarehouse(t)
+			loadCohortFixture(t, db, filepath.Join(dir, "extract"))
 
 			// R's cutoff is the default one (the latest event date), so
 			// deriving with the zero cutoff must find it.
@@ -278,12 +278,12 @@ func TestCohortRefdata(t *testing.T) {
 					if n != wantN {
 						t.Errorf("%d cohort rows, want %d", n, wantN)
 					}
-					wantHeader, want := readCSV(t, filepath.Join(dir, "expected", "cohort.csv"))
+					wantHeader, want := readRefCSV(t, filepath.Join(dir, "expected", "cohort.csv"))
 					header, got := readCohortTable(t, db)
 					if !slices.Equal(header, wantHeader) {
 						t.Fatalf("columns\n%v\nwant\n%v", header, wantHeader)
 					}
-					diffRecords(t, header, got, want)
+					diffCohortRecords(t, header, got, want)
 				})
 			}
 		})
@@ -394,20 +394,20 @@ VALUES ($1, $2, CAST($3 AS DATE), $4, $5)`,
 	}
 }
 
-// ts is an endpoint's (time, status) in days.
-type ts [2]int64
+// endpointTS is an endpoint's (time, status) in days.
+type endpointTS [2]int64
 
 // handRow builds a wanted cohort record: every endpoint censored at the end
 // of follow-up unless overridden (later overrides win); the ALLO-only
 // endpoints of AUTO transplants are NULL.
-func handRow(id, patient, ttype, donor, ind string, followup int64, overrides ...map[string]ts) []string {
+func handRow(id, patient, ttype, donor, ind string, followup int64, overrides ...map[string]endpointTS) []string {
 	rec := []string{id, patient, ttype, donor, ind, strconv.FormatInt(followup, 10)}
 	for _, ep := range cohortEndpoints {
 		if ep.allo && ttype != "ALLO" {
 			rec = append(rec, "", "")
 			continue
 		}
-		v := ts{followup, 0}
+		v := endpointTS{followup, 0}
 		for _, o := range overrides {
 			if x, ok := o[ep.name]; ok {
 				v = x
@@ -421,22 +421,22 @@ func handRow(id, patient, ttype, donor, ind string, followup int64, overrides ..
 // deathOn is a death on day d with nothing before it: the Kaplan–Meier
 // endpoints have their event, every cumulative incidence its competing event
 // (nrm its event).
-func deathOn(d int64) map[string]ts {
-	m := map[string]ts{}
+func deathOn(d int64) map[string]endpointTS {
+	m := map[string]endpointTS{}
 	for _, ep := range cohortEndpoints {
 		if ep.km {
-			m[ep.name] = ts{d, 1}
+			m[ep.name] = endpointTS{d, 1}
 		} else {
-			m[ep.name] = ts{d, 2}
+			m[ep.name] = endpointTS{d, 2}
 		}
 	}
-	m["nrm"] = ts{d, 1}
+	m["nrm"] = endpointTS{d, 1}
 	return m
 }
 
 // relapseOn is a relapse on day d with no death before it.
-func relapseOn(d int64) map[string]ts {
-	return map[string]ts{"relapse": {d, 1}, "nrm": {d, 2}, "lfs": {d, 1}, "grfs": {d, 1}}
+func relapseOn(d int64) map[string]endpointTS {
+	return map[string]endpointTS{"relapse": {d, 1}, "nrm": {d, 2}, "lfs": {d, 1}, "grfs": {d, 1}}
 }
 
 // handWant is the cohort of handTransplants at handCutoff, worked out by
@@ -445,21 +445,21 @@ func handWant(all bool) [][]string {
 	rows := [][]string{
 		handRow("T01", "P01", "ALLO", "MSD", "AML", 60, deathOn(60), relapseOn(60)),
 		handRow("T02", "P02", "ALLO", "MUD", "AML", 0, deathOn(0),
-			map[string]ts{"agvhd24": {0, 1}, "agvhd34": {0, 1}, "neutrophil": {0, 1}}),
+			map[string]endpointTS{"agvhd24": {0, 1}, "agvhd34": {0, 1}, "neutrophil": {0, 1}}),
 		// Follow-up 2020-06-01 to the cutoff 2020-12-31 (213 days): the
 		// death after the cutoff is ignored, os censored at the cutoff.
 		handRow("T03", "P03", "ALLO", "HAPLO", "ALL", 213, relapseOn(183)),
-		handRow("T05A", "P05", "ALLO", "MSD", "AML", 222, deathOn(222), map[string]ts{"agvhd24": {30, 1}}),
+		handRow("T05A", "P05", "ALLO", "MSD", "AML", 222, deathOn(222), map[string]endpointTS{"agvhd24": {30, 1}}),
 		handRow("T05C", "P05", "AUTO", "", "MM", 123, relapseOn(101)),
 		handRow("T06A", "P06", "ALLO", "MSD", "ALL", 10),
 		handRow("T07", "P07", "ALLO", "MSD", "AML", 350,
-			map[string]ts{"agvhd24": {20, 1}, "cgvhd": {150, 1}, "grfs": {300, 1}}),
+			map[string]endpointTS{"agvhd24": {20, 1}, "cgvhd": {150, 1}, "grfs": {300, 1}}),
 		handRow("T07B", "P07B", "ALLO", "MMUD", "AML", 50),
 		handRow("T08", "P08", "ALLO", "MSD", "AML", 120, deathOn(100)),
 		handRow("T09", "P09", "ALLO", "UNKNOWN", "AML", 0),
 		handRow("T10", "P10", "ALLO", "MSD", "AML", 30),
 		handRow("T11", "P11", "AUTO", "", "MM", 70, deathOn(50)),
-		handRow("T12", "P12", "ALLO", "CORD", "ALL", 250, deathOn(250), relapseOn(200), map[string]ts{
+		handRow("T12", "P12", "ALLO", "CORD", "ALL", 250, deathOn(250), relapseOn(200), map[string]endpointTS{
 			"neutrophil": {14, 1}, "toxicity": {20, 1}, "platelet": {30, 1}, "agvhd24": {41, 1},
 			"infection": {45, 1}, "agvhd34": {61, 1}, "grfs": {61, 1}, "cgvhd": {150, 1},
 		}),
@@ -485,7 +485,7 @@ func TestCohortRules(t *testing.T) {
 		all  bool
 	}{{"first transplant of each type", false}, {"all transplants", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := openWarehouse(t)
+			db := openCohortWarehouse(t)
 			loadHand(t, db, handTransplants, handEvents)
 			// A cutoff in another time zone keeps its calendar date.
 			local := time.Date(2020, 12, 31, 23, 30, 0, 0, time.FixedZone("UTC-11", -11*3600))
@@ -504,7 +504,7 @@ func TestCohortRules(t *testing.T) {
 			if !slices.Equal(header, cohortHeader()) {
 				t.Fatalf("columns %v, want %v", header, cohortHeader())
 			}
-			diffRecords(t, header, rows, want)
+			diffCohortRecords(t, header, rows, want)
 		})
 	}
 }
@@ -525,7 +525,7 @@ func TestCohortDefaultCutoff(t *testing.T) {
 		{"empty warehouse", nil, nil, "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := openWarehouse(t)
+			db := openCohortWarehouse(t)
 			loadHand(t, db, tc.ts, tc.es)
 			cutoff, n, err := DeriveCohort(ctx, db, CohortOptions{})
 			if tc.want == "" {
@@ -789,14 +789,14 @@ func diffRisk(tb testing.TB, got, want []riskRow) {
 func TestCohortRiskSetsRefdata(t *testing.T) {
 	for _, name := range []string{"bmt", "ebmt3", "ebmt4"} {
 		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join(refdataDir, name)
-			info := readInfo(t, filepath.Join(dir, "expected", "info.txt"))
+			dir := filepath.Join(cohortRefdataDir, name)
+			info := readRefInfo(t, filepath.Join(dir, "expected", "info.txt"))
 			cutoff, err := time.Parse(time.DateOnly, info["cutoff"])
 			if err != nil {
 				t.Fatal(err)
 			}
-			db := openWarehouse(t)
-			loadExtractFixture(t, db, filepath.Join(dir, "extract"))
+			db := openCohortWarehouse(t)
+			loadCohortFixture(t, db, filepath.Join(dir, "extract"))
 			if _, _, err := DeriveCohort(context.Background(), db, CohortOptions{Cutoff: cutoff}); err != nil {
 				t.Fatal(err)
 			}
@@ -804,12 +804,12 @@ func TestCohortRiskSetsRefdata(t *testing.T) {
 			checkRiskInvariants(t, got)
 
 			// Against the risk tables counted in Go from R's cohort.csv.
-			header, rows := readCSV(t, filepath.Join(dir, "expected", "cohort.csv"))
+			header, rows := readRefCSV(t, filepath.Join(dir, "expected", "cohort.csv"))
 			diffRisk(t, got, riskFromCohort(t, header, rows))
 
 			// Against R's landmarks: the same strata, and n, n_risk and
 			// n_events read off the risk table at each landmark day.
-			lh, lrows := readCSV(t, filepath.Join(dir, "expected", "landmarks.csv"))
+			lh, lrows := readRefCSV(t, filepath.Join(dir, "expected", "landmarks.csv"))
 			col := map[string]int{}
 			for i, h := range lh {
 				col[h] = i
@@ -868,7 +868,7 @@ func TestCohortRiskSetsStrata(t *testing.T) {
 		all  bool
 	}{{"first", false}, {"all", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := openWarehouse(t)
+			db := openCohortWarehouse(t)
 			loadHand(t, db, ts, es)
 			if _, _, err := DeriveCohort(context.Background(), db, CohortOptions{Cutoff: cutoff, AllTransplants: tc.all}); err != nil {
 				t.Fatal(err)
@@ -930,4 +930,88 @@ func TestCohortRiskSetsStrata(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Synthetic warehouse for timing (test fixture): n transplants on random
+// days of 2000–2019 (60% ALLO; every fifth patient with two), and ten random
+// events per transplant within 3000 days of it, some after the cutoff.
+const (
+	benchTransplants = `INSERT INTO transplants
+    (transplant_id, patient_id, transplant_date, transplant_type, donor_type, indication, source_line)
+WITH ids AS (
+    SELECT
+        i,
+        hash(i, 'type') % 5 < 3 AS allo
+    FROM range($1) AS r(i)
+)
+SELECT
+    'T' || lpad(CAST(i AS VARCHAR), 8, '0'),
+    'P' || lpad(CAST(i * 4 // 5 AS VARCHAR), 8, '0'),
+    DATE '2000-01-01' + CAST(hash(i, 'date') % 7300 AS INTEGER),
+    CASE WHEN allo THEN 'ALLO' ELSE 'AUTO' END,
+    CASE WHEN allo THEN ['MSD', 'MUD', 'MMUD', 'HAPLO', 'CORD', 'OTHER', 'UNKNOWN'][CAST(1 + hash(i, 'donor') % 7 AS BIGINT)] END,
+    ['AML', 'ALL', 'CML', 'CLL', 'MDS', 'MPN', 'NHL', 'HL', 'MM', 'SAA', 'IMD', 'IEM', 'HGB', 'SOLID', 'OTHER'][CAST(1 + hash(i, 'ind') % 15 AS BIGINT)],
+    i + 2
+FROM ids`
+	benchEvents = `INSERT INTO events (transplant_id, event, event_date, grade, source_line)
+WITH draws AS (
+    SELECT
+        j,
+        j % $1 AS i,
+        ['death', 'relapse', 'agvhd', 'cgvhd', 'neutrophil_engraftment', 'platelet_engraftment',
+         'graft_failure', 'infection', 'organ_toxicity', 'second_transplant', 'last_contact'][CAST(1 + hash(j, 'event') % 11 AS BIGINT)] AS event
+    FROM range($1 * 10) AS r(j)
+)
+SELECT
+    'T' || lpad(CAST(i AS VARCHAR), 8, '0'),
+    event,
+    DATE '2000-01-01' + CAST(hash(i, 'date') % 7300 AS INTEGER) + CAST(hash(j, 'day') % 3000 AS INTEGER),
+    CASE event
+        WHEN 'agvhd' THEN ['1', '2', '3', '4', NULL][CAST(1 + hash(j, 'grade') % 5 AS BIGINT)]
+        WHEN 'cgvhd' THEN ['MILD', 'MODERATE', 'SEVERE', NULL][CAST(1 + hash(j, 'grade') % 4 AS BIGINT)]
+    END,
+    j + 2
+FROM draws`
+)
+
+// BenchmarkCohortLarge times cohort.sql and risk_sets.sql (read through
+// duck.QueryArrow) on 1,000,000 transplants and 10,000,000 events:
+// go test -tags duckdb_arrow ./transforms/ -run '^$' -bench CohortLarge -benchtime 3x
+func BenchmarkCohortLarge(b *testing.B) {
+	if testing.Short() {
+		b.Skip("large synthetic warehouse")
+	}
+	const n = 1_000_000
+	ctx := context.Background()
+	db := openCohortWarehouse(b)
+	for _, q := range []string{benchTransplants, benchEvents} {
+		if _, err := db.ExecContext(ctx, q, n); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cutoff := time.Date(2018, 12, 31, 0, 0, 0, 0, time.UTC)
+	b.Run("cohort", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := DeriveCohort(ctx, db, CohortOptions{Cutoff: cutoff}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("risk_sets", func(b *testing.B) {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close()
+		for b.Loop() {
+			rows := 0
+			if err := duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
+				rows += int(rec.NumRows())
+				return nil
+			}, queries.Text("risk_sets")); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(rows), "rows")
+		}
+	})
 }
