@@ -1,0 +1,336 @@
+package report
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+)
+
+// This file builds a realistic Data from a simulated cohort, for the
+// rendering tests and the browser check. The estimators here are plain
+// textbook versions good enough to draw plausible curves; the report does
+// not estimate anything, so their exactness is not under test.
+
+type simSubject struct {
+	tt, donor, ind string
+	// per endpoint: time (days) and status 0 censored, 1 event, 2 competing
+	time   map[string]int
+	status map[string]int
+}
+
+var simIndications = map[string][]string{
+	"ALLO": {"AML", "ALL", "MDS", "CML", "MPN", "NHL", "SAA", "HGB", "IMD"},
+	"AUTO": {"MM", "NHL", "HL", "AML", "SOLID"},
+}
+
+var simDonors = []string{"MSD", "MUD", "MMUD", "HAPLO", "CORD", "UNKNOWN"}
+
+// simCohort draws n transplants with a fixed seed.
+func simCohort(n int, seed uint64) []simSubject {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	pick := func(xs []string, w []float64) string {
+		u := rng.Float64() * w[len(w)-1]
+		return xs[sort.SearchFloat64s(w, u)]
+	}
+	cum := func(ws ...float64) []float64 {
+		out := make([]float64, len(ws))
+		s := 0.0
+		for i, w := range ws {
+			s += w
+			out[i] = s
+		}
+		return out
+	}
+	allo := cum(40, 18, 14, 3, 6, 8, 4, 3, 0.5)
+	auto := cum(55, 25, 12, 1, 0.4)
+	donors := cum(30, 35, 10, 18, 5, 2)
+	subs := make([]simSubject, n)
+	for i := range subs {
+		s := simSubject{time: map[string]int{}, status: map[string]int{}}
+		s.tt = "ALLO"
+		if rng.Float64() < 0.45 {
+			s.tt = "AUTO"
+		}
+		if s.tt == "ALLO" {
+			s.ind = pick(simIndications["ALLO"], allo)
+			s.donor = pick(simDonors, donors)
+		} else {
+			s.ind = pick(simIndications["AUTO"], auto)
+		}
+		risk := 1.0
+		if s.tt == "ALLO" {
+			risk = 1.3
+		}
+		if s.ind == "ALL" || s.ind == "MDS" {
+			risk *= 1.4
+		}
+		fu := 30 + rng.Float64()*2500
+		death := rng.ExpFloat64() * 2400 / risk
+		relapse := rng.ExpFloat64() * 2000 / risk
+		if s.ind == "SAA" || s.ind == "HGB" || s.ind == "IMD" {
+			relapse = math.Inf(1)
+		}
+		set := func(ep string, event, compete float64) {
+			t, st := fu, 0
+			if event <= t && event <= compete {
+				t, st = event, 1
+			} else if compete <= t {
+				t, st = compete, 2
+			}
+			s.time[ep], s.status[ep] = int(math.Round(t)), st
+		}
+		set("os", death, math.Inf(1))
+		set("relapse", relapse, death)
+		set("nrm", death, relapse)
+		set("neutrophil", 10+rng.ExpFloat64()*8, death)
+		if s.tt == "ALLO" {
+			set("agvhd24", rng.ExpFloat64()*250, death)
+		}
+		subs[i] = s
+	}
+	return subs
+}
+
+// simEstimate is a textbook KM (Greenwood, log-log CI) or Aalen–Johansen
+// curve with an approximate variance.
+func simEstimate(times, status []int, km bool) Curve {
+	idx := make([]int, len(times))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return times[idx[a]] < times[idx[b]] })
+	const z = 1.959963984540054
+	c := Curve{N: len(times)}
+	s, f, gw := 1.0, 0.0, 0.0
+	r := len(times)
+	for i := 0; i < len(idx); {
+		t := times[idx[i]]
+		d1, d2, m := 0, 0, 0
+		for i < len(idx) && times[idx[i]] == t {
+			switch status[idx[i]] {
+			case 1:
+				d1++
+			case 2:
+				d2++
+			}
+			m++
+			i++
+		}
+		p := Point{Time: t, NRisk: r, NEvent: d1}
+		if km {
+			if d1 > 0 {
+				s *= 1 - float64(d1)/float64(r)
+				if r > d1 {
+					gw += float64(d1) / float64(r*(r-d1))
+				}
+			}
+			p.Estimate, p.Lower, p.Upper = s, math.NaN(), math.NaN()
+			if s > 0 && s < 1 {
+				e := z * math.Sqrt(gw) / math.Log(s)
+				p.Lower, p.Upper = math.Pow(s, math.Exp(-e)), math.Pow(s, math.Exp(e))
+			}
+		} else {
+			f += s * float64(d1) / float64(r)
+			s *= 1 - float64(d1+d2)/float64(r)
+			p.Estimate, p.Lower, p.Upper = f, math.NaN(), math.NaN()
+			if f > 0 && f < 1 {
+				sd := math.Sqrt(f * (1 - f) / float64(max(r, 5)))
+				e := z * sd / (f * math.Log(f))
+				p.Lower, p.Upper = math.Pow(f, math.Exp(-e)), math.Pow(f, math.Exp(e))
+			}
+		}
+		c.Points = append(c.Points, p)
+		r -= m
+	}
+	return c
+}
+
+// simLandmark reads a curve at day t as SPEC §3.
+func simLandmark(c *Curve, st Stratum, day int, km bool) Landmark {
+	lm := Landmark{Stratum: st, Day: day, N: c.N, Estimate: math.NaN(), StdErr: math.NaN(), Lower: math.NaN(), Upper: math.NaN()}
+	lm.NRisk = atRisk(c, day)
+	est := 0.0
+	if km {
+		est = 1
+	}
+	lo, hi := math.NaN(), math.NaN()
+	for _, p := range c.Points {
+		if p.Time > day {
+			break
+		}
+		lm.NEvents += p.NEvent
+		est, lo, hi = p.Estimate, p.Lower, p.Upper
+	}
+	if len(c.Points) > 0 && day <= c.Points[len(c.Points)-1].Time {
+		lm.Estimate, lm.Lower, lm.Upper = est, lo, hi
+		lm.StdErr = 0.01
+	}
+	return lm
+}
+
+// simMedian finds the median and its limits as survfit does for a KM curve.
+func simMedian(c *Curve, st Stratum) Median {
+	m := Median{Stratum: st, N: c.N, Median: math.NaN(), Lower: math.NaN(), Upper: math.NaN()}
+	for _, p := range c.Points {
+		if empty(m.Median) && p.Estimate <= 0.5 {
+			m.Median = float64(p.Time)
+		}
+		if empty(m.Lower) && !empty(p.Lower) && p.Lower <= 0.5 {
+			m.Lower = float64(p.Time)
+		}
+		if empty(m.Upper) && !empty(p.Upper) && p.Upper <= 0.5 {
+			m.Upper = float64(p.Time)
+		}
+	}
+	return m
+}
+
+// simData builds a full Data from a simulated cohort of n transplants.
+func simData(n int, seed uint64) *Data {
+	subs := simCohort(n, seed)
+	d := &Data{
+		Title:         "marrow registry outcomes (simulated)",
+		Cutoff:        "2025-06-30",
+		MarrowVersion: "0.1.0-test",
+		DuckDBVersion: "v1.4.2",
+		Config: Config{
+			Landmarks: []int{100, 180, 365, 730, 1095, 1825},
+			ConfType:  "log-log", MinCell: 10, Cohort: "first", MaxRejectRate: 0.01,
+		},
+	}
+	type stratDef struct {
+		st Stratum
+		in func(s *simSubject) bool
+	}
+	var strata []stratDef
+	add := func(tt, donor, ind string) {
+		strata = append(strata, stratDef{Stratum{tt, donor, ind}, func(s *simSubject) bool {
+			return (tt == "*" || s.tt == tt) && (donor == "*" || s.donor == donor) && (ind == "*" || s.ind == ind)
+		}})
+	}
+	add("*", "*", "*")
+	inds := map[string]bool{}
+	for _, tt := range []string{"ALLO", "AUTO"} {
+		add(tt, "*", "*")
+		for _, ind := range simIndications[tt] {
+			add(tt, "*", ind)
+			inds[ind] = true
+		}
+	}
+	var indList []string
+	for ind := range inds {
+		indList = append(indList, ind)
+	}
+	sort.Strings(indList)
+	for _, ind := range indList {
+		add("*", "*", ind)
+	}
+	for _, dn := range simDonors {
+		add("ALLO", dn, "*")
+		for _, ind := range simIndications["ALLO"] {
+			add("ALLO", dn, ind)
+		}
+	}
+	info := map[string]EndpointInfo{}
+	for _, e := range StandardEndpoints() {
+		info[e.Name] = e
+	}
+	for _, name := range []string{"os", "relapse", "nrm", "agvhd24", "neutrophil"} {
+		in := info[name]
+		e := Endpoint{Name: in.Name, Label: in.Label, Estimator: in.Estimator, Definition: in.Definition, Horizon: in.Horizon}
+		km := e.KaplanMeier()
+		for _, sd := range strata {
+			if name == "agvhd24" && sd.st.TransplantType != "ALLO" {
+				continue
+			}
+			var ts, ss []int
+			for i := range subs {
+				s := &subs[i]
+				if _, ok := s.time[name]; ok && sd.in(s) {
+					ts = append(ts, s.time[name])
+					ss = append(ss, s.status[name])
+				}
+			}
+			if len(ts) == 0 {
+				continue
+			}
+			c := simEstimate(ts, ss, km)
+			c.Stratum = sd.st
+			e.Curves = append(e.Curves, c)
+			for _, day := range d.Config.Landmarks {
+				e.Landmarks = append(e.Landmarks, simLandmark(&c, sd.st, day, km))
+			}
+			if km {
+				e.Medians = append(e.Medians, simMedian(&c, sd.st))
+			}
+		}
+		method := "gray"
+		if km {
+			method = "logrank"
+		}
+		e.Tests = []Test{
+			{Comparison: "indication", Within: "ALLO", Statistic: 31.4159, DF: 8, PValue: 0.000123, Method: method},
+			{Comparison: "indication", Within: "AUTO", Statistic: 5.2, DF: 4, PValue: 0.267, Method: method},
+			{Comparison: "transplant_type", Within: "AML", Statistic: 4.01, DF: 1, PValue: 0.0452, Method: method},
+		}
+		d.Endpoints = append(d.Endpoints, e)
+	}
+
+	// Summary by column: All, ALLO, AUTO.
+	cols := []string{"*", "ALLO", "AUTO"}
+	d.Summary.Columns = []string{"All", "ALLO", "AUTO"}
+	inCol := func(s *simSubject, c string) bool { return c == "*" || s.tt == c }
+	for _, c := range cols {
+		k := 0
+		for i := range subs {
+			if inCol(&subs[i], c) {
+				k++
+			}
+		}
+		d.Summary.N = append(d.Summary.N, k)
+		d.Summary.Age = append(d.Summary.Age, AgeSummary{Known: k, Median: 52.5, Min: 0.8, Max: 76})
+	}
+	variable := func(name string, levels []string, of func(s *simSubject) string) {
+		v := Variable{Name: name}
+		for _, lv := range levels {
+			l := Level{Label: lv}
+			for _, c := range cols {
+				k := 0
+				for i := range subs {
+					if inCol(&subs[i], c) && of(&subs[i]) == lv {
+						k++
+					}
+				}
+				l.Counts = append(l.Counts, k)
+			}
+			v.Levels = append(v.Levels, l)
+		}
+		d.Summary.Variables = append(d.Summary.Variables, v)
+	}
+	variable("Indication", indList, func(s *simSubject) string { return s.ind })
+	variable("Donor type", simDonors, func(s *simSubject) string { return s.donor })
+	variable("Sex", []string{"F", "M"}, func(s *simSubject) string {
+		if len(s.ind)%2 == 0 {
+			return "F"
+		}
+		return "M"
+	})
+	d.FollowUp = []FollowUp{
+		{TransplantType: "*", N: d.Summary.N[0], Median: 1210, Lower: 1150, Upper: 1302, Eligible: n * 8 / 10, Complete: n * 7 / 10},
+		{TransplantType: "ALLO", N: d.Summary.N[1], Median: 1190, Lower: 1101, Upper: 1290, Eligible: d.Summary.N[1] * 8 / 10, Complete: d.Summary.N[1] * 7 / 10},
+		{TransplantType: "AUTO", N: d.Summary.N[2], Median: 1250, Lower: 1160, Upper: 1351, Eligible: d.Summary.N[2] * 8 / 10, Complete: d.Summary.N[2] * 7 / 10},
+	}
+	d.Ingest = Ingest{
+		Files: []FileCount{
+			{File: "transplants.csv", RowsRead: n + 3, RowsAccepted: n, RowsRejected: 3, UnknownColumns: []string{"ward"}},
+			{File: "events.csv", RowsRead: 4 * n, RowsAccepted: 4*n - 5, RowsRejected: 5},
+		},
+		Rejects: []RejectCount{
+			{File: "transplants.csv", Column: "transplant_date", Reason: "invalid date", Count: 2},
+			{File: "transplants.csv", Column: "indication", Reason: "unknown code", Count: 1},
+			{File: "events.csv", Column: "transplant_id", Reason: "unknown transplant", Count: 5},
+		},
+		Quality: []FlagCount{{Flag: "agvhd_without_grade", Count: 7}, {Flag: "two_deaths", Count: 1}},
+	}
+	return d
+}

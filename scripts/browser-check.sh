@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# browser-check.sh REPORT_HTML [SCREENSHOT_PNG]
+#
+# Opens marrow's report in Debian's headless Chromium and fails (exit 1) when
+#   - the page writes anything to the console (the report has no script of
+#     its own, so any console message is an error: a parse or load failure);
+#   - a figure (<svg class="curve">) renders empty: no curve, a curve or
+#     band path without drawing commands or with a zero-width box, a band
+#     missing, or no numbers-at-risk table;
+#   - the page loads or references anything outside itself (src/href that is
+#     not a #fragment or data: URL, CSS url(), any network resource entry);
+#   - the page carries its own <script>, or a report section is missing.
+# The checks run in the browser on a copy of the report with a small
+# checker script appended; the result is read back with --dump-dom.
+# Then it saves a 1400x4000 screenshot of the unmodified report
+# (default: next to the report, browser-check.png).
+#
+# Exit status: 0 ok, 1 check failed, 2 usage or missing browser.
+set -euo pipefail
+
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+  echo "usage: $0 REPORT_HTML [SCREENSHOT_PNG]" >&2
+  exit 2
+fi
+report=$(realpath "$1")
+shot=${2:-$(dirname "$report")/browser-check.png}
+shot=$(realpath -m "$shot")
+if [ ! -f "$report" ]; then
+  echo "browser-check: $report: no such file" >&2
+  exit 2
+fi
+browser=/usr/bin/chromium
+if [ ! -x "$browser" ]; then
+  echo "browser-check: $browser missing (apt-get install -y chromium)" >&2
+  exit 2
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+run_browser() {
+  # The profile directory is fresh for every run; nothing is fetched.
+  timeout 180 "$browser" --headless --no-sandbox --disable-gpu --disable-quic \
+    --no-first-run --disable-background-networking --disable-component-update \
+    --disable-sync --disable-extensions --hide-scrollbars \
+    --user-data-dir="$(mktemp -d -p "$work")" "$@"
+}
+
+if grep -qi '<script' "$report"; then
+  echo "browser-check: $report: the report must not carry a <script>" >&2
+  exit 1
+fi
+
+# The checker runs after the whole document is parsed; getBBox and
+# getBoundingClientRect force layout, so it sees what a reader sees.
+cat >"$work/check.js" <<'JS'
+(function () {
+  var errs = [];
+  var need = ["summary", "quality", "methods"];
+  need.forEach(function (id) {
+    if (!document.getElementById(id)) errs.push("section #" + id + " missing");
+  });
+  if (!document.querySelector("section.endpoint")) errs.push("no endpoint section");
+  var svgs = document.querySelectorAll("svg.curve");
+  if (svgs.length === 0) errs.push("no figure (svg.curve)");
+  var drawn = /^M\s*-?[0-9.]+[ ,]-?[0-9.]+.*[HVLhvl]/;
+  svgs.forEach(function (svg, i) {
+    var id = svg.id || "svg#" + i;
+    var r = svg.getBoundingClientRect();
+    if (!(r.width >= 100 && r.height >= 100)) errs.push(id + ": rendered " + r.width + "x" + r.height);
+    var lines = svg.querySelectorAll("path.line");
+    var bands = svg.querySelectorAll("path.band");
+    if (lines.length === 0) errs.push(id + ": no curve");
+    if (bands.length !== lines.length) errs.push(id + ": " + bands.length + " CI bands for " + lines.length + " curves");
+    [lines, bands].forEach(function (paths) {
+      paths.forEach(function (p) {
+        var name = id + " " + p.getAttribute("class") + " " + (p.getAttribute("data-stratum") || "?");
+        var d = (p.getAttribute("d") || "").trim();
+        if (!drawn.test(d)) { errs.push(name + ": empty path"); return; }
+        if (/NaN|Infinity/.test(d)) errs.push(name + ": non-finite coordinate");
+        var b = p.getBBox();
+        if (!(b.width > 0)) errs.push(name + ": zero width");
+      });
+    });
+    if (svg.querySelectorAll("g.atrisk text").length <= lines.length) errs.push(id + ": no numbers at risk");
+  });
+  document.querySelectorAll("[src],[href],[srcset],[poster],[data]").forEach(function (el) {
+    ["src", "href", "srcset", "poster", "data"].forEach(function (a) {
+      var v = el.getAttribute(a);
+      if (v !== null && v.charAt(0) !== "#" && v.indexOf("data:") !== 0) errs.push("external reference " + a + "=" + v);
+    });
+  });
+  for (var s = 0; s < document.styleSheets.length; s++) {
+    var rules = document.styleSheets[s].cssRules;
+    for (var k = 0; k < rules.length; k++) {
+      if (/url\(|@import/.test(rules[k].cssText)) errs.push("CSS reference: " + rules[k].cssText.slice(0, 80));
+    }
+  }
+  performance.getEntriesByType("resource").forEach(function (e) { errs.push("loaded " + e.name); });
+  if (document.scripts.length !== 1) errs.push("page has " + (document.scripts.length - 1) + " script(s) of its own");
+  var out = document.createElement("pre");
+  out.id = "browser-check-result";
+  out.textContent = errs.length ? "FAIL\n" + errs.join("\n") : "OK " + svgs.length + " figures";
+  document.body.appendChild(out);
+})();
+JS
+
+# The instrumented copy lives in a directory of its own, so a relative
+# reference in the report resolves to nothing and is caught.
+inst="$work/page/index.html"
+mkdir -p "$work/page"
+awk -v js="$work/check.js" '
+  !done && (i = index($0, "</body>")) {
+    printf "%s<script>\n", substr($0, 1, i - 1)
+    while ((getline line < js) > 0) print line
+    printf "</script>%s\n", substr($0, i)
+    done = 1
+    next
+  }
+  { print }
+  END { if (!done) exit 1 }
+' "$report" >"$inst" || {
+  echo "browser-check: $report: no </body>" >&2
+  exit 1
+}
+
+status=0
+run_browser --enable-logging=stderr --v=0 --dump-dom "file://$inst" >"$work/dom.html" 2>"$work/stderr.log" || {
+  echo "browser-check: chromium failed (exit $?)" >&2
+  tail -n 20 "$work/stderr.log" >&2
+  exit 1
+}
+if grep -q ':CONSOLE' "$work/stderr.log"; then
+  echo "browser-check: console messages:" >&2
+  grep ':CONSOLE' "$work/stderr.log" | sed 's/^[^]]*] /  /' >&2
+  status=1
+fi
+result=$(awk '/<pre id="browser-check-result">/ { on = 1 } on { print } on && /<\/pre>/ { exit }' "$work/dom.html" |
+  sed -e 's#.*<pre id="browser-check-result">##' -e 's#</pre>.*##')
+case "$result" in
+  OK*) echo "browser-check: $result" ;;
+  "") echo "browser-check: the checker did not run (no result in the DOM)" >&2; status=1 ;;
+  *) echo "browser-check: $result" >&2; status=1 ;;
+esac
+
+mkdir -p "$(dirname "$shot")"
+run_browser --window-size=1400,4000 --screenshot="$shot" "file://$report" >/dev/null 2>"$work/shot.log" || {
+  echo "browser-check: screenshot failed" >&2
+  tail -n 20 "$work/shot.log" >&2
+  exit 1
+}
+if [ ! -s "$shot" ]; then
+  echo "browser-check: no screenshot written" >&2
+  exit 1
+fi
+echo "browser-check: screenshot $shot"
+exit $status
