@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -71,6 +72,10 @@ func (s *session) readRiskSets(ctx context.Context) ([]riskTable, error) {
 		for i := 0; i < int(rec.NumRows()); i++ {
 			k := stratumKey{ep.Value(i), tt.Value(i), dt.Value(i), ind.Value(i)}
 			if len(tables) == 0 || tables[len(tables)-1].key != k {
+				// Arrow strings point into the batch, released after fn
+				// returns: keep copies.
+				k = stratumKey{strings.Clone(k.Endpoint), strings.Clone(k.TransplantType),
+					strings.Clone(k.DonorType), strings.Clone(k.Indication)}
 				tables = append(tables, riskTable{key: k})
 			}
 			t := &tables[len(tables)-1]

@@ -1,0 +1,182 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/csv"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// refCase is one end-to-end reference case: an extract and R's answers.
+type refCase struct {
+	name    string
+	extract string
+	want    string // folder with landmarks.csv, medians.csv, tests.csv (cohort.csv)
+	cutoff  time.Time
+	config  string // TOML config file, "" = defaults
+}
+
+// refCases lists the public reference cohorts (testdata/refdata/*) and the
+// R-generated adversarial cases (testdata/adversarial/*).
+func refCases(t testing.TB) []refCase {
+	t.Helper()
+	var cases []refCase
+	for _, pat := range []struct{ glob, want string }{
+		{"../testdata/refdata/*/extract", "expected"},
+		{"../testdata/adversarial/*/extract", "want"},
+	} {
+		dirs, _ := filepath.Glob(pat.glob)
+		for _, ex := range dirs {
+			dir := filepath.Dir(ex)
+			c := refCase{name: filepath.Base(filepath.Dir(dir)) + "/" + filepath.Base(dir), extract: ex,
+				want: filepath.Join(dir, pat.want)}
+			if args, err := os.ReadFile(filepath.Join(dir, "args")); err == nil {
+				f := strings.Fields(string(args))
+				for i := 0; i+1 < len(f); i++ {
+					if f[i] == "--cutoff" {
+						c.cutoff, err = time.Parse(time.DateOnly, f[i+1])
+						if err != nil {
+							t.Fatalf("%s/args: %v", dir, err)
+						}
+					}
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "config.toml")); err == nil {
+				c.config = filepath.Join(dir, "config.toml")
+			}
+			cases = append(cases, c)
+		}
+	}
+	if len(cases) < 3 {
+		t.Fatalf("found %d reference cases, want at least the three refdata sets", len(cases))
+	}
+	return cases
+}
+
+// TestReferenceCases runs marrow on every reference case and compares the
+// results with R's answers as ../shared/tools/compare.py does: same keys,
+// counts exact, estimates within 1e-9 (tests within 1e-6), empty only where
+// R is empty.
+func TestReferenceCases(t *testing.T) {
+	for _, c := range refCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := LoadConfig(c.config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "out")
+			_, err = Run(context.Background(), RunOptions{Extract: c.extract, Out: out, Cutoff: c.cutoff, Config: cfg})
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			res := filepath.Join(out, "results")
+			compareCSV(t, filepath.Join(c.want, "landmarks.csv"), filepath.Join(res, "landmarks.csv"),
+				[]string{"endpoint", "transplant_type", "donor_type", "indication", "day"},
+				[]string{"n", "n_risk", "n_events"}, []string{"estimate", "std_err", "lower", "upper"}, 1e-9)
+			compareCSV(t, filepath.Join(c.want, "medians.csv"), filepath.Join(res, "medians.csv"),
+				[]string{"endpoint", "transplant_type", "donor_type", "indication"},
+				[]string{"n"}, []string{"median", "lower", "upper"}, 1e-9)
+			compareCSV(t, filepath.Join(c.want, "tests.csv"), filepath.Join(res, "tests.csv"),
+				[]string{"endpoint", "comparison", "within"},
+				[]string{"df", "method"}, []string{"statistic", "p_value"}, 1e-6)
+		})
+	}
+}
+
+func readCSVMap(t testing.TB, path string, key []string) (map[string]map[string]string, int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	out := map[string]map[string]string{}
+	for _, r := range recs[1:] {
+		row := map[string]string{}
+		for i, h := range recs[0] {
+			row[h] = r[i]
+		}
+		var k []string
+		for _, c := range key {
+			k = append(k, row[c])
+		}
+		ks := strings.Join(k, ",")
+		if _, dup := out[ks]; dup {
+			t.Errorf("%s: duplicate key %s", path, ks)
+		}
+		out[ks] = row
+	}
+	return out, len(recs) - 1
+}
+
+func compareCSV(t *testing.T, wantPath, gotPath string, key, exact, approx []string, tol float64) {
+	t.Helper()
+	want, _ := readCSVMap(t, wantPath, key)
+	got, _ := readCSVMap(t, gotPath, key)
+	name := filepath.Base(wantPath)
+	bad := 0
+	report := func(format string, a ...any) {
+		if bad++; bad <= 10 {
+			t.Errorf(name+": "+format, a...)
+		}
+	}
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok {
+			report("missing row %s", k)
+			continue
+		}
+		for _, c := range exact {
+			if !sameNumberText(w[c], g[c]) {
+				report("%s %s = %q, want %q", k, c, g[c], w[c])
+			}
+		}
+		for _, c := range approx {
+			if d := numDiff(w[c], g[c]); d > tol {
+				report("%s %s = %q, want %q (|diff| %.3g)", k, c, g[c], w[c], d)
+			}
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			report("extra row %s", k)
+		}
+	}
+	if bad > 10 {
+		t.Errorf("%s: %d differences in all", name, bad)
+	}
+}
+
+func sameNumberText(a, b string) bool {
+	if a == b {
+		return true
+	}
+	x, errA := strconv.ParseFloat(a, 64)
+	y, errB := strconv.ParseFloat(b, 64)
+	return errA == nil && errB == nil && x == y
+}
+
+// numDiff is |a-b|, 0 when both are empty, +Inf when only one is.
+func numDiff(a, b string) float64 {
+	if a == "" && b == "" {
+		return 0
+	}
+	x, errA := strconv.ParseFloat(a, 64)
+	y, errB := strconv.ParseFloat(b, 64)
+	if errA != nil || errB != nil {
+		return math.Inf(1)
+	}
+	if math.IsNaN(x) && math.IsNaN(y) {
+		return 0
+	}
+	return math.Abs(x - y)
+}
