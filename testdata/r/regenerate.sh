@@ -1,0 +1,61 @@
+#!/bin/sh
+# regenerate.sh -- rerun R for every adversarial case and check reference.R
+# against the public refdata.
+#
+#   testdata/r/regenerate.sh            self-check on refdata, then rewrite every
+#                                       testdata/adversarial/<case>/want/
+#   testdata/r/regenerate.sh CASE...    only those cases (no self-check)
+#
+# The committed want/ files were made with
+#   R 4.2.2 (Debian r-base-core 4.2.2.20221110-2), survival 3.5.3, cmprsk 2.2.11
+# installed by
+#   apt-get install -y r-base-core r-cran-survival r-cran-cmprsk r-cran-kmsurv
+# which are the versions the refdata (testdata/refdata/*/expected) were made with.
+# Other versions may differ in the last bits; review `git diff` before committing.
+#
+# The self-check runs reference.R on testdata/refdata/{bmt,ebmt3,ebmt4}/extract
+# with the cutoff from expected/info.txt and requires every output file to be
+# byte-identical to expected/ (and compare.py to pass, when it is available).
+# That shows the cohort derivation and the estimators here are the same as the
+# ones behind the refdata. CI does not run this script: it has no R.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+compare=${COMPARE_PY:-/work/shared/tools/compare.py}
+
+command -v Rscript >/dev/null 2>&1 || { echo "regenerate.sh: Rscript not found" >&2; exit 1; }
+versions=$(Rscript -e 'cat(sprintf("R=%s.%s survival=%s cmprsk=%s", R.version$major, R.version$minor, packageVersion("survival"), packageVersion("cmprsk")))' 2>/dev/null)
+echo "regenerate.sh: $versions"
+if [ "$versions" != "R=4.2.2 survival=3.5.3 cmprsk=2.2.11" ]; then
+    echo "regenerate.sh: WARNING: want/ was made with R=4.2.2 survival=3.5.3 cmprsk=2.2.11" >&2
+fi
+
+selfcheck() {
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    for set in bmt ebmt3 ebmt4; do
+        ref="$root/refdata/$set"
+        cutoff=$(sed -n 's/^cutoff=//p' "$ref/expected/info.txt")
+        Rscript "$here/reference.R" --extract "$ref/extract" --out "$tmp/$set" --cutoff "$cutoff"
+        for f in cohort landmarks medians tests; do
+            if ! cmp -s "$ref/expected/$f.csv" "$tmp/$set/$f.csv"; then
+                echo "regenerate.sh: self-check FAILED: $set/$f.csv differs from the refdata" >&2
+                exit 1
+            fi
+        done
+        if [ -f "$compare" ]; then
+            python3 "$compare" "$ref/expected" "$tmp/$set" | tail -n 1
+        fi
+        echo "self-check $set: cohort, landmarks, medians, tests byte-identical to refdata"
+    done
+}
+
+if [ $# -eq 0 ]; then
+    selfcheck
+    set -- $(cd "$root/adversarial" && ls -d */ | tr -d /)
+fi
+for c in "$@"; do
+    Rscript "$here/reference.R" "$root/adversarial/$c"
+    echo "$c: $(grep -E '^(cutoff|conf_type|cohort_transplants|landmark_rows|median_rows|test_rows)=' "$root/adversarial/$c/want/info.txt" | tr '\n' ' ')"
+done
