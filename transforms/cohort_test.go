@@ -325,7 +325,8 @@ var handTransplants = []handTransplant{
 }
 
 var handEvents = []handEvent{
-	// Same-day relapse and death: relapse counts, death competes for nrm.
+	// Same-day relapse and death: each endpoint's event of interest counts
+	// (relapse for relapse, the death for nrm), as R's reference rule.
 	{"T01", "relapse", 60, ""}, {"T01", "death", 60, ""}, {"T01", "last_contact", 60, ""},
 	// Day-0 events; agvhd and neutrophil engraftment on the day of death.
 	{"T02", "agvhd", 0, "3"}, {"T02", "neutrophil_engraftment", 0, ""}, {"T02", "death", 0, ""},
@@ -443,7 +444,7 @@ func relapseOn(d int64) map[string]endpointTS {
 // hand from SPEC §3; with all, also the later transplants of P05 and P06.
 func handWant(all bool) [][]string {
 	rows := [][]string{
-		handRow("T01", "P01", "ALLO", "MSD", "AML", 60, deathOn(60), relapseOn(60)),
+		handRow("T01", "P01", "ALLO", "MSD", "AML", 60, deathOn(60), relapseOn(60), map[string]endpointTS{"nrm": {60, 1}}),
 		handRow("T02", "P02", "ALLO", "MUD", "AML", 0, deathOn(0),
 			map[string]endpointTS{"agvhd24": {0, 1}, "agvhd34": {0, 1}, "neutrophil": {0, 1}}),
 		// Follow-up 2020-06-01 to the cutoff 2020-12-31 (213 days): the
