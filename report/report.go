@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	htmltemplate "html/template"
 	"os"
 	"path/filepath"
@@ -29,12 +30,17 @@ func Write(dir string, d *Data) error {
 		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return fmt.Errorf("report: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "index.html"), h, 0o644); err != nil {
-		return err
+	for _, f := range []struct {
+		name string
+		b    []byte
+	}{{"index.html", h}, {"report.md", m}} {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.b, 0o644); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
 	}
-	return os.WriteFile(filepath.Join(dir, "report.md"), m, 0o644)
+	return nil
 }
 
 // Render returns the HTML and Markdown reports of d.
@@ -42,10 +48,10 @@ func Render(d *Data) (html, md []byte, err error) {
 	v := buildView(d)
 	var hb, mb bytes.Buffer
 	if err := htmlTmpl.Execute(&hb, v); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("report: index.html: %w", err)
 	}
 	if err := mdTmpl.Execute(&mb, v); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("report: report.md: %w", err)
 	}
 	return hb.Bytes(), mb.Bytes(), nil
 }

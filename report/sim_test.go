@@ -134,7 +134,7 @@ func simEstimate(times, status []int, km bool) Curve {
 			s *= 1 - float64(d1+d2)/float64(r)
 			p.Estimate, p.Lower, p.Upper = f, math.NaN(), math.NaN()
 			if f > 0 && f < 1 {
-				sd := math.Sqrt(f * (1 - f) / float64(max(r, 5)))
+				sd := math.Sqrt(f * (1 - f) / float64(len(times)))
 				e := z * sd / (f * math.Log(f))
 				p.Lower, p.Upper = math.Pow(f, math.Exp(-e)), math.Pow(f, math.Exp(e))
 			}

@@ -42,7 +42,7 @@ type figCurve struct {
 
 // figure is one plot of an endpoint: its curves share axes.
 type figure struct {
-	id      string // unique in the document
+	id      string // fig-<endpoint>-<kind>, unique in the document; the <svg> is plot-<endpoint>-<kind>
 	title   string
 	km      bool // survival (falls from 1) rather than incidence
 	horizon int  // days, > 0
@@ -65,10 +65,17 @@ func xAxis(h int) axis {
 	}
 	var a axis
 	if h <= 400 {
-		step := 100
-		for _, s := range []int{5, 10, 20, 25, 30, 50, 60, 90, 100} {
-			if (h+s-1)/s <= 8 {
-				step = s
+		// The first step giving at most 8 intervals, preferring one that
+		// ends the axis exactly at h (180 days: every 30).
+		step := 0
+		for _, exact := range []bool{true, false} {
+			for _, s := range []int{5, 10, 20, 25, 30, 50, 60, 90, 100} {
+				if (h+s-1)/s <= 8 && (!exact || h%s == 0) {
+					step = s
+					break
+				}
+			}
+			if step > 0 {
 				break
 			}
 		}
@@ -188,8 +195,8 @@ func (f *figure) scale(c *Curve) (s scaled, ok bool) {
 		s.his = append(s.his, scaleY(hi))
 		last = pt.Time
 	}
-	if last < 0 {
-		return s, false
+	if last <= 0 {
+		return s, false // nothing right of day 0: an empty figure
 	}
 	s.end = f.scaleX(float64(last))
 	return s, true
@@ -261,10 +268,11 @@ func (f *figure) svg() string {
 	if f.km {
 		ytitle = "Probability (%)"
 	}
-	w(`<svg class="curve" id="`, svgText(f.id), `" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 `,
+	id := "plot" + strings.TrimPrefix(f.id, "fig")
+	w(`<svg class="curve" id="`, svgText(id), `" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 `,
 		coord(figWidth), " ", coord(height), `" width="`, coord(figWidth), `" height="`, coord(height),
-		`" role="img" aria-labelledby="`, svgText(f.id), `-t" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif" font-size="11">`, "\n")
-	w(`<title id="`, svgText(f.id), `-t">`, svgText(f.title), "</title>\n")
+		`" role="img" aria-labelledby="`, svgText(id), `-t" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif" font-size="11">`, "\n")
+	w(`<title id="`, svgText(id), `-t">`, svgText(f.title), "</title>\n")
 
 	// Grid and y axis: 0–100 % every 20 %.
 	w(`<g class="grid" stroke="#e3e3e3" stroke-width="1">`)

@@ -38,6 +38,7 @@ type row struct {
 	Cells []string
 	Sub   []string // optional second line per cell (numbers at risk)
 	Group bool     // a heading row inside the table (variable name)
+	Break bool     // first row of a new block (landmark strata: type or donor changes)
 	Span  int      // >0: Cells[Span] spans the rest of the row
 }
 
@@ -120,8 +121,8 @@ func buildView(d *Data) view {
 	}
 	if sup.min > 0 {
 		v.Suppression = "Strata with fewer than " + strconv.Itoa(sup.min) +
-			" transplants are not plotted and their estimates are not shown (" + sup.label() +
-			"); counts from 1 to " + strconv.Itoa(sup.min-1) + " in the cohort tables show as \"" + sup.count(1) + "\"."
+			" transplants are not plotted and their estimates are not shown: their cells read \"" + sup.label() +
+			"\". Counts from 1 to " + strconv.Itoa(sup.min-1) + " in the cohort tables show as \"" + sup.count(1) + "\"."
 	} else {
 		v.Suppression = "Small-cell suppression is disabled (min_cell = 0): every stratum is shown."
 	}
@@ -161,7 +162,7 @@ func headline(d *Data, sup suppressor) table {
 			continue
 		}
 		found = append(found, name)
-		t.Head = append(t.Head, "1-year "+e.Label+", % (95% CI)")
+		t.Head = append(t.Head, e.Label+" at 1 year, % (95% CI)")
 		t.Right = append(t.Right, true)
 		for _, lm := range e.Landmarks {
 			if lm.Day != day || lm.DonorType != "*" || lm.Indication != "*" {
@@ -320,7 +321,7 @@ func endpoint(d *Data, e *Endpoint, sup suppressor) endpointView {
 		ID:         "ep-" + e.Name,
 		Name:       e.Name,
 		Label:      e.Label,
-		Estimator:  e.Estimator,
+		Estimator:  estimatorName(e.Estimator),
 		Definition: e.Definition,
 	}
 	ev.Figures = figures(d, e, sup)
@@ -394,8 +395,9 @@ func landmarkTable(d *Data, e *Endpoint, sup suppressor) (table, string) {
 		t.Head = append(t.Head, "Median, days (95% CI)")
 		t.Right = append(t.Right, true)
 	}
-	for _, a := range list {
+	for i, a := range list {
 		r := row{Cells: []string{pooled(a.st.TransplantType), pooled(a.st.DonorType), pooled(a.st.Indication), sup.count(a.n)}}
+		r.Break = i > 0 && (a.st.TransplantType != list[i-1].st.TransplantType || a.st.DonorType != list[i-1].st.DonorType)
 		if sup.hides(a.n) {
 			r.Cells = append(r.Cells, sup.label())
 			r.Span = 4
@@ -456,9 +458,13 @@ func figures(d *Data, e *Endpoint, sup suppressor) []figureView {
 		id, title string
 		pick      func(c *Curve) (string, bool)
 	}
+	typeTitle := "By transplant type"
+	if len(types) == 1 {
+		typeTitle = "All " + types[0] + " transplants"
+	}
 	specs := []spec{{
 		id:    "type",
-		title: "By transplant type",
+		title: typeTitle,
 		pick: func(c *Curve) (string, bool) {
 			return c.TransplantType, c.TransplantType != "*" && c.DonorType == "*" && c.Indication == "*"
 		},
