@@ -67,3 +67,34 @@ func readManifest(dir string) (Manifest, error) {
 	}
 	return m, nil
 }
+
+// Verify checks an output directory against its manifest: every listed
+// file exists with the listed sha256, and no unlisted file is present.
+func Verify(dir string) error {
+	m, err := readManifest(dir)
+	if err != nil {
+		return err
+	}
+	got, err := treeHashes(dir, func(rel string) bool { return rel == "manifest.json" })
+	if err != nil {
+		return err
+	}
+	want := map[string]string{}
+	for _, f := range m.Outputs {
+		want[f.Path] = f.SHA256
+	}
+	for _, f := range got {
+		w, ok := want[f.Path]
+		switch {
+		case !ok:
+			return fmt.Errorf("verify %s: %s is not in the manifest", dir, f.Path)
+		case w != f.SHA256:
+			return fmt.Errorf("verify %s: %s sha256 %s, manifest says %s", dir, f.Path, f.SHA256, w)
+		}
+		delete(want, f.Path)
+	}
+	for p := range want {
+		return fmt.Errorf("verify %s: %s is missing", dir, p)
+	}
+	return nil
+}
