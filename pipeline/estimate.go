@@ -111,7 +111,7 @@ type testResult struct {
 // estimate computes every stratum's curve, the landmarks, medians and
 // tests, and writes results/.
 func (s *session) estimate(ctx context.Context, dir string) error {
-	return s.stage("estimate", func() ([]any, error) {
+	return s.stage(ctx, "estimate", func() ([]any, error) {
 		est, err := s.computeEstimates(ctx)
 		if err != nil {
 			return nil, err

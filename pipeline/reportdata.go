@@ -19,7 +19,7 @@ import (
 // dir, cohort included, and estimates again: the arithmetic is
 // deterministic, so the numbers equal those in dir/results.
 func (s *session) report(ctx context.Context, dir string, m Manifest) error {
-	return s.stage("report", func() ([]any, error) {
+	return s.stage(ctx, "report", func() ([]any, error) {
 		if s.est == nil {
 			tables := append(append([]string{}, warehouseTables...), "cohort")
 			sum, err := transforms.LoadWarehouse(ctx, s.db, filepath.Join(dir, "warehouse"), tables...)

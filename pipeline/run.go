@@ -75,6 +75,9 @@ func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 	if err := writeManifest(st.dir, m); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := st.publish(); err != nil {
 		return nil, err
 	}

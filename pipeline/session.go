@@ -50,8 +50,12 @@ func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.L
 
 func (s *session) close() { s.db.Close() }
 
-// stage logs a stage's duration and outcome.
-func (s *session) stage(name string, fn func() ([]any, error)) error {
+// stage runs one stage unless the run is already cancelled, and logs its
+// duration and outcome.
+func (s *session) stage(ctx context.Context, name string, fn func() ([]any, error)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	start := time.Now()
 	attrs, err := fn()
 	attrs = append(attrs, "seconds", time.Since(start).Round(time.Millisecond).Seconds())
@@ -66,7 +70,7 @@ func (s *session) stage(name string, fn func() ([]any, error)) error {
 // ingest reads the extract into the session and writes the warehouse tables.
 func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*IngestSummary, error) {
 	var sum *IngestSummary
-	err := s.stage("ingest", func() ([]any, error) {
+	err := s.stage(ctx, "ingest", func() ([]any, error) {
 		var err error
 		sum, err = transforms.Ingest(ctx, s.db, extract, transforms.IngestOptions{MaxRejectRate: s.cfg.MaxRejectRate})
 		if err != nil {
@@ -96,7 +100,7 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 // session and copies its files to warehouseDir (analyze's output).
 func (s *session) loadWarehouse(ctx context.Context, dir, warehouseDir string) (*IngestSummary, error) {
 	var sum *IngestSummary
-	err := s.stage("load warehouse", func() ([]any, error) {
+	err := s.stage(ctx, "load warehouse", func() ([]any, error) {
 		var err error
 		sum, err = transforms.LoadWarehouse(ctx, s.db, dir, warehouseTables...)
 		if err != nil {
@@ -119,7 +123,7 @@ func (s *session) loadWarehouse(ctx context.Context, dir, warehouseDir string) (
 // derive builds the analysis cohort and writes warehouse/cohort.parquet.
 func (s *session) derive(ctx context.Context, cutoff time.Time, warehouseDir string) (time.Time, error) {
 	var used time.Time
-	err := s.stage("derive cohort", func() ([]any, error) {
+	err := s.stage(ctx, "derive cohort", func() ([]any, error) {
 		var n int64
 		var err error
 		used, n, err = transforms.DeriveCohort(ctx, s.db, transforms.CohortOptions{
