@@ -509,6 +509,31 @@ func TestFigures(t *testing.T) {
 			t.Errorf("%d figures, want 5 (os: type, ALLO and AUTO by indication, donor; relapse: type)", got)
 		}
 	})
+	t.Run("every stratum suppressed", func(t *testing.T) {
+		d := smallData()
+		d.Config.MinCell = 100
+		html, _ := render(t, d)
+		if got := checkFigures(t, html); got != 0 {
+			t.Errorf("%d figures, want none", got)
+		}
+		if !strings.Contains(html, "Not plotted, fewer than 100 transplants: ALLO, AUTO.") {
+			t.Error("the by-type figure does not say which strata it leaves out")
+		}
+	})
+	t.Run("curve at day 0 only", func(t *testing.T) {
+		d := smallData()
+		d.Endpoints = d.Endpoints[1:2]
+		for i := range d.Endpoints[0].Curves {
+			d.Endpoints[0].Curves[i].Points = []Point{pt(0, 40, 0, 0, nan, nan)}
+		}
+		html, _ := render(t, d)
+		if got := checkFigures(t, html); got != 0 {
+			t.Errorf("%d figures, want none: nothing to draw", got)
+		}
+		if !strings.Contains(html, "No curve to plot.") {
+			t.Error("an undrawable figure is not explained")
+		}
+	})
 	t.Run("simulated", func(t *testing.T) {
 		html, _ := render(t, simData(1500, 7))
 		if got := checkFigures(t, html); got < 15 {

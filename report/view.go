@@ -14,6 +14,7 @@ import (
 type view struct {
 	Title, Cutoff, MarrowVersion, DuckDBVersion, GeneratedAt string
 
+	Lead        string // cohort size, follow-up and cutoff in one sentence
 	Suppression string // one sentence on the small-cell rule
 	Headline    table
 	FollowUp    table
@@ -126,6 +127,7 @@ func buildView(d *Data) view {
 	} else {
 		v.Suppression = "Small-cell suppression is disabled (min_cell = 0): every stratum is shown."
 	}
+	v.Lead = lead(d, sup)
 	v.Headline = headline(d, sup)
 	v.FollowUp, v.Complete = followUp(d, sup)
 	v.Summary = summary(d, sup)
@@ -162,7 +164,7 @@ func headline(d *Data, sup suppressor) table {
 			continue
 		}
 		found = append(found, name)
-		t.Head = append(t.Head, e.Label+" at 1 year, % (95% CI)")
+		t.Head = append(t.Head, e.Label)
 		t.Right = append(t.Right, true)
 		for _, lm := range e.Landmarks {
 			if lm.Day != day || lm.DonorType != "*" || lm.Indication != "*" {
@@ -210,6 +212,31 @@ func headline(d *Data, sup suppressor) table {
 		t.Rows = append(t.Rows, r)
 	}
 	return t
+}
+
+// lead is the summary's first sentence: "1500 transplants (ALLO 838,
+// AUTO 662); median follow-up 1210 days; data cutoff 2025-06-30."
+func lead(d *Data, sup suppressor) string {
+	s := &d.Summary
+	var b strings.Builder
+	if len(s.N) > 0 {
+		b.WriteString(sup.count(s.N[0]) + " transplants")
+		var parts []string
+		for i := 1; i < len(s.N) && i < len(s.Columns); i++ {
+			parts = append(parts, s.Columns[i]+" "+sup.count(s.N[i]))
+		}
+		if len(parts) > 0 {
+			b.WriteString(" (" + strings.Join(parts, ", ") + ")")
+		}
+		b.WriteString("; ")
+	}
+	for _, f := range d.FollowUp {
+		if f.TransplantType == "*" && !sup.hides(f.N) && !empty(f.Median) {
+			b.WriteString("median follow-up " + days(f.Median) + " days; ")
+		}
+	}
+	b.WriteString("data cutoff " + d.Cutoff + ".")
+	return strings.ToUpper(b.String()[:1]) + b.String()[1:]
 }
 
 func contains(ss []string, s string) bool {

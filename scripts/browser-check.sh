@@ -125,7 +125,7 @@ awk -v js="$work/check.js" '
 }
 
 status=0
-run_browser --enable-logging=stderr --v=0 --dump-dom "file://$inst" >"$work/dom.html" 2>"$work/stderr.log" || {
+run_browser --enable-logging=stderr --v=0 --dump-dom "$inst" >"$work/dom.html" 2>"$work/stderr.log" || {
   echo "browser-check: chromium failed (exit $?)" >&2
   tail -n 20 "$work/stderr.log" >&2
   exit 1
@@ -144,7 +144,7 @@ case "$result" in
 esac
 
 mkdir -p "$(dirname "$shot")"
-run_browser --window-size=1400,4000 --screenshot="$shot" "file://$report" >/dev/null 2>"$work/shot.log" || {
+run_browser --window-size=1400,4000 --screenshot="$shot" "$report" >/dev/null 2>"$work/shot.log" || {
   echo "browser-check: screenshot failed" >&2
   tail -n 20 "$work/shot.log" >&2
   exit 1
