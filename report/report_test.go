@@ -282,6 +282,20 @@ func TestSuppression(t *testing.T) {
 	}
 }
 
+func TestHeadlineSuppression(t *testing.T) {
+	d := smallData()
+	d.Config.MinCell = 20
+	_, md := render(t, d)
+	for _, want := range []string{
+		"| All transplants | 40 | 75.0 (58.0–86.0) | 13.0 (4.6–25.9) |",
+		"| AUTO | <20 | suppressed (n < 20) | suppressed (n < 20) |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md lacks the headline row %q", want)
+		}
+	}
+}
+
 // TestNoIdentifierFields guards SPEC §4's privacy rule at the type level:
 // nothing reachable from Data can hold an identifier, a birth date, an
 // event date or free-text event detail.

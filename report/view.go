@@ -140,74 +140,60 @@ func buildView(d *Data) view {
 }
 
 // headline is the summary's 1-year OS, NRM and relapse for all transplants
-// and each transplant type, read from the landmark rows at day 365.
+// and each transplant type, read from the landmark rows at day 365 of the
+// strata (type, *, *).
 func headline(d *Data, sup suppressor) table {
 	const day = 365
-	names := []string{"os", "nrm", "relapse"}
 	t := table{Head: []string{"Group", "n"}, Right: []bool{false, true}}
-	type cell struct {
-		lm Landmark
-		ok bool
-	}
-	var groups []string
-	seen := map[string]bool{}
-	vals := map[string][]cell{}
-	var found []string
-	for j, name := range names {
-		var e *Endpoint
+	var eps []*Endpoint
+	for _, name := range []string{"os", "nrm", "relapse"} {
 		for i := range d.Endpoints {
-			if d.Endpoints[i].Name == name {
-				e = &d.Endpoints[i]
+			if e := &d.Endpoints[i]; e.Name == name {
+				eps = append(eps, e)
+				t.Head = append(t.Head, e.Label)
+				t.Right = append(t.Right, true)
+				break
 			}
 		}
-		if e == nil {
-			continue
-		}
-		found = append(found, name)
-		t.Head = append(t.Head, e.Label)
-		t.Right = append(t.Right, true)
-		for _, lm := range e.Landmarks {
+	}
+	// cells[group][k] is endpoint k's landmark for the group.
+	cells := map[string][]*Landmark{}
+	var groups []string
+	for k, e := range eps {
+		for i := range e.Landmarks {
+			lm := &e.Landmarks[i]
 			if lm.Day != day || lm.DonorType != "*" || lm.Indication != "*" {
 				continue
 			}
 			g := lm.TransplantType
-			if !seen[g] {
-				seen[g] = true
+			if cells[g] == nil {
+				cells[g] = make([]*Landmark, len(eps))
 				groups = append(groups, g)
-				vals[g] = make([]cell, len(names))
 			}
-			vals[g][j] = cell{lm, true}
+			cells[g][k] = lm
 		}
 	}
 	sort.Strings(groups) // "*" (all) first, then ALLO, AUTO
 	for _, g := range groups {
-		label := g
-		if g == "*" {
-			label = "All transplants"
-		}
 		n := 0
-		for _, c := range vals[g] {
-			if c.ok {
-				n = c.lm.N
+		for _, lm := range cells[g] {
+			if lm != nil {
+				n = lm.N
 			}
 		}
-		r := row{Cells: []string{label, sup.count(n)}}
+		r := row{Cells: []string{groupLabel(g), sup.count(n)}}
 		if sup.hides(n) {
 			r.Cells = append(r.Cells, sup.label())
 			r.Span = 2
 			t.Rows = append(t.Rows, r)
 			continue
 		}
-		for j, name := range names {
-			if !contains(found, name) {
-				continue
-			}
-			c := vals[g][j]
-			if !c.ok {
+		for _, lm := range cells[g] {
+			if lm == nil {
 				r.Cells = append(r.Cells, dash)
 				continue
 			}
-			r.Cells = append(r.Cells, pctCI(c.lm.Estimate, c.lm.Lower, c.lm.Upper))
+			r.Cells = append(r.Cells, pctCI(lm.Estimate, lm.Lower, lm.Upper))
 		}
 		t.Rows = append(t.Rows, r)
 	}
@@ -237,15 +223,6 @@ func lead(d *Data, sup suppressor) string {
 	}
 	b.WriteString("data cutoff " + d.Cutoff + ".")
 	return strings.ToUpper(b.String()[:1]) + b.String()[1:]
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func groupLabel(tt string) string {
@@ -373,11 +350,10 @@ func endpoint(d *Data, e *Endpoint, sup suppressor) endpointView {
 // for Kaplan–Meier endpoints.
 func landmarkTable(d *Data, e *Endpoint, sup suppressor) (table, string) {
 	type acc struct {
-		st   Stratum
-		n    int
-		lms  map[int]Landmark
-		med  *Median
-		seen bool
+		st  Stratum
+		n   int
+		lms map[int]Landmark
+		med *Median
 	}
 	strata := map[string]*acc{}
 	get := func(s Stratum) *acc {
