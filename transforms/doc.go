@@ -1,0 +1,22 @@
+// Package transforms turns a registry extract into marrow's warehouse and
+// the warehouse into the analysis cohort.
+//
+// Ingest reads transplants.csv and events.csv (SPEC §1) into the warehouse
+// tables of queries/warehouse_schema.sql. Every row read ends in exactly one
+// place: the transplants or events table when it is valid, the rejects
+// table (file, line, column, value, reason) when it is not. A structural
+// fault of a file (missing file or required column, bad CSV quoting, bytes
+// that are not UTF-8) stops the ingest with a *StructuralError and leaves
+// no table behind. Rows that are valid but implausible (two deaths, events
+// after death, GVHD in an autologous transplant, ...) are kept and listed
+// in the quality table, computed in SQL after loading
+// (queries/quality_flags.sql). WriteWarehouse writes the tables as Parquet
+// sorted on a unique key, so the same extract always gives the same bytes.
+//
+// Rows are parsed with encoding/csv in one goroutine, validated in a
+// second, and handed to DuckDB in columnar batches (Arrow record batches
+// with the duckdb_arrow build tag, duckdb-go's Appender without it).
+//
+// DeriveCohort computes, per transplant, each endpoint's time and status
+// (SPEC §3) from the warehouse tables into the cohort table.
+package transforms

@@ -1,0 +1,75 @@
+//go:build !duckdb_arrow
+
+package transforms
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// loadBatches inserts the record batches received on batches into table
+// row by row through duckdb-go's Appender: the fallback for builds without
+// the duckdb_arrow tag.
+func loadBatches(ctx context.Context, conn *sql.Conn, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch) error {
+	return conn.Raw(func(dc any) error {
+		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", table)
+		if err != nil {
+			return fmt.Errorf("appender %s: %w", table, err)
+		}
+		row := make([]driver.Value, schema.NumFields())
+		for {
+			select {
+			case rec, ok := <-batches:
+				if !ok {
+					return a.Close()
+				}
+				err := appendRecord(a, rec, row)
+				rec.Release()
+				if err != nil {
+					a.Close()
+					return err
+				}
+			case <-ctx.Done():
+				a.Close()
+				return ctx.Err()
+			}
+		}
+	})
+}
+
+func appendRecord(a *duckdb.Appender, rec arrow.RecordBatch, row []driver.Value) error {
+	cols := rec.Columns()
+	for i := 0; i < int(rec.NumRows()); i++ {
+		for c, col := range cols {
+			if col.IsNull(i) {
+				row[c] = nil
+				continue
+			}
+			switch x := col.(type) {
+			case *array.String:
+				row[c] = x.Value(i)
+			case *array.Date32:
+				row[c] = time.Unix(int64(x.Value(i))*86400, 0).UTC()
+			case *array.Float64:
+				row[c] = x.Value(i)
+			case *array.Int32:
+				row[c] = x.Value(i)
+			case *array.Int64:
+				row[c] = x.Value(i)
+			default:
+				return fmt.Errorf("appender: unexpected column type %s", col.DataType())
+			}
+		}
+		if err := a.AppendRow(row...); err != nil {
+			return err
+		}
+	}
+	return nil
+}

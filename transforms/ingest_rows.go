@@ -1,0 +1,573 @@
+package transforms
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// Spec columns of transplants.csv, in SPEC §1 order.
+const (
+	tID = iota
+	tPatient
+	tCenter
+	tDate
+	tType
+	tDonor
+	tGraft
+	tIndication
+	tStatus
+	tConditioning
+	tAge
+	tSex
+	tKarnofsky
+	tHctCI
+	nTransplantCols
+)
+
+var transplantsSpec = fileSpec{name: "transplants.csv", columns: []columnSpec{
+	tID:           {"transplant_id", true},
+	tPatient:      {"patient_id", true},
+	tCenter:       {"center_id", false},
+	tDate:         {"transplant_date", true},
+	tType:         {"transplant_type", true},
+	tDonor:        {"donor_type", false},
+	tGraft:        {"graft_source", false},
+	tIndication:   {"indication", true},
+	tStatus:       {"disease_status", false},
+	tConditioning: {"conditioning", false},
+	tAge:          {"age_years", false},
+	tSex:          {"sex", false},
+	tKarnofsky:    {"karnofsky", false},
+	tHctCI:        {"hct_ci", false},
+}}
+
+// Spec columns of events.csv.
+const (
+	eID = iota
+	eEvent
+	eDate
+	eGrade
+	eDetail
+	nEventCols
+)
+
+var eventsSpec = fileSpec{name: "events.csv", columns: []columnSpec{
+	eID:     {"transplant_id", true},
+	eEvent:  {"event", true},
+	eDate:   {"event_date", true},
+	eGrade:  {"grade", false},
+	eDetail: {"detail", false},
+}}
+
+// Plausible ranges of the numeric columns (SPEC §1). hct_ci has no upper
+// bound in the SPEC; INTEGER's is the storage limit.
+const (
+	minAge, maxAge             = 0, 100
+	minKarnofsky, maxKarnofsky = 10, 100
+	minHctCI, maxHctCI         = 0, math.MaxInt32
+)
+
+// The Arrow schemas of the validated rows: the warehouse tables' columns
+// in warehouse_schema.sql order.
+var (
+	transplantsArrow = arrow.NewSchema([]arrow.Field{
+		{Name: "transplant_id", Type: arrow.BinaryTypes.String},
+		{Name: "patient_id", Type: arrow.BinaryTypes.String},
+		{Name: "center_id", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "transplant_date", Type: arrow.FixedWidthTypes.Date32},
+		{Name: "transplant_type", Type: arrow.BinaryTypes.String},
+		{Name: "donor_type", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "graft_source", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "indication", Type: arrow.BinaryTypes.String},
+		{Name: "disease_status", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "conditioning", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "age_years", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "sex", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "karnofsky", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+		{Name: "hct_ci", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+		{Name: "source_line", Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+	eventsArrow = arrow.NewSchema([]arrow.Field{
+		{Name: "transplant_id", Type: arrow.BinaryTypes.String},
+		{Name: "event", Type: arrow.BinaryTypes.String},
+		{Name: "event_date", Type: arrow.FixedWidthTypes.Date32},
+		{Name: "grade", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "detail", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "source_line", Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+)
+
+// recordRows is the number of validated rows per Arrow record batch handed
+// to DuckDB.
+const recordRows = 1 << 16
+
+// txInfo is what events need to know of a transplant row.
+type txInfo struct {
+	line int64 // line in transplants.csv of its first occurrence
+	date int32 // transplant_date as a day number
+	ok   bool  // the row was accepted
+}
+
+// transplantIndex maps transplant_id to its first row in transplants.csv.
+type transplantIndex struct {
+	at    map[string]int32
+	infos []txInfo
+}
+
+func newTransplantIndex() *transplantIndex {
+	return &transplantIndex{at: make(map[string]int32)}
+}
+
+func (x *transplantIndex) lookup(id string) (*txInfo, bool) {
+	i, ok := x.at[id]
+	if !ok {
+		return nil, false
+	}
+	return &x.infos[i], true
+}
+
+// rowValidator turns raw batches of one file into accepted rows (appended
+// to an Arrow record builder) and rejects.
+type rowValidator struct {
+	file    string
+	colNo   []int    // spec column -> 1-based field number (0: absent)
+	names   []string // spec column -> header name as written
+	order   []int    // present spec columns in the file's column order
+	ncols   int      // fields per record (the header's)
+	rejects []RowError
+	read    int64
+	kept    int64
+	pending int // accepted rows not yet flushed
+}
+
+func newRowValidator(c *csvFile) *rowValidator {
+	v := &rowValidator{
+		file:  c.spec.name,
+		colNo: make([]int, len(c.colOf)),
+		names: c.names,
+		ncols: c.ncols,
+	}
+	for s, i := range c.colOf {
+		v.colNo[s] = i + 1
+	}
+	for i := 0; i < c.ncols; i++ {
+		for s, j := range c.colOf {
+			if j == i {
+				v.order = append(v.order, s)
+			}
+		}
+	}
+	return v
+}
+
+// reject records a bad row. slot is the spec column at fault, or -1 for
+// the row as a whole.
+func (v *rowValidator) reject(line int64, slot int, value, reason, detail string) {
+	e := RowError{File: v.file, Line: line, Reason: reason, Detail: detail}
+	if slot >= 0 {
+		e.Column = v.colNo[slot]
+		e.ColumnName = v.names[slot]
+	}
+	e.Value, e.ValueCut = cutValue(value)
+	if !e.ValueCut {
+		e.Value = strings.Clone(value) // do not pin the record's memory
+	}
+	v.rejects = append(v.rejects, e)
+}
+
+// fieldCount rejects a record whose number of fields differs from the
+// header's; it reports whether the record is usable.
+func (v *rowValidator) fieldCount(b *rawBatch, j int) bool {
+	if int(b.nf[j]) == v.ncols {
+		return true
+	}
+	v.reject(b.lines[j], -1, b.raw(j), reasonFieldCount,
+		strconv.Itoa(int(b.nf[j]))+" fields, header has "+strconv.Itoa(v.ncols))
+	return false
+}
+
+// maxBatchBytes bounds the text of one string column in a record batch:
+// Arrow's utf8 offsets are int32.
+const maxBatchBytes = 1 << 28
+
+// recordBatch returns the accepted rows gathered so far as a record batch.
+func recordBatch(schema *arrow.Schema, n int, cols ...interface{ array() arrow.Array }) arrow.RecordBatch {
+	arrs := make([]arrow.Array, len(cols))
+	for i, c := range cols {
+		arrs[i] = c.array()
+	}
+	rec := array.NewRecordBatch(schema, arrs, int64(n))
+	for _, a := range arrs {
+		a.Release()
+	}
+	return rec
+}
+
+// transplantRows validates transplants.csv.
+type transplantRows struct {
+	*rowValidator
+	index *transplantIndex
+
+	id, patient, center, typ, donor, graft, indication, status, conditioning, sex *stringColumn
+	date, karnofsky, hctCI                                                        *fixedColumn[int32]
+	age                                                                           *fixedColumn[float64]
+	line                                                                          *fixedColumn[int64]
+}
+
+func newTransplantRows(c *csvFile, index *transplantIndex) *transplantRows {
+	return &transplantRows{
+		rowValidator: newRowValidator(c), index: index,
+		id: newStringColumn(), patient: newStringColumn(), center: newStringColumn(),
+		date: newFixedColumn[int32](arrow.FixedWidthTypes.Date32),
+		typ:  newStringColumn(), donor: newStringColumn(), graft: newStringColumn(),
+		indication: newStringColumn(), status: newStringColumn(), conditioning: newStringColumn(),
+		age: newFixedColumn[float64](arrow.PrimitiveTypes.Float64), sex: newStringColumn(),
+		karnofsky: newFixedColumn[int32](arrow.PrimitiveTypes.Int32),
+		hctCI:     newFixedColumn[int32](arrow.PrimitiveTypes.Int32),
+		line:      newFixedColumn[int64](arrow.PrimitiveTypes.Int64),
+	}
+}
+
+// full reports whether the pending rows should be flushed.
+func (t *transplantRows) full() bool {
+	return t.pending >= recordRows || len(t.center.data) > maxBatchBytes || len(t.id.data) > maxBatchBytes ||
+		len(t.patient.data) > maxBatchBytes
+}
+
+// flush returns the pending accepted rows as a record batch.
+func (t *transplantRows) flush() arrow.RecordBatch {
+	n := t.pending
+	t.pending = 0
+	return recordBatch(transplantsArrow, n, t.id, t.patient, t.center, t.date, t.typ, t.donor, t.graft,
+		t.indication, t.status, t.conditioning, t.age, t.sex, t.karnofsky, t.hctCI, t.line)
+}
+
+// transplant is a validated transplants.csv row.
+type transplant struct {
+	id, patient, center            string
+	date                           int32
+	typ, donor, graft, indication  string
+	status, conditioning, sex      string
+	age                            float64
+	karnofsky, hctCI               int32
+	hasAge, hasKarnofsky, hasHctCI bool
+}
+
+// batch validates the records of b.
+func (t *transplantRows) batch(b *rawBatch) {
+	k := nTransplantCols
+	for j := 0; j < b.n; j++ {
+		t.read++
+		line := b.lines[j]
+		vals := b.vals[j*k : (j+1)*k]
+		// The id is registered before the row is judged, so that a
+		// later row with the same id is a duplicate whatever became of
+		// this one, and events of a rejected row say so.
+		id := strings.TrimSpace(vals[tID])
+		var info *txInfo
+		dupOf := int64(0)
+		if id != "" && int(b.nf[j]) == t.ncols {
+			if prev, seen := t.index.lookup(id); seen {
+				dupOf = prev.line
+			} else {
+				id = strings.Clone(id)
+				t.index.at[id] = int32(len(t.index.infos))
+				t.index.infos = append(t.index.infos, txInfo{line: line})
+				info = &t.index.infos[len(t.index.infos)-1]
+			}
+		}
+		if !t.fieldCount(b, j) {
+			continue
+		}
+		var r transplant
+		r.id = id
+		if t.row(line, vals, dupOf, &r) {
+			info.date = r.date
+			info.ok = true
+			t.append(&r, line)
+		}
+	}
+}
+
+// row checks one record's fields in file column order and reports whether
+// it is accepted; a rejected row gets the first fault found.
+func (t *transplantRows) row(line int64, vals []string, dupOf int64, r *transplant) bool {
+	for _, s := range t.order {
+		raw := vals[s]
+		v := strings.TrimSpace(raw)
+		reason, detail := "", ""
+		switch s {
+		case tID:
+			switch {
+			case v == "":
+				reason = reasonMissing
+			case dupOf > 0:
+				reason, detail = reasonDuplicate, "first on line "+strconv.FormatInt(dupOf, 10)
+			}
+		case tPatient:
+			r.patient, reason = required(v)
+		case tCenter:
+			r.center = v
+		case tDate:
+			if v == "" {
+				reason = reasonMissing
+			} else {
+				r.date, reason = parseDate(v)
+			}
+		case tType:
+			r.typ, reason = code(transplantTypes, v, true)
+		case tDonor:
+			if strings.EqualFold(v, donorUnknown) {
+				v = ""
+			}
+			r.donor, reason = code(donorTypes, v, false)
+		case tGraft:
+			r.graft, reason = code(graftSources, v, false)
+		case tIndication:
+			r.indication, reason = code(indications, v, true)
+		case tStatus:
+			r.status, reason = code(diseaseStatuses, v, false)
+		case tConditioning:
+			r.conditioning, reason = code(conditionings, v, false)
+		case tAge:
+			if v != "" {
+				r.age, reason = parseDecimal(v)
+				if reason == "" && (r.age < minAge || r.age > maxAge) {
+					reason, detail = reasonNumberRange, "age_years 0 to 100"
+				}
+				r.hasAge = true
+			}
+		case tSex:
+			r.sex, reason = code(sexes, v, false)
+		case tKarnofsky:
+			r.karnofsky, r.hasKarnofsky, reason, detail = integer(v, minKarnofsky, maxKarnofsky, "karnofsky 10 to 100")
+		case tHctCI:
+			r.hctCI, r.hasHctCI, reason, detail = integer(v, minHctCI, maxHctCI, "hct_ci 0 or more")
+		}
+		if reason != "" {
+			t.reject(line, s, raw, reason, detail)
+			return false
+		}
+	}
+	// Fields that only make sense together.
+	switch {
+	case r.typ == "AUTO" && r.donor != "":
+		t.reject(line, tDonor, vals[tDonor], reasonDonorAuto, "")
+		return false
+	case r.typ == "ALLO" && r.donor == "":
+		r.donor = donorUnknown // flagged allo_without_donor_type
+	}
+	return true
+}
+
+func required(v string) (string, string) {
+	if v == "" {
+		return "", reasonMissing
+	}
+	return v, ""
+}
+
+// code matches v against a code list; "" is allowed unless required.
+func code(set []string, v string, required bool) (string, string) {
+	if v == "" {
+		if required {
+			return "", reasonMissing
+		}
+		return "", ""
+	}
+	c, ok := lookupCode(set, v)
+	if !ok {
+		return "", reasonCode
+	}
+	return c, ""
+}
+
+// integer parses an optional integer column within [lo, hi].
+func integer(v string, lo, hi int64, rangeDetail string) (x int32, has bool, reason, detail string) {
+	if v == "" {
+		return 0, false, "", ""
+	}
+	n, reason := parseInteger(v)
+	if reason == "" && (n < lo || n > hi) {
+		reason = reasonNumberRange
+	}
+	if reason == reasonNumberRange {
+		detail = rangeDetail
+	}
+	return int32(n), true, reason, detail
+}
+
+func (t *transplantRows) append(r *transplant, line int64) {
+	t.id.add(r.id)
+	t.patient.add(r.patient)
+	t.center.addOpt(r.center)
+	t.date.add(r.date)
+	t.typ.add(r.typ)
+	t.donor.addOpt(r.donor)
+	t.graft.addOpt(r.graft)
+	t.indication.add(r.indication)
+	t.status.addOpt(r.status)
+	t.conditioning.addOpt(r.conditioning)
+	if r.hasAge {
+		t.age.add(r.age)
+	} else {
+		t.age.addNull()
+	}
+	t.sex.addOpt(r.sex)
+	if r.hasKarnofsky {
+		t.karnofsky.add(r.karnofsky)
+	} else {
+		t.karnofsky.addNull()
+	}
+	if r.hasHctCI {
+		t.hctCI.add(r.hctCI)
+	} else {
+		t.hctCI.addNull()
+	}
+	t.line.add(line)
+	t.pending++
+	t.kept++
+}
+
+// eventRows validates events.csv against the transplants read before.
+type eventRows struct {
+	*rowValidator
+	index *transplantIndex
+	// Events usually come grouped by transplant: the last lookup is
+	// remembered so that most rows skip the map.
+	lastID   string
+	lastInfo *txInfo
+
+	id, event, grade, detail *stringColumn
+	date                     *fixedColumn[int32]
+	line                     *fixedColumn[int64]
+}
+
+func newEventRows(c *csvFile, index *transplantIndex) *eventRows {
+	return &eventRows{
+		rowValidator: newRowValidator(c), index: index,
+		id: newStringColumn(), event: newStringColumn(),
+		date:  newFixedColumn[int32](arrow.FixedWidthTypes.Date32),
+		grade: newStringColumn(), detail: newStringColumn(),
+		line: newFixedColumn[int64](arrow.PrimitiveTypes.Int64),
+	}
+}
+
+func (e *eventRows) full() bool {
+	return e.pending >= recordRows || len(e.id.data) > maxBatchBytes || len(e.grade.data) > maxBatchBytes ||
+		len(e.detail.data) > maxBatchBytes
+}
+
+func (e *eventRows) flush() arrow.RecordBatch {
+	n := e.pending
+	e.pending = 0
+	return recordBatch(eventsArrow, n, e.id, e.event, e.date, e.grade, e.detail, e.line)
+}
+
+// event is a validated events.csv row.
+type event struct {
+	event, grade, detail string
+	date                 int32
+	tx                   *txInfo
+}
+
+func (e *eventRows) batch(b *rawBatch) {
+	k := nEventCols
+	for j := 0; j < b.n; j++ {
+		e.read++
+		if !e.fieldCount(b, j) {
+			continue
+		}
+		line := b.lines[j]
+		vals := b.vals[j*k : (j+1)*k]
+		var r event
+		if e.row(line, vals, &r) {
+			e.append(strings.TrimSpace(vals[eID]), &r, line)
+		}
+	}
+}
+
+func (e *eventRows) row(line int64, vals []string, r *event) bool {
+	for _, s := range e.order {
+		raw := vals[s]
+		v := strings.TrimSpace(raw)
+		reason, detail := "", ""
+		switch s {
+		case eID:
+			if v == "" {
+				reason = reasonMissing
+				break
+			}
+			if v != e.lastID || e.lastInfo == nil {
+				info, ok := e.index.lookup(v)
+				if !ok {
+					reason = reasonUnknownTx
+					break
+				}
+				// The id points into a batch that will be recycled.
+				e.lastID, e.lastInfo = strings.Clone(v), info
+			}
+			r.tx = e.lastInfo
+			if !r.tx.ok {
+				reason, detail = reasonRejectedTx, "transplants.csv line "+strconv.FormatInt(r.tx.line, 10)
+			}
+		case eEvent:
+			r.event, reason = code(eventTypes, v, true)
+		case eDate:
+			if v == "" {
+				reason = reasonMissing
+			} else {
+				r.date, reason = parseDate(v)
+			}
+		case eGrade:
+			r.grade = v // checked below, once the event type is known
+		case eDetail:
+			r.detail = raw // free text, kept as written
+		}
+		if reason != "" {
+			e.reject(line, s, raw, reason, detail)
+			return false
+		}
+	}
+	if r.grade != "" {
+		var ok bool
+		switch r.event {
+		case "agvhd":
+			r.grade, ok = agvhdGrade(r.grade)
+		case "cgvhd":
+			r.grade, ok = lookupCode(cgvhdGrades, r.grade)
+		default:
+			// A grade on another event (e.g. a CTCAE toxicity grade)
+			// is kept, upper-cased, and flagged grade_on_other_event.
+			r.grade, ok = strings.ToUpper(r.grade), true
+		}
+		if !ok {
+			e.reject(line, eGrade, vals[eGrade], reasonGrade, r.event+" grade")
+			return false
+		}
+	}
+	if r.date < r.tx.date {
+		e.reject(line, eDate, vals[eDate], reasonBeforeTx, "transplant_date "+formatDate(r.tx.date))
+		return false
+	}
+	return true
+}
+
+func (e *eventRows) append(id string, r *event, line int64) {
+	e.id.add(id)
+	e.event.add(r.event)
+	e.date.add(r.date)
+	e.grade.addOpt(r.grade)
+	e.detail.addOpt(r.detail)
+	e.line.add(line)
+	e.pending++
+	e.kept++
+}
+
+func (v *rowValidator) empty() bool { return v.pending == 0 }
+
+func (v *rowValidator) base() *rowValidator { return v }
