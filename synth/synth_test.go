@@ -13,7 +13,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the demo extract under ../testdata/demo/extract")
+var update = flag.Bool("update", false, "rewrite the demo extract under ../internal/demo/extract")
 
 func readFile(tb testing.TB, path string) []byte {
 	tb.Helper()
@@ -266,7 +266,7 @@ func TestCancel(t *testing.T) {
 
 // The demo extract bundled with the CLI is this generator's output for
 // 2,000 transplants and seed 1; -update rewrites it.
-const demoDir = "../testdata/demo/extract"
+const demoDir = "../internal/demo/extract"
 
 var demoOptions = Options{Transplants: 2000, Seed: 1}
 
