@@ -60,7 +60,8 @@ func (s *session) stage(ctx context.Context, name string, fn func() ([]any, erro
 	attrs, err := fn()
 	attrs = append(attrs, "seconds", time.Since(start).Round(time.Millisecond).Seconds())
 	if err != nil {
-		s.log.Error(name+" failed", append(attrs, "err", err)...)
+		// The command line prints the error once; logging it here too would
+		// make the one-line reason two.
 		return err
 	}
 	s.log.Info(name, attrs...)
