@@ -96,7 +96,7 @@ func Query(ctx context.Context, o QueryOptions) error {
 	}
 	rows, err := conn.QueryContext(ctx, o.SQL)
 	if err != nil {
-		return fmt.Errorf("query: %w", err)
+		return badInput(fmt.Errorf("query: %s", oneLine(err.Error())))
 	}
 	defer rows.Close()
 	return writeRowsCSV(o.Out, rows)
@@ -106,7 +106,7 @@ func requireSelect(ctx context.Context, conn *sql.Conn, query string) error {
 	return conn.Raw(func(dc any) error {
 		st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, query)
 		if err != nil {
-			return badInput(fmt.Errorf("query: %w", err))
+			return badInput(fmt.Errorf("query: %s", oneLine(err.Error())))
 		}
 		defer st.Close()
 		t, err := st.(*duckdb.Stmt).StatementType()
@@ -149,7 +149,7 @@ func writeRowsCSV(out io.Writer, rows *sql.Rows) error {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("query: %w", err)
+		return fmt.Errorf("query: %s", oneLine(err.Error()))
 	}
 	w.Flush()
 	return w.Error()
@@ -207,3 +207,7 @@ func isIdent(s string) bool {
 	}
 	return true
 }
+
+// oneLine folds DuckDB's multi-line messages (caret diagrams, hints) into
+// the one-line reason the command line prints.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
