@@ -78,7 +78,9 @@ func (b *rawBatch) raw(j int) string {
 // csvFile is an extract file opened for reading, its header checked.
 type csvFile struct {
 	spec    *fileSpec
-	f       *os.File
+	r       io.Reader
+	closer  io.Closer
+	chunk   int       // read size; chunkSize except in tests
 	hash    hash.Hash // SHA-256 of every byte read so far
 	eof     bool      // the file has been read to its end
 	line    int64     // line number of the next unparsed byte
@@ -110,8 +112,8 @@ func openCSV(dir string, spec *fileSpec) (*csvFile, error) {
 		f.Close()
 		return nil, &StructuralError{File: spec.name, Reason: "is a directory, not a file"}
 	}
-	c := &csvFile{spec: spec, f: f, hash: sha256.New(), line: 1,
-		cur: &rawBatch{buf: make([]byte, 0, chunkSize)}}
+	c := newCSVReader(f, spec, chunkSize)
+	c.closer = f
 	if err := c.readHeader(); err != nil {
 		f.Close()
 		return nil, err
@@ -119,7 +121,17 @@ func openCSV(dir string, spec *fileSpec) (*csvFile, error) {
 	return c, nil
 }
 
-func (c *csvFile) close() { c.f.Close() }
+// newCSVReader returns a reader of spec's file from r that has read
+// nothing yet, reading chunk bytes at a time.
+func newCSVReader(r io.Reader, spec *fileSpec, chunk int) *csvFile {
+	return &csvFile{spec: spec, r: r, chunk: chunk, hash: sha256.New(), line: 1, cur: &rawBatch{}}
+}
+
+func (c *csvFile) close() {
+	if c.closer != nil {
+		c.closer.Close()
+	}
+}
 
 // sha256 is the hex SHA-256 of the file; valid once it has been read to
 // the end.
@@ -132,7 +144,7 @@ func (c *csvFile) sha256() string { return hex.EncodeToString(c.hash.Sum(nil)) }
 func (c *csvFile) fill(next *rawBatch) error {
 	tail := c.cur.buf[c.pos:c.n]
 	if next != nil {
-		need := max(chunkSize, 2*len(tail))
+		need := max(c.chunk, 2*len(tail))
 		if cap(next.buf) < need {
 			next.buf = make([]byte, 0, need)
 		}
@@ -141,7 +153,9 @@ func (c *csvFile) fill(next *rawBatch) error {
 		c.cur = next
 	} else {
 		buf := c.cur.buf
-		if len(tail) > cap(buf)/2 {
+		if cap(buf) < c.chunk {
+			buf = make([]byte, len(tail), max(c.chunk, 2*len(tail)))
+		} else if len(tail) > cap(buf)/2 {
 			buf = make([]byte, len(tail), 2*cap(buf))
 		} else {
 			buf = buf[:len(tail)]
@@ -152,7 +166,7 @@ func (c *csvFile) fill(next *rawBatch) error {
 	c.pos, c.n = 0, len(tail)
 	buf := c.cur.buf[:cap(c.cur.buf)]
 	for c.n < len(buf) && !c.eof {
-		m, err := c.f.Read(buf[c.n:])
+		m, err := c.r.Read(buf[c.n:])
 		c.hash.Write(buf[c.n : c.n+m])
 		c.n += m
 		if err == io.EOF {
@@ -196,12 +210,9 @@ func (c *csvFile) readHeader() error {
 				return &StructuralError{File: name, Line: c.line, Reason: "invalid CSV: " + r.fault.String()}
 			}
 			if !r.more {
-				if !utf8.Valid(data[:r.size]) {
-					for i, h := range header {
-						if !utf8.ValidString(h) {
-							return &StructuralError{File: name, Line: c.line, Column: i + 1, Reason: "invalid UTF-8 in header"}
-						}
-					}
+				if text := data[:r.size]; !utf8.Valid(text) || bytes.IndexByte(text, 0) >= 0 {
+					col, reason := textFault(header)
+					return &StructuralError{File: name, Line: c.line, Column: col, Reason: reason + " in header"}
 				}
 				for i := range header {
 					header[i] = strings.Clone(header[i])
@@ -348,29 +359,42 @@ func (c *csvFile) produce(ctx context.Context, out chan<- *rawBatch, free <-chan
 	return nil
 }
 
-// checkUTF8 checks the bytes of b's records, all at once, and on failure
-// finds the first record and field with invalid bytes.
+// checkUTF8 checks that the bytes of b's records are text: UTF-8 without
+// NUL bytes (a NUL means a binary or UTF-16 file). It looks at all of
+// them at once and, on failure, finds the first record and field at
+// fault.
 func (c *csvFile) checkUTF8(b *rawBatch) error {
-	if b.n == 0 || utf8.Valid(b.buf[b.off[0]:b.end[b.n-1]]) {
+	if b.n == 0 {
+		return nil
+	}
+	if text := b.buf[b.off[0]:b.end[b.n-1]]; utf8.Valid(text) && bytes.IndexByte(text, 0) < 0 {
 		return nil
 	}
 	var fields []string
 	var scratch []byte
 	for j := 0; j < b.n; j++ {
 		rec := b.buf[b.off[j]:b.end[j]]
-		if utf8.Valid(rec) {
+		if utf8.Valid(rec) && bytes.IndexByte(rec, 0) < 0 {
 			continue
 		}
 		fields = fields[:0]
 		c.parser.parse(rec, true, nil, &fields, &scratch)
-		col := 0
-		for i, f := range fields {
-			if !utf8.ValidString(f) {
-				col = i + 1
-				break
-			}
-		}
-		return &StructuralError{File: c.spec.name, Line: b.lines[j], Column: col, Reason: "invalid UTF-8"}
+		col, reason := textFault(fields)
+		return &StructuralError{File: c.spec.name, Line: b.lines[j], Column: col, Reason: reason}
 	}
 	return nil
+}
+
+// textFault returns the 1-based number of the first field that is not
+// text, and why.
+func textFault(fields []string) (int, string) {
+	for i, f := range fields {
+		switch {
+		case !utf8.ValidString(f):
+			return i + 1, "invalid UTF-8"
+		case strings.IndexByte(f, 0) >= 0:
+			return i + 1, "NUL byte"
+		}
+	}
+	return 0, "invalid UTF-8"
 }

@@ -164,10 +164,18 @@ func rejectRateExceeded(rejected, read int64, rate float64) bool {
 	return float64(rejected) > rate*float64(read)*(1+1e-12)
 }
 
-// loadFile runs one file through the pipeline parse → validate → load:
-// the CSV reader and the validator each in a goroutine, DuckDB inserting
-// on this one.
+// loadFile runs one file through the pipeline parse → validate → load
+// into table.
 func loadFile(ctx context.Context, conn *sql.Conn, f *csvFile, table string, schema *arrow.Schema, vs ...validator) error {
+	return runFile(ctx, f, func(ctx context.Context, recs <-chan arrow.RecordBatch) error {
+		return loadBatches(ctx, conn, table, schema, recs)
+	}, vs...)
+}
+
+// runFile runs the pipeline parse → validate → load: the reader in one
+// goroutine, each validator in another, load on this one. A structural
+// fault of the file wins over the error of load, which it may cause.
+func runFile(ctx context.Context, f *csvFile, load func(context.Context, <-chan arrow.RecordBatch) error, vs ...validator) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	raw := make(chan *rawBatch, 4)
@@ -189,7 +197,7 @@ func loadFile(ctx context.Context, conn *sql.Conn, f *csvFile, table string, sch
 	for _, v := range vs {
 		go validate(ctx, v, raw, free, recs, &validating)
 	}
-	loadErr := loadBatches(ctx, conn, table, schema, recs)
+	loadErr := load(ctx, recs)
 	cancel()
 	for rec := range recs {
 		rec.Release()

@@ -14,7 +14,6 @@ var QualityFlagNames = []string{
 	"agvhd_without_grade",
 	"allo_without_donor_type",
 	"cgvhd_without_grade",
-	"duplicate_event",
 	"event_after_death",
 	"grade_on_other_event",
 	"gvhd_in_auto",
