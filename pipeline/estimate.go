@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -116,12 +117,10 @@ func (s *session) estimate(ctx context.Context, dir string) error {
 		if err != nil {
 			return nil, err
 		}
-		res := est.resultTables(s.cfg.Landmarks)
-		if err := s.writeResults(ctx, dir, res); err != nil {
+		if err := s.writeResults(ctx, dir, est.resultTables(s.cfg.Landmarks)); err != nil {
 			return nil, err
 		}
-		return []any{"strata", len(est.tables), "landmark_rows", len(res[0].rows),
-			"curve_rows", len(res[1].rows), "tests", len(est.tests)}, nil
+		return []any{"strata", len(est.tables), "tests", len(est.tests)}, nil
 	})
 }
 
@@ -132,10 +131,13 @@ func (s *session) computeEstimates(ctx context.Context) (*estimates, error) {
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	tables, err := s.readRiskSets(ctx)
 	if err != nil {
 		return nil, err
 	}
+	s.step("risk sets", start, "tables", len(tables))
+	start = time.Now()
 	est := &estimates{tables: tables, curves: make([]*estimate.Curve, len(tables))}
 	for i, t := range tables {
 		if err := ctx.Err(); err != nil {
@@ -152,7 +154,10 @@ func (s *session) computeEstimates(ctx context.Context) (*estimates, error) {
 		}
 		est.curves[i] = c
 	}
+	s.step("curves", start)
+	start = time.Now()
 	est.tests = s.groupTests(est)
+	s.step("tests", start, "tests", len(est.tests))
 	s.est = est
 	return est, nil
 }
@@ -206,38 +211,61 @@ func (s *session) groupTests(est *estimates) []testResult {
 	return out
 }
 
-// resultTables turns the estimates into the four results/ tables, each
-// sorted by its key.
+// resultTables describes the four results/ tables; each emits its rows in
+// key order straight from the estimates.
 func (est *estimates) resultTables(days []int) []resultTable {
-	lm := resultTable{name: "landmarks", orderBy: "endpoint, transplant_type, donor_type, indication, day",
-		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "day", "n", "n_risk", "n_events", "estimate", "std_err", "lower", "upper"}}
-	cv := resultTable{name: "curves", orderBy: "endpoint, transplant_type, donor_type, indication, time",
-		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "time", "n_risk", "n_event", "n_compete", "n_censor", "estimate", "std_err", "lower", "upper"}}
-	md := resultTable{name: "medians", orderBy: "endpoint, transplant_type, donor_type, indication",
-		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "n", "median", "lower", "upper"}}
-	ts := resultTable{name: "tests", orderBy: "endpoint, comparison, within",
-		columns: []string{"endpoint", "comparison", "within", "statistic", "df", "p_value", "method"}}
-	for i, t := range est.tables {
-		k, c := t.key, est.curves[i]
-		for _, d := range days {
-			l := c.At(int64(d))
-			lm.rows = append(lm.rows, []any{k.Endpoint, k.TransplantType, k.DonorType, k.Indication,
-				int64(d), l.N, l.NRisk, l.NEvents, l.Estimate, l.StdErr, l.Lower, l.Upper})
-		}
-		for _, p := range c.Points {
-			cv.rows = append(cv.rows, []any{k.Endpoint, k.TransplantType, k.DonorType, k.Indication,
-				p.Time, p.NRisk, p.NEvent, p.NCompete, p.NCensor, p.Estimate, p.StdErr, p.Lower, p.Upper})
-		}
-		if kmEndpoints[k.Endpoint] {
-			m, err := c.Median()
-			if err == nil {
-				md.rows = append(md.rows, []any{k.Endpoint, k.TransplantType, k.DonorType, k.Indication,
-					c.N, m.Median, m.Lower, m.Upper})
+	return []resultTable{{
+		name:    "landmarks",
+		orderBy: "endpoint, transplant_type, donor_type, indication, day",
+		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "day", "n", "n_risk", "n_events", "estimate", "std_err", "lower", "upper"},
+		emit: func(w *csvWriter) {
+			for i, t := range est.tables {
+				for _, d := range days {
+					l := est.curves[i].At(int64(d))
+					w.stratum(t.key).Int(int64(d)).Int(l.N).Int(l.NRisk).Int(l.NEvents).
+						Float(l.Estimate).Float(l.StdErr).Float(l.Lower).Float(l.Upper).End()
+				}
 			}
-		}
-	}
-	for _, r := range est.tests {
-		ts.rows = append(ts.rows, []any{r.Endpoint, r.Comparison, r.Within, r.Statistic, int64(r.DF), r.PValue, r.Method})
-	}
-	return []resultTable{lm, cv, md, ts}
+		},
+	}, {
+		name:    "curves",
+		orderBy: "endpoint, transplant_type, donor_type, indication, time",
+		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "time", "n_risk", "n_event", "n_compete", "n_censor", "estimate", "std_err", "lower", "upper"},
+		emit: func(w *csvWriter) {
+			for i, t := range est.tables {
+				for _, p := range est.curves[i].Points {
+					w.stratum(t.key).Int(p.Time).Int(p.NRisk).Int(p.NEvent).Int(p.NCompete).Int(p.NCensor).
+						Float(p.Estimate).Float(p.StdErr).Float(p.Lower).Float(p.Upper).End()
+				}
+			}
+		},
+	}, {
+		name:    "medians",
+		orderBy: "endpoint, transplant_type, donor_type, indication",
+		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "n", "median", "lower", "upper"},
+		emit: func(w *csvWriter) {
+			for i, t := range est.tables {
+				if !kmEndpoints[t.key.Endpoint] {
+					continue
+				}
+				if m, err := est.curves[i].Median(); err == nil {
+					w.stratum(t.key).Int(est.curves[i].N).Float(m.Median).Float(m.Lower).Float(m.Upper).End()
+				}
+			}
+		},
+	}, {
+		name:    "tests",
+		orderBy: "endpoint, comparison, within",
+		columns: []string{"endpoint", "comparison", "within", "statistic", "df", "p_value", "method"},
+		emit: func(w *csvWriter) {
+			for _, r := range est.tests {
+				w.Str(r.Endpoint).Str(r.Comparison).Str(r.Within).Float(r.Statistic).Int(int64(r.DF)).Float(r.PValue).Str(r.Method).End()
+			}
+		},
+	}}
+}
+
+// stratum appends a stratum key's four fields.
+func (c *csvWriter) stratum(k stratumKey) *csvWriter {
+	return c.Str(k.Endpoint).Str(k.TransplantType).Str(k.DonorType).Str(k.Indication)
 }

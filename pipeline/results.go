@@ -3,31 +3,32 @@ package pipeline
 import (
 	"bufio"
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"marrow/internal/duck"
 	"marrow/queries"
 )
 
-// resultTable is one results/ table: rows already sorted by its key, to be
-// written as CSV (by Go: shortest round-trip numbers, empty = not
-// estimable) and as Parquet (by DuckDB, from the same rows).
+// resultTable is one results/ table (shapes in queries/results_schema.sql).
+// emit writes its rows, already sorted by orderBy, through a csvWriter.
 type resultTable struct {
 	name    string
 	columns []string
 	orderBy string
-	rows    [][]any // string, int64, or float64 (NaN = NULL)
+	emit    func(w *csvWriter)
 }
 
-// writeResults creates the results tables in the session, appends the rows,
-// and writes dir/<name>.csv and dir/<name>.parquet for each.
+// writeResults writes dir/<name>.csv for each table from Go — numbers in
+// shortest round-trip form, so the text is the exact double — then has
+// DuckDB load that CSV into the typed table of results_schema.sql and
+// write dir/<name>.parquet from it in key order. The two files therefore
+// hold the same values, and no row passes through database/sql.
 func (s *session) writeResults(ctx context.Context, dir string, tables []resultTable) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -41,90 +42,94 @@ func (s *session) writeResults(ctx context.Context, dir string, tables []resultT
 		return fmt.Errorf("results schema: %w", err)
 	}
 	for _, t := range tables {
-		if err := appendRows(ctx, conn, t); err != nil {
+		start := time.Now()
+		csvPath := filepath.Join(dir, t.name+".csv")
+		rows, err := writeCSV(csvPath, t)
+		if err != nil {
 			return err
 		}
-		if err := writeCSV(filepath.Join(dir, t.name+".csv"), t); err != nil {
-			return err
+		load := fmt.Sprintf("COPY %s (%s) FROM %s (FORMAT csv, HEADER true, NULLSTR '')",
+			t.name, strings.Join(t.columns, ", "), duck.Literal(csvPath))
+		if _, err := conn.ExecContext(ctx, load); err != nil {
+			return fmt.Errorf("results %s: %w", t.name, err)
 		}
 		q := "SELECT " + strings.Join(t.columns, ", ") + " FROM " + t.name + " ORDER BY " + t.orderBy
 		if err := duck.CopyParquet(ctx, conn, q, filepath.Join(dir, t.name+".parquet")); err != nil {
 			return err
 		}
+		s.step("write "+t.name, start, "rows", rows)
 	}
 	return nil
 }
 
-func appendRows(ctx context.Context, conn *sql.Conn, t resultTable) error {
-	return conn.Raw(func(dc any) error {
-		app, err := duck.NewAppender(dc.(driver.Conn), t.name, t.columns)
-		if err != nil {
-			return fmt.Errorf("results %s: %w", t.name, err)
-		}
-		vals := make([]driver.Value, len(t.columns))
-		for _, r := range t.rows {
-			for i, v := range r {
-				if f, ok := v.(float64); ok && math.IsNaN(f) {
-					vals[i] = nil
-				} else {
-					vals[i] = v
-				}
-			}
-			if err := app.AppendRow(vals...); err != nil {
-				app.Close()
-				return fmt.Errorf("results %s: %w", t.name, err)
-			}
-		}
-		return app.Close()
-	})
-}
-
-// writeCSV writes t as RFC 4180 CSV. Numbers in shortest round-trip form
-// (strconv 'g', -1), NaN as an empty field; text through CSVSafe.
-func writeCSV(path string, t resultTable) error {
+// writeCSV writes t as RFC 4180 CSV and returns its row count.
+func writeCSV(path string, t resultTable) (int, error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	w.WriteString(strings.Join(t.columns, ",") + "\n")
-	var buf []byte
-	for _, r := range t.rows {
-		buf = buf[:0]
-		for i, v := range r {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			switch x := v.(type) {
-			case string:
-				buf = appendCSVField(buf, CSVSafe(x))
-			case int64:
-				buf = strconv.AppendInt(buf, x, 10)
-			case int:
-				buf = strconv.AppendInt(buf, int64(x), 10)
-			case float64:
-				if !math.IsNaN(x) {
-					buf = strconv.AppendFloat(buf, x, 'g', -1, 64)
-				}
-			default:
-				return fmt.Errorf("results %s: unexpected %T", t.name, v)
-			}
-		}
-		buf = append(buf, '\n')
-		w.Write(buf)
-	}
-	if err := w.Flush(); err != nil {
+	w := &csvWriter{w: bufio.NewWriterSize(f, 1<<20)}
+	w.w.WriteString(strings.Join(t.columns, ",") + "\n")
+	t.emit(w)
+	if err := w.w.Flush(); err != nil {
 		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+		return 0, fmt.Errorf("write %s: %w", path, err)
 	}
-	return f.Close()
+	return w.rows, f.Close()
 }
 
-func appendCSVField(buf []byte, s string) []byte {
-	if !strings.ContainsAny(s, ",\"\r\n") {
-		return append(buf, s...)
+// csvWriter writes one CSV row at a time without boxing values: Str, Int
+// and Float append fields, End finishes the row.
+type csvWriter struct {
+	w      *bufio.Writer
+	buf    []byte
+	fields int // fields in the current row
+	rows   int
+}
+
+func (c *csvWriter) sep() {
+	if c.fields > 0 {
+		c.buf = append(c.buf, ',')
 	}
-	buf = append(buf, '"')
-	buf = append(buf, strings.ReplaceAll(s, `"`, `""`)...)
-	return append(buf, '"')
+	c.fields++
+}
+
+// Str appends a text field, neutralised by CSVSafe and quoted if needed.
+func (c *csvWriter) Str(s string) *csvWriter {
+	c.sep()
+	s = CSVSafe(s)
+	if !strings.ContainsAny(s, ",\"\r\n") {
+		c.buf = append(c.buf, s...)
+		return c
+	}
+	c.buf = append(c.buf, '"')
+	c.buf = append(c.buf, strings.ReplaceAll(s, `"`, `""`)...)
+	c.buf = append(c.buf, '"')
+	return c
+}
+
+// Int appends an integer field.
+func (c *csvWriter) Int(v int64) *csvWriter {
+	c.sep()
+	c.buf = strconv.AppendInt(c.buf, v, 10)
+	return c
+}
+
+// Float appends a number in shortest round-trip form; NaN or ±Inf ("not
+// estimable") as an empty field.
+func (c *csvWriter) Float(v float64) *csvWriter {
+	c.sep()
+	if !math.IsNaN(v) && !math.IsInf(v, 0) {
+		c.buf = strconv.AppendFloat(c.buf, v, 'g', -1, 64)
+	}
+	return c
+}
+
+// End finishes the row.
+func (c *csvWriter) End() {
+	c.buf = append(c.buf, '\n')
+	c.w.Write(c.buf)
+	c.buf = c.buf[:0]
+	c.fields = 0
+	c.rows++
 }

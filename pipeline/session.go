@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"marrow/internal/demo"
@@ -58,7 +59,7 @@ func (s *session) stage(ctx context.Context, name string, fn func() ([]any, erro
 	}
 	start := time.Now()
 	attrs, err := fn()
-	attrs = append(attrs, "seconds", time.Since(start).Round(time.Millisecond).Seconds())
+	attrs = append(attrs, "seconds", seconds(start))
 	if err != nil {
 		// The command line prints the error once; logging it here too would
 		// make the one-line reason two.
@@ -66,6 +67,11 @@ func (s *session) stage(ctx context.Context, name string, fn func() ([]any, erro
 	}
 	s.log.Info(name, attrs...)
 	return nil
+}
+
+// step logs one part of a stage at debug level (marrow -v).
+func (s *session) step(name string, start time.Time, attrs ...any) {
+	s.log.Debug(name, append(attrs, "seconds", seconds(start))...)
 }
 
 // ingest reads the extract into the session and writes the warehouse tables.
@@ -175,4 +181,10 @@ func resolveExtract(dir string) (string, func(), error) {
 		return "", nil, fmt.Errorf("demo extract: %w", err)
 	}
 	return tmp, cleanup, nil
+}
+
+// seconds is the time since start in seconds, to the millisecond, as a
+// decimal string (a float64 would print 3.6470000000000002).
+func seconds(start time.Time) string {
+	return strconv.FormatFloat(float64(time.Since(start).Milliseconds())/1000, 'f', 3, 64)
 }

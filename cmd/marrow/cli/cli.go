@@ -45,6 +45,7 @@ func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format
 type globals struct {
 	logJSON bool
 	quiet   bool
+	verbose bool
 	stdout  io.Writer
 	stderr  io.Writer
 	stdin   io.Reader
@@ -56,6 +57,9 @@ func (g *globals) logger() *slog.Logger {
 	level := slog.LevelInfo
 	if g.quiet {
 		level = slog.LevelWarn
+	}
+	if g.verbose {
+		level = slog.LevelDebug
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if g.logJSON {
@@ -93,6 +97,7 @@ reproducible report.
 	root.SetErr(stderr)
 	root.PersistentFlags().BoolVar(&g.logJSON, "log-json", false, "write logs as JSON lines (default: text)")
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "log warnings and errors only")
+	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "also log the timings of each stage's parts")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newRunCommand(g), newIngestCommand(g), newAnalyzeCommand(g),
 		newReportCommand(g), newQueryCommand(g), newSynthCommand(g))
