@@ -22,6 +22,8 @@ type RunOptions struct {
 	Log     *slog.Logger
 	// SourceDate is SOURCE_DATE_EPOCH, if set: recorded in the manifest.
 	SourceDate string
+	// OnStage, if set, is called as each stage starts (a terminal spinner).
+	OnStage func(stage string)
 }
 
 // RunResult says where the published outputs are.
@@ -51,7 +53,7 @@ func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 		return nil, err
 	}
 	defer cleanup()
-	s, err := openSession(ctx, o.Config, o.SourceDate, log)
+	s, err := openSession(ctx, o.Config, o.SourceDate, log, o.OnStage)
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +94,7 @@ type IngestOptions struct {
 	Config     Config
 	Log        *slog.Logger
 	SourceDate string
+	OnStage    func(stage string)
 }
 
 // Ingest validates an extract into a warehouse directory, atomically.
@@ -112,7 +115,7 @@ func Ingest(ctx context.Context, o IngestOptions) (*IngestSummary, error) {
 		return nil, err
 	}
 	defer cleanup()
-	s, err := openSession(ctx, o.Config, o.SourceDate, log)
+	s, err := openSession(ctx, o.Config, o.SourceDate, log, o.OnStage)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +135,7 @@ type AnalyzeOptions struct {
 	Config     Config
 	Log        *slog.Logger
 	SourceDate string
+	OnStage    func(stage string)
 }
 
 // Analyze derives the cohort and the results from a warehouse directory
@@ -148,7 +152,7 @@ func Analyze(ctx context.Context, o AnalyzeOptions) error {
 		return err
 	}
 	defer st.discard()
-	s, err := openSession(ctx, o.Config, o.SourceDate, log)
+	s, err := openSession(ctx, o.Config, o.SourceDate, log, o.OnStage)
 	if err != nil {
 		return err
 	}
@@ -172,8 +176,9 @@ func Analyze(ctx context.Context, o AnalyzeOptions) error {
 
 // ReportOptions are the inputs of Report (marrow report).
 type ReportOptions struct {
-	Out string
-	Log *slog.Logger
+	Out     string
+	Log     *slog.Logger
+	OnStage func(stage string)
 }
 
 // Report renders the report of an analyzed output directory and publishes
@@ -199,7 +204,7 @@ func Report(ctx context.Context, o ReportOptions) (string, error) {
 			return "", fmt.Errorf("report: %w", err)
 		}
 	}
-	s, err := openSession(ctx, m.Config, m.SourceDate, log)
+	s, err := openSession(ctx, m.Config, m.SourceDate, log, o.OnStage)
 	if err != nil {
 		return "", err
 	}

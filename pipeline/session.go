@@ -34,14 +34,15 @@ type session struct {
 	sourceDate string
 	summary    *IngestSummary // what ingest (or the loaded warehouse) says
 	est        *estimates     // the estimate stage's results, for the report
+	onStage    func(string)   // nil, or told as each stage starts
 }
 
-func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.Logger) (*session, error) {
+func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.Logger, onStage func(string)) (*session, error) {
 	db, err := duck.Open(ctx, duck.Options{Threads: cfg.Threads, MemoryLimit: cfg.MemoryLimit, TempDir: cfg.TempDir})
 	if err != nil {
 		return nil, err
 	}
-	s := &session{db: db, cfg: cfg, log: log, sourceDate: sourceDate}
+	s := &session{db: db, cfg: cfg, log: log, sourceDate: sourceDate, onStage: onStage}
 	if err := db.QueryRowContext(ctx, "SELECT version()").Scan(&s.version); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("duckdb version: %w", err)
@@ -56,6 +57,9 @@ func (s *session) close() { s.db.Close() }
 func (s *session) stage(ctx context.Context, name string, fn func() ([]any, error)) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.onStage != nil {
+		s.onStage(name)
 	}
 	start := time.Now()
 	attrs, err := fn()

@@ -25,6 +25,8 @@ every endpoint in every stratum: results/{landmarks,curves,medians,tests} as
 Parquet and CSV, plus warehouse/ with the cohort table, under --out.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			prog := newProgress(g)
+			defer prog.done()
 			if o.warehouse == "" || o.out == "" {
 				return usagef("analyze needs --warehouse and --out")
 			}
@@ -37,7 +39,7 @@ Parquet and CSV, plus warehouse/ with the cohort table, under --out.`,
 				return usageError{err}
 			}
 			if err := pipeline.Analyze(c.Context(), pipeline.AnalyzeOptions{
-				Warehouse: o.warehouse, Out: o.out, Cutoff: cutoff, Config: cfg, Log: g.logger(), SourceDate: g.sourceDate,
+				Warehouse: o.warehouse, Out: o.out, Cutoff: cutoff, Config: cfg, Log: g.logger(prog), SourceDate: g.sourceDate, OnStage: prog.stage,
 			}); err != nil {
 				return err
 			}

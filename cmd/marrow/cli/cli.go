@@ -53,7 +53,13 @@ type globals struct {
 	sourceDate string
 }
 
-func (g *globals) logger() *slog.Logger {
+// logger returns the run's logger: text (or JSON with --log-json) on
+// stderr, through the terminal spinner when there is one.
+func (g *globals) logger(p *progress) *slog.Logger {
+	var w io.Writer = g.stderr
+	if p != nil {
+		w = p
+	}
 	level := slog.LevelInfo
 	if g.quiet {
 		level = slog.LevelWarn
@@ -63,9 +69,9 @@ func (g *globals) logger() *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if g.logJSON {
-		return slog.New(slog.NewJSONHandler(g.stderr, opts))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(g.stderr, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // Main runs marrow with args and returns the exit status. SIGINT and

@@ -25,6 +25,8 @@ table, and writes the warehouse tables as Parquet. Fails, writing nothing, on a
 structural fault or when a file's reject rate exceeds max_reject_rate.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			prog := newProgress(g)
+			defer prog.done()
 			if o.extract == "" || o.warehouse == "" {
 				return usagef("ingest needs --extract and --warehouse")
 			}
@@ -33,7 +35,7 @@ structural fault or when a file's reject rate exceeds max_reject_rate.`,
 				return usageError{err}
 			}
 			sum, err := pipeline.Ingest(c.Context(), pipeline.IngestOptions{
-				Extract: o.extract, Warehouse: o.warehouse, Config: cfg, Log: g.logger(), SourceDate: g.sourceDate,
+				Extract: o.extract, Warehouse: o.warehouse, Config: cfg, Log: g.logger(prog), SourceDate: g.sourceDate, OnStage: prog.stage,
 			})
 			if err != nil {
 				return err

@@ -18,10 +18,12 @@ refreshes its manifest. The report carries no identifiers and suppresses strata
 smaller than min_cell.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			prog := newProgress(g)
+			defer prog.done()
 			if out == "" {
 				return usagef("report needs --out")
 			}
-			path, err := pipeline.Report(c.Context(), pipeline.ReportOptions{Out: out, Log: g.logger()})
+			path, err := pipeline.Report(c.Context(), pipeline.ReportOptions{Out: out, Log: g.logger(prog), OnStage: prog.stage})
 			if err != nil {
 				return err
 			}

@@ -37,6 +37,8 @@ that fails or is killed leaves the previous outputs untouched. Only one run may
 use an --out at a time.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			prog := newProgress(g)
+			defer prog.done()
 			cutoff, err := parseCutoff(o.cutoff)
 			if err != nil {
 				return err
@@ -50,7 +52,8 @@ use an --out at a time.`,
 				Out:        o.out,
 				Cutoff:     cutoff,
 				Config:     cfg,
-				Log:        g.logger(),
+				Log:        g.logger(prog),
+				OnStage:    prog.stage,
 				SourceDate: g.sourceDate,
 			})
 			if err != nil {
