@@ -43,6 +43,7 @@ Parquet and CSV, plus warehouse/ with the cohort table, under --out.`,
 			}); err != nil {
 				return err
 			}
+			prog.done()
 			fmt.Fprintf(g.stdout, "results: %s/results\n", o.out)
 			return nil
 		},

@@ -40,6 +40,7 @@ structural fault or when a file's reject rate exceeds max_reject_rate.`,
 			if err != nil {
 				return err
 			}
+			prog.done()
 			for _, f := range sum.Files {
 				fmt.Fprintf(g.stdout, "%s: read %d, accepted %d, rejected %d\n", f.File, f.RowsRead, f.RowsAccepted, f.RowsRejected)
 			}

@@ -19,7 +19,7 @@ type progress struct {
 	out   io.Writer
 	bar   *progressbar.ProgressBar
 	stop  chan struct{}
-	start time.Time
+	once  sync.Once
 }
 
 // newProgress returns a progress for stderr, or nil when it must stay silent.
@@ -71,13 +71,15 @@ func (p *progress) Write(b []byte) (int, error) {
 	return p.out.Write(b)
 }
 
-// done stops and clears the spinner.
+// done stops and clears the spinner; later calls do nothing.
 func (p *progress) done() {
 	if p == nil {
 		return
 	}
-	close(p.stop)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.bar.Finish()
+	p.once.Do(func() {
+		close(p.stop)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.bar.Finish()
+	})
 }

@@ -24,6 +24,7 @@ smaller than min_cell.`,
 				return usagef("report needs --out")
 			}
 			path, err := pipeline.Report(c.Context(), pipeline.ReportOptions{Out: out, Log: g.logger(prog), OnStage: prog.stage})
+			prog.done()
 			if err != nil {
 				return err
 			}

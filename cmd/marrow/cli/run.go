@@ -56,6 +56,7 @@ use an --out at a time.`,
 				OnStage:    prog.stage,
 				SourceDate: g.sourceDate,
 			})
+			prog.done()
 			if err != nil {
 				return err
 			}
