@@ -15,11 +15,11 @@ import (
 // terminal), under --log-json or under -q. Log lines go through it so the
 // spinner is cleared before each one and never garbles it.
 type progress struct {
-	mu    sync.Mutex
-	out   io.Writer
-	bar   *progressbar.ProgressBar
-	stop  chan struct{}
-	once  sync.Once
+	mu   sync.Mutex
+	out  io.Writer
+	bar  *progressbar.ProgressBar
+	stop chan struct{}
+	once sync.Once
 }
 
 // newProgress returns a progress for stderr, or nil when it must stay silent.
