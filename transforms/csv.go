@@ -43,6 +43,8 @@ type rawBatch struct {
 	scratch []byte // unescaped quoted fields
 	n       int
 	lines   []int64
+	reg     []int32 // transplants.csv: index entry of the row's id, -1 if not registered (see registrar)
+	dupOf   []int64 // transplants.csv: line of an earlier row with the same id, 0 if none
 	off     []int
 	end     []int
 	nf      []int32
@@ -53,6 +55,7 @@ func (b *rawBatch) reset() {
 	b.n = 0
 	b.scratch = b.scratch[:0]
 	b.lines, b.off, b.end, b.nf = b.lines[:0], b.off[:0], b.end[:0], b.nf[:0]
+	b.reg, b.dupOf = b.reg[:0], b.dupOf[:0]
 	clear(b.vals)
 	b.vals = b.vals[:0]
 }
@@ -81,6 +84,7 @@ type csvFile struct {
 	r       io.Reader
 	closer  io.Closer
 	chunk   int       // read size; chunkSize except in tests
+	size    int64     // file size, 0 if unknown
 	hash    hash.Hash // SHA-256 of every byte read so far
 	eof     bool      // the file has been read to its end
 	line    int64     // line number of the next unparsed byte
@@ -90,6 +94,8 @@ type csvFile struct {
 	unknown []string  // header names of ignored columns, in file order
 	rows    int64     // records read after the header
 	parser  recordParser
+	// register, if set, is called on each batch before it is handed on.
+	register func(*rawBatch)
 	// The chunk being parsed: buf[pos:n] is not parsed yet. Its batch
 	// owns buf once records from it are handed on.
 	cur    *rawBatch
@@ -108,12 +114,16 @@ func openCSV(dir string, spec *fileSpec) (*csvFile, error) {
 		}
 		return nil, &StructuralError{File: spec.name, Reason: reason, Err: err}
 	}
-	if st, err := f.Stat(); err == nil && st.IsDir() {
+	st, err := f.Stat()
+	if err == nil && st.IsDir() {
 		f.Close()
 		return nil, &StructuralError{File: spec.name, Reason: "is a directory, not a file"}
 	}
 	c := newCSVReader(f, spec, chunkSize)
 	c.closer = f
+	if err == nil {
+		c.size = st.Size()
+	}
 	if err := c.readHeader(); err != nil {
 		f.Close()
 		return nil, err
@@ -330,6 +340,9 @@ func (c *csvFile) produce(ctx context.Context, out chan<- *rawBatch, free <-chan
 			if err := c.checkUTF8(b); err != nil {
 				return err
 			}
+			if c.register != nil {
+				c.register(b)
+			}
 			select {
 			case out <- b:
 			case <-ctx.Done():
@@ -349,6 +362,9 @@ func (c *csvFile) produce(ctx context.Context, out chan<- *rawBatch, free <-chan
 	if c.cur.n > 0 {
 		if err := c.checkUTF8(c.cur); err != nil {
 			return err
+		}
+		if c.register != nil {
+			c.register(c.cur)
 		}
 		select {
 		case out <- c.cur:

@@ -97,13 +97,18 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	}
 
 	index := newTransplantIndex()
-	tv := newTransplantRows(tf, index)
-	if err := loadFile(ctx, conn, tf, "transplants", transplantsArrow, tv); err != nil {
+	tf.register = (&registrar{index: index, ncols: tf.ncols, size: tf.size}).register
+	tvs := make([]validator, validators())
+	for i := range tvs {
+		tvs[i] = newTransplantRows(tf)
+	}
+	if err := loadFile(ctx, conn, tf, "transplants", transplantsArrow, tvs...); err != nil {
 		return nil, err
 	}
-	// Events are checked against the finished index only, so several
-	// validators can share the batches; transplants cannot (duplicates).
-	evs := make([]validator, eventValidators())
+	index.accept(tvs...)
+	tv := mergeValidators(tvs)
+	// Events are checked against the finished index only.
+	evs := make([]validator, validators())
 	for i := range evs {
 		evs[i] = newEventRows(ef, index)
 	}
@@ -119,7 +124,7 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	for _, p := range []struct {
 		f *csvFile
 		v *rowValidator
-	}{{tf, tv.rowValidator}, {ef, ev}} {
+	}{{tf, tv}, {ef, ev}} {
 		fs := FileSummary{
 			File: p.f.spec.name, SHA256: p.f.sha256(),
 			RowsRead: p.v.read, RowsAccepted: p.v.kept, RowsRejected: int64(len(p.v.rejects)),
@@ -135,18 +140,23 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 		}
 		sum.Files = append(sum.Files, fs)
 	}
-	if sum.QualityFlags, err = flagQuality(ctx, conn); err != nil {
-		return nil, err
-	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return nil, err
 	}
 	committed = true
+	// The quality flags are computed on the committed tables: DuckDB
+	// scans committed row groups several times faster than a
+	// transaction's own rows. The statement is atomic; if it fails, the
+	// tables go.
+	if sum.QualityFlags, err = flagQuality(ctx, conn); err != nil {
+		dropWarehouse(context.WithoutCancel(ctx), conn)
+		return nil, err
+	}
 
 	for _, p := range []struct {
 		fs *FileSummary
 		v  *rowValidator
-	}{{&sum.Files[0], tv.rowValidator}, {&sum.Files[1], ev}} {
+	}{{&sum.Files[0], tv}, {&sum.Files[1], ev}} {
 		if rejectRateExceeded(p.fs.RowsRejected, p.fs.RowsRead, opts.MaxRejectRate) {
 			return sum, &RejectRateError{File: p.fs.File, Rejected: p.fs.RowsRejected, Read: p.fs.RowsRead,
 				MaxRate: opts.MaxRejectRate, First: &p.v.rejects[0]}
@@ -255,9 +265,17 @@ type validator interface {
 	flush() arrow.RecordBatch // the pending accepted rows
 }
 
-// eventValidators is the number of goroutines validating events.csv:
-// with the parser and DuckDB's insert it keeps two cores busy.
-func eventValidators() int {
+// dropWarehouse removes the warehouse tables after a failure.
+func dropWarehouse(ctx context.Context, conn *sql.Conn) {
+	for _, t := range WarehouseTables {
+		// t is one of a fixed set of identifiers.
+		conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+t)
+	}
+}
+
+// validators is the number of goroutines validating a file's rows: with
+// the reader and DuckDB's insert they keep two cores busy.
+func validators() int {
 	return max(1, min(4, runtime.GOMAXPROCS(0)))
 }
 

@@ -105,43 +105,19 @@ var (
 // to DuckDB.
 const recordRows = 1 << 16
 
-// txInfo is what events need to know of a transplant row.
-type txInfo struct {
-	line int64 // line in transplants.csv of its first occurrence
-	date int32 // transplant_date as a day number
-	ok   bool  // the row was accepted
-}
-
-// transplantIndex maps transplant_id to its first row in transplants.csv.
-type transplantIndex struct {
-	at    map[string]int32
-	infos []txInfo
-}
-
-func newTransplantIndex() *transplantIndex {
-	return &transplantIndex{at: make(map[string]int32)}
-}
-
-func (x *transplantIndex) lookup(id string) (*txInfo, bool) {
-	i, ok := x.at[id]
-	if !ok {
-		return nil, false
-	}
-	return &x.infos[i], true
-}
-
 // rowValidator turns raw batches of one file into accepted rows (appended
 // to an Arrow record builder) and rejects.
 type rowValidator struct {
-	file    string
-	colNo   []int    // spec column -> 1-based field number (0: absent)
-	names   []string // spec column -> header name as written
-	order   []int    // present spec columns in the file's column order
-	ncols   int      // fields per record (the header's)
-	rejects []RowError
-	read    int64
-	kept    int64
-	pending int // accepted rows not yet flushed
+	file     string
+	colNo    []int    // spec column -> 1-based field number (0: absent)
+	names    []string // spec column -> header name as written
+	order    []int    // present spec columns in the file's column order
+	ncols    int      // fields per record (the header's)
+	fileSize int64    // bytes of the file, 0 if unknown
+	rejects  []RowError
+	read     int64
+	kept     int64
+	pending  int // accepted rows not yet flushed
 }
 
 func newRowValidator(c *csvFile) *rowValidator {
@@ -210,7 +186,7 @@ func recordBatch(schema *arrow.Schema, n int, cols ...interface{ array() arrow.A
 // transplantRows validates transplants.csv.
 type transplantRows struct {
 	*rowValidator
-	index *transplantIndex
+	done []registered // accepted rows, for transplantIndex.accept
 
 	id, patient, center, typ, donor, graft, indication, status, conditioning, sex *stringColumn
 	date, karnofsky, hctCI                                                        *fixedColumn[int32]
@@ -218,10 +194,10 @@ type transplantRows struct {
 	line                                                                          *fixedColumn[int64]
 }
 
-func newTransplantRows(c *csvFile, index *transplantIndex) *transplantRows {
+func newTransplantRows(c *csvFile) *transplantRows {
 	return &transplantRows{
-		rowValidator: newRowValidator(c), index: index,
-		id: newStringColumn(), patient: newStringColumn(), center: newStringColumn(),
+		rowValidator: newRowValidator(c),
+		id:           newStringColumn(), patient: newStringColumn(), center: newStringColumn(),
 		date: newFixedColumn[int32](arrow.FixedWidthTypes.Date32),
 		typ:  newStringColumn(), donor: newStringColumn(), graft: newStringColumn(),
 		indication: newStringColumn(), status: newStringColumn(), conditioning: newStringColumn(),
@@ -234,8 +210,8 @@ func newTransplantRows(c *csvFile, index *transplantIndex) *transplantRows {
 
 // full reports whether the pending rows should be flushed.
 func (t *transplantRows) full() bool {
-	return t.pending >= recordRows || len(t.center.data) > maxBatchBytes || len(t.id.data) > maxBatchBytes ||
-		len(t.patient.data) > maxBatchBytes
+	return t.pending >= recordRows || t.center.bytes() > maxBatchBytes || t.id.bytes() > maxBatchBytes ||
+		t.patient.bytes() > maxBatchBytes
 }
 
 // flush returns the pending accepted rows as a record batch.
@@ -262,33 +238,14 @@ func (t *transplantRows) batch(b *rawBatch) {
 	k := nTransplantCols
 	for j := 0; j < b.n; j++ {
 		t.read++
-		line := b.lines[j]
-		vals := b.vals[j*k : (j+1)*k]
-		// The id is registered before the row is judged, so that a
-		// later row with the same id is a duplicate whatever became of
-		// this one, and events of a rejected row say so.
-		id := strings.TrimSpace(vals[tID])
-		var info *txInfo
-		dupOf := int64(0)
-		if id != "" && int(b.nf[j]) == t.ncols {
-			if prev, seen := t.index.lookup(id); seen {
-				dupOf = prev.line
-			} else {
-				id = strings.Clone(id)
-				t.index.at[id] = int32(len(t.index.infos))
-				t.index.infos = append(t.index.infos, txInfo{line: line})
-				info = &t.index.infos[len(t.index.infos)-1]
-			}
-		}
 		if !t.fieldCount(b, j) {
 			continue
 		}
 		var r transplant
-		r.id = id
-		if t.row(line, vals, dupOf, &r) {
-			info.date = r.date
-			info.ok = true
-			t.append(&r, line)
+		r.id = strings.TrimSpace(b.vals[j*k+tID])
+		if t.row(b.lines[j], b.vals[j*k:(j+1)*k], b.dupOf[j], &r) {
+			t.done = append(t.done, registered{b.reg[j], r.date})
+			t.append(&r, b.lines[j])
 		}
 	}
 }
@@ -437,10 +394,9 @@ func (t *transplantRows) append(r *transplant, line int64) {
 type eventRows struct {
 	*rowValidator
 	index *transplantIndex
-	// Events usually come grouped by transplant: the last lookup is
-	// remembered so that most rows skip the map.
-	lastID   string
-	lastInfo *txInfo
+	// Events usually come grouped by transplant: the last transplant
+	// found is remembered so that most rows skip the lookup.
+	last int32 // index of the last transplant found, -1 for none
 
 	id, event, grade, detail *stringColumn
 	date                     *fixedColumn[int32]
@@ -449,7 +405,7 @@ type eventRows struct {
 
 func newEventRows(c *csvFile, index *transplantIndex) *eventRows {
 	return &eventRows{
-		rowValidator: newRowValidator(c), index: index,
+		rowValidator: newRowValidator(c), index: index, last: -1,
 		id: newStringColumn(), event: newStringColumn(),
 		date:  newFixedColumn[int32](arrow.FixedWidthTypes.Date32),
 		grade: newStringColumn(), detail: newStringColumn(),
@@ -458,8 +414,8 @@ func newEventRows(c *csvFile, index *transplantIndex) *eventRows {
 }
 
 func (e *eventRows) full() bool {
-	return e.pending >= recordRows || len(e.id.data) > maxBatchBytes || len(e.grade.data) > maxBatchBytes ||
-		len(e.detail.data) > maxBatchBytes
+	return e.pending >= recordRows || e.id.bytes() > maxBatchBytes || e.grade.bytes() > maxBatchBytes ||
+		e.detail.bytes() > maxBatchBytes
 }
 
 func (e *eventRows) flush() arrow.RecordBatch {
@@ -502,16 +458,15 @@ func (e *eventRows) row(line int64, vals []string, r *event) bool {
 				reason = reasonMissing
 				break
 			}
-			if v != e.lastID || e.lastInfo == nil {
-				info, ok := e.index.lookup(v)
+			if e.last < 0 || e.index.id(e.last) != v {
+				i, ok := e.index.find(v, e.last)
 				if !ok {
 					reason = reasonUnknownTx
 					break
 				}
-				// The id points into a batch that will be recycled.
-				e.lastID, e.lastInfo = strings.Clone(v), info
+				e.last = i
 			}
-			r.tx = e.lastInfo
+			r.tx = &e.index.infos[e.last]
 			if !r.tx.ok {
 				reason, detail = reasonRejectedTx, "transplants.csv line "+strconv.FormatInt(r.tx.line, 10)
 			}

@@ -137,15 +137,17 @@ func checkExtract(tb testing.TB, transplants, events []byte, chunk int) (*checke
 		return nil, err
 	}
 	index := newTransplantIndex()
-	tv := newTransplantRows(tf, index)
-	if err := runFile(ctx, tf, keep(0), tv); err != nil {
+	tf.register = (&registrar{index: index, ncols: tf.ncols}).register
+	tvs := []validator{newTransplantRows(tf), newTransplantRows(tf)}
+	if err := runFile(ctx, tf, keep(0), tvs...); err != nil {
 		return nil, err
 	}
+	index.accept(tvs...)
 	evs := []validator{newEventRows(ef, index), newEventRows(ef, index)}
 	if err := runFile(ctx, ef, keep(1), evs...); err != nil {
 		return nil, err
 	}
-	out.transplants, out.events = tv.rowValidator, mergeValidators(evs)
+	out.transplants, out.events = mergeValidators(tvs), mergeValidators(evs)
 	for i, v := range []*rowValidator{out.transplants, out.events} {
 		var n int64
 		for _, r := range out.accepted[i] {
