@@ -31,9 +31,13 @@ type Config struct {
 	// Threads caps DuckDB's threads (0 = all cores). It never changes an
 	// output byte.
 	Threads int `toml:"threads" json:"-"`
-	// MemoryLimit is DuckDB's memory_limit (e.g. "4GB"); "" = DuckDB default.
+	// MemoryLimit is DuckDB's memory_limit (default "2GB": with Go's own
+	// share a 1,000,000-transplant run peaks near 3 GiB). Larger extracts
+	// spill to TempDir rather than grow.
 	MemoryLimit string `toml:"memory_limit" json:"-"`
-	// TempDir is DuckDB's spill directory; "" = DuckDB default.
+	// TempDir is DuckDB's spill directory; "" = a fresh directory under the
+	// system temp dir, removed when the run ends (DuckDB's own default for
+	// an in-memory database would be ./.tmp in the working directory).
 	TempDir string `toml:"temp_dir" json:"-"`
 }
 
@@ -45,6 +49,7 @@ func DefaultConfig() Config {
 		MinCell:       10,
 		MaxRejectRate: 0.01,
 		Cohort:        "first",
+		MemoryLimit:   "2GB",
 	}
 }
 

@@ -35,22 +35,35 @@ type session struct {
 	summary    *IngestSummary // what ingest (or the loaded warehouse) says
 	est        *estimates     // the estimate stage's results, for the report
 	onStage    func(string)   // nil, or told as each stage starts
+	cleanup    func()         // removes the spill directory
 }
 
 func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.Logger, onStage func(string)) (*session, error) {
-	db, err := duck.Open(ctx, duck.Options{Threads: cfg.Threads, MemoryLimit: cfg.MemoryLimit, TempDir: cfg.TempDir})
+	spill, cleanup := cfg.TempDir, func() {}
+	if spill == "" {
+		dir, err := os.MkdirTemp("", "marrow-spill-")
+		if err != nil {
+			return nil, fmt.Errorf("spill directory: %w", err)
+		}
+		spill, cleanup = dir, func() { os.RemoveAll(dir) }
+	}
+	db, err := duck.Open(ctx, duck.Options{Threads: cfg.Threads, MemoryLimit: cfg.MemoryLimit, TempDir: spill})
 	if err != nil {
+		cleanup()
 		return nil, err
 	}
-	s := &session{db: db, cfg: cfg, log: log, sourceDate: sourceDate, onStage: onStage}
+	s := &session{db: db, cfg: cfg, log: log, sourceDate: sourceDate, onStage: onStage, cleanup: cleanup}
 	if err := db.QueryRowContext(ctx, "SELECT version()").Scan(&s.version); err != nil {
-		db.Close()
+		s.close()
 		return nil, fmt.Errorf("duckdb version: %w", err)
 	}
 	return s, nil
 }
 
-func (s *session) close() { s.db.Close() }
+func (s *session) close() {
+	s.db.Close()
+	s.cleanup()
+}
 
 // stage runs one stage unless the run is already cancelled, and logs its
 // duration and outcome.
