@@ -57,4 +57,3 @@ func TestTextPanicsOnUnknownName(t *testing.T) {
 	}()
 	Text("no_such_query")
 }
-
