@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestIngestStructuralFaults(t *testing.T) {
@@ -253,6 +254,42 @@ func TestIngestDeterministic(t *testing.T) {
 			FROM read_parquet($1)) WHERE pos <> sorted`, key)
 		if got := queryStrings(t, db, q, filepath.Join(outs[0], table+".parquet")); got[0] != "0" {
 			t.Errorf("%s.parquet: %s rows out of %s order", table, got[0], key)
+		}
+	}
+}
+
+func TestIngestCancelled(t *testing.T) {
+	dir := t.TempDir()
+	writeBenchExtract(t, dir, 20000)
+	for _, after := range []time.Duration{0, 5 * time.Millisecond, 20 * time.Millisecond} {
+		t.Run(after.String(), func(t *testing.T) {
+			db := ingestDB(t, 2)
+			ctx, cancel := context.WithCancel(context.Background())
+			if after == 0 {
+				cancel()
+			} else {
+				time.AfterFunc(after, cancel)
+			}
+			_, err := Ingest(ctx, db, dir, IngestOptions{})
+			cancel()
+			if err == nil {
+				t.Skip("ingest finished before the cancel")
+			}
+			if !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "nterrupt") {
+				t.Fatalf("error %v, want cancellation", err)
+			}
+			if got := queryStrings(t, db, "SELECT table_name FROM information_schema.tables ORDER BY table_name"); len(got) != 0 {
+				t.Errorf("tables left behind: %v", got)
+			}
+		})
+	}
+}
+
+func TestWriteWarehouseBadTable(t *testing.T) {
+	db := ingestDB(t, 1)
+	for _, name := range []string{"no_such_table", `events"; DROP TABLE x; --`, ""} {
+		if err := WriteWarehouse(context.Background(), db, t.TempDir(), name); err == nil {
+			t.Errorf("WriteWarehouse(%q) succeeded", name)
 		}
 	}
 }
