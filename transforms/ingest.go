@@ -83,6 +83,11 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 		return nil, err
 	}
 	defer conn.Close()
+	restore, err := unorderedInserts(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return nil, err
 	}
@@ -263,6 +268,27 @@ type validator interface {
 	full() bool               // the accepted rows should be flushed
 	empty() bool              // no accepted row is pending
 	flush() arrow.RecordBatch // the pending accepted rows
+}
+
+// unorderedInserts lets DuckDB insert the loaded batches in any order,
+// which halves the CPU time of the inserts: the tables' row order means
+// nothing (the batches of parallel validators arrive in any order anyway;
+// source_line is the file's order) and every output is sorted. It returns
+// a function that restores the previous setting.
+func unorderedInserts(ctx context.Context, conn *sql.Conn) (func(), error) {
+	var prev bool
+	if err := conn.QueryRowContext(ctx, "SELECT CAST(current_setting('preserve_insertion_order') AS BOOLEAN)").Scan(&prev); err != nil {
+		return nil, fmt.Errorf("duckdb preserve_insertion_order: %w", err)
+	}
+	if !prev {
+		return func() {}, nil
+	}
+	if _, err := conn.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
+		return nil, fmt.Errorf("duckdb preserve_insertion_order: %w", err)
+	}
+	return func() {
+		conn.ExecContext(context.WithoutCancel(ctx), "SET preserve_insertion_order = true")
+	}, nil
 }
 
 // dropWarehouse removes the warehouse tables after a failure.
