@@ -35,11 +35,11 @@ type IngestOptions struct {
 // records after the header (blank lines are not records);
 // RowsAccepted + RowsRejected = RowsRead.
 type FileSummary struct {
-	File           string   // base name, e.g. "transplants.csv"
-	SHA256         string   // hex SHA-256 of the file's bytes
-	RowsRead       int64    //
-	RowsAccepted   int64    //
-	RowsRejected   int64    //
+	File           string // base name, e.g. "transplants.csv"
+	SHA256         string // hex SHA-256 of the file's bytes
+	RowsRead       int64
+	RowsAccepted   int64
+	RowsRejected   int64
 	UnknownColumns []string // ignored header names, as written, in file order
 }
 
@@ -170,8 +170,9 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	return sum, nil
 }
 
-// rejectRateExceeded compares in integers where it can: rejected/read >
-// rate, so that 1 reject in 100 rows passes a rate of 0.01.
+// rejectRateExceeded reports rejected/read > rate, with a relative
+// tolerance so that 1 reject in 100 rows passes a rate of 0.01 whatever
+// the rounding of 0.01·100.
 func rejectRateExceeded(rejected, read int64, rate float64) bool {
 	if rejected == 0 {
 		return false
@@ -246,8 +247,8 @@ func validate(ctx context.Context, v validator, raw <-chan *rawBatch, free chan<
 	for b := range raw {
 		v.batch(b)
 		// Nothing refers to b's fields any more: the accepted
-		// values were copied into the record builder, the kept
-		// ones cloned.
+		// values were copied into the column builders, rejected
+		// values cloned.
 		select {
 		case free <- b:
 		default:

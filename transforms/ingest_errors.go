@@ -8,7 +8,8 @@ import (
 
 // StructuralError is a fault that makes a whole file unusable: a missing
 // or unreadable file, a missing required column, a duplicated column, CSV
-// quoting that does not parse, bytes that are not UTF-8. Ingest stops at
+// quoting that does not parse, bytes that are not text (invalid UTF-8, a
+// NUL byte: a binary or UTF-16 file). Ingest stops at
 // the first one and leaves no warehouse table behind.
 type StructuralError struct {
 	File   string // base name, e.g. "events.csv"
@@ -34,7 +35,7 @@ type RowError struct {
 	File       string // base name, e.g. "events.csv"
 	Line       int64  // 1-based physical line where the record starts
 	Column     int    // 1-based field number; 0 when the row as a whole is bad
-	ColumnName string // header name as written in the file; "" when Column is 0
+	ColumnName string // the column's name in the SPEC, e.g. "event_date"; "" when Column is 0
 	Value      string // the raw field, cut to maxValueRunes characters
 	Reason     string // what is wrong, e.g. "invalid date" (see the reason* constants)
 	Detail     string // optional context for the message, e.g. "first on line 5"

@@ -105,19 +105,19 @@ var (
 // to DuckDB.
 const recordRows = 1 << 16
 
-// rowValidator turns raw batches of one file into accepted rows (appended
-// to an Arrow record builder) and rejects.
+// rowValidator holds what the validators of one file share: the column
+// layout, the rejects and the counts. transplantRows and eventRows add
+// the checks and the column builders of accepted rows.
 type rowValidator struct {
-	file     string
-	colNo    []int    // spec column -> 1-based field number (0: absent)
-	names    []string // spec column -> header name as written
-	order    []int    // present spec columns in the file's column order
-	ncols    int      // fields per record (the header's)
-	fileSize int64    // bytes of the file, 0 if unknown
-	rejects  []RowError
-	read     int64
-	kept     int64
-	pending  int // accepted rows not yet flushed
+	file    string
+	colNo   []int    // spec column -> 1-based field number (0: absent)
+	names   []string // spec column -> its name in the SPEC ("" if absent)
+	order   []int    // present spec columns in the file's column order
+	ncols   int      // fields per record (the header's)
+	rejects []RowError
+	read    int64
+	kept    int64
+	pending int // accepted rows not yet flushed
 }
 
 func newRowValidator(c *csvFile) *rowValidator {
@@ -167,7 +167,8 @@ func (v *rowValidator) fieldCount(b *rawBatch, j int) bool {
 }
 
 // maxBatchBytes bounds the text of one string column in a record batch:
-// Arrow's utf8 offsets are int32.
+// Arrow's utf8 offsets are int32. It is checked after each raw batch, so
+// a single field may not approach 2 GB.
 const maxBatchBytes = 1 << 28
 
 // recordBatch returns the accepted rows gathered so far as a record batch.
