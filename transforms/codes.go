@@ -30,11 +30,12 @@ var agvhdGrades = []struct{ in, out string }{
 	{"I", "1"}, {"II", "2"}, {"III", "3"}, {"IV", "4"},
 }
 
-// lookupCode returns the canonical spelling of s in set, matching case
-// insensitively. It does not allocate.
+// lookupCode returns the canonical spelling of s in set, matching ASCII
+// letters case-insensitively (and nothing else: "ſOLID", with a long s,
+// is not SOLID). It does not allocate.
 func lookupCode(set []string, s string) (string, bool) {
 	for _, c := range set {
-		if len(c) == len(s) && (c == s || strings.EqualFold(c, s)) {
+		if len(c) == len(s) && (c == s || asciiEqualFold(c, s)) {
 			return c, true
 		}
 	}
@@ -44,11 +45,29 @@ func lookupCode(set []string, s string) (string, bool) {
 // agvhdGrade returns the stored form of an acute GVHD grade.
 func agvhdGrade(s string) (string, bool) {
 	for _, g := range agvhdGrades {
-		if len(g.in) == len(s) && strings.EqualFold(g.in, s) {
+		if len(g.in) == len(s) && asciiEqualFold(g.in, s) {
 			return g.out, true
 		}
 	}
 	return "", false
+}
+
+// asciiEqualFold reports whether a and b, of equal length, are equal up to
+// the case of ASCII letters.
+func asciiEqualFold(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // Dates are stored as days since 1970-01-01 (Arrow Date32, DuckDB DATE).

@@ -252,10 +252,9 @@ func (c *csvFile) checkHeader(rec []string, line int64) error {
 	}
 	for i, h := range rec {
 		h = strings.TrimSpace(h)
-		key := strings.ToLower(h)
 		slot := -1
 		for s, col := range c.spec.columns {
-			if col.name == key {
+			if len(col.name) == len(h) && asciiEqualFold(col.name, h) {
 				slot = s
 				break
 			}
@@ -269,7 +268,7 @@ func (c *csvFile) checkHeader(rec []string, line int64) error {
 		}
 		if prev := c.colOf[slot]; prev >= 0 {
 			return &StructuralError{File: name, Line: line, Column: i + 1,
-				Reason: fmt.Sprintf("duplicate column %q (also column %d)", key, prev+1)}
+				Reason: fmt.Sprintf("duplicate column %q (also column %d)", c.spec.columns[slot].name, prev+1)}
 		}
 		c.colOf[slot] = i
 		c.names[slot] = c.spec.columns[slot].name

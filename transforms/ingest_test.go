@@ -264,7 +264,7 @@ func TestIngestRejects(t *testing.T) {
 				"transplants.csv|7|hct_ci|99999999999|number out of range",
 			}},
 		{"unknown codes",
-			[]string{"T2,P2,,2020-01-01,XENO,,,MM,,,,,,", "T3,P3,,2020-01-01,ALLO,SIB,,MM,,,,,,", "T4,P4,,2020-01-01,AUTO,,XX,MM,,,,,,", "T5,P5,,2020-01-01,AUTO,,,LEUK,,,,,,", "T6,P6,,2020-01-01,AUTO,,,MM,LATE,,,,,", "T7,P7,,2020-01-01,AUTO,,,MM,,FULL,,,,", "T8,P8,,2020-01-01,AUTO,,,MM,,,,U,,", `T9,P9,,2020-01-01,AUTO,,,"=HYPERLINK(""http://x"")",,,,,,`, okTx},
+			[]string{"T2,P2,,2020-01-01,XENO,,,MM,,,,,,", "T3,P3,,2020-01-01,ALLO,SIB,,MM,,,,,,", "T4,P4,,2020-01-01,AUTO,,XX,MM,,,,,,", "T5,P5,,2020-01-01,AUTO,,,LEUK,,,,,,", "T6,P6,,2020-01-01,AUTO,,,MM,LATE,,,,,", "T7,P7,,2020-01-01,AUTO,,,MM,,FULL,,,,", "T8,P8,,2020-01-01,AUTO,,,MM,,,,U,,", `T9,P9,,2020-01-01,AUTO,,,"=HYPERLINK(""http://x"")",,,,,,`, okTx, "T11,P11,,2020-01-01,AUTO,,,ſolid,,,,,,"},
 			[]string{"T1,cured,2020-02-01,,", "T1,Death ,2020-02-01,,", "T1,relapse;death,2020-02-01,,"},
 			[]string{
 				`transplants.csv:2:5: unknown code "XENO"`,
@@ -275,6 +275,7 @@ func TestIngestRejects(t *testing.T) {
 				`transplants.csv:7:10: unknown code "FULL"`,
 				`transplants.csv:8:12: unknown code "U"`,
 				`transplants.csv:9:8: unknown code "=HYPERLINK(\"http://x\")"`,
+				`transplants.csv:11:8: unknown code "ſolid"`,
 				`events.csv:2:2: unknown code "cured"`,
 				`events.csv:4:2: unknown code "relapse;death"`,
 			}, nil},
