@@ -48,6 +48,7 @@ func (s *session) writeResults(ctx context.Context, dir string, tables []resultT
 		if err != nil {
 			return err
 		}
+		s.step("write "+t.name+".csv", start, "rows", rows)
 		load := fmt.Sprintf("COPY %s (%s) FROM %s (FORMAT csv, HEADER true, NULLSTR '')",
 			t.name, strings.Join(t.columns, ", "), duck.Literal(csvPath))
 		if _, err := conn.ExecContext(ctx, load); err != nil {
@@ -57,7 +58,7 @@ func (s *session) writeResults(ctx context.Context, dir string, tables []resultT
 		if err := duck.CopyParquet(ctx, conn, q, filepath.Join(dir, t.name+".parquet")); err != nil {
 			return err
 		}
-		s.step("write "+t.name, start, "rows", rows)
+		s.step("write "+t.name+".parquet", start)
 	}
 	return nil
 }
