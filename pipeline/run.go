@@ -37,16 +37,11 @@ type RunResult struct {
 // the manifest, publish. Until the last step nothing under Out changes.
 func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 	log := orDiscard(o.Log)
-	lk, err := acquireLock(o.Out)
+	st, end, err := begin(o.Out)
 	if err != nil {
 		return nil, err
 	}
-	defer lk.release()
-	st, err := newStaging(o.Out)
-	if err != nil {
-		return nil, err
-	}
-	defer st.discard()
+	defer end()
 
 	extract, cleanup, err := resolveExtract(o.Extract)
 	if err != nil {
@@ -100,16 +95,11 @@ type IngestOptions struct {
 // Ingest validates an extract into a warehouse directory, atomically.
 func Ingest(ctx context.Context, o IngestOptions) (*IngestSummary, error) {
 	log := orDiscard(o.Log)
-	lk, err := acquireLock(o.Warehouse)
+	st, end, err := begin(o.Warehouse)
 	if err != nil {
 		return nil, err
 	}
-	defer lk.release()
-	st, err := newStaging(o.Warehouse)
-	if err != nil {
-		return nil, err
-	}
-	defer st.discard()
+	defer end()
 	extract, cleanup, err := resolveExtract(o.Extract)
 	if err != nil {
 		return nil, err
@@ -142,16 +132,11 @@ type AnalyzeOptions struct {
 // into Out (warehouse/ with the cohort added, results/, manifest.json).
 func Analyze(ctx context.Context, o AnalyzeOptions) error {
 	log := orDiscard(o.Log)
-	lk, err := acquireLock(o.Out)
+	st, end, err := begin(o.Out)
 	if err != nil {
 		return err
 	}
-	defer lk.release()
-	st, err := newStaging(o.Out)
-	if err != nil {
-		return err
-	}
-	defer st.discard()
+	defer end()
 	s, err := openSession(ctx, o.Config, o.SourceDate, log, o.OnStage)
 	if err != nil {
 		return err
@@ -185,20 +170,15 @@ type ReportOptions struct {
 // the directory again with report/ and manifest.json replaced.
 func Report(ctx context.Context, o ReportOptions) (string, error) {
 	log := orDiscard(o.Log)
-	lk, err := acquireLock(o.Out)
+	st, end, err := begin(o.Out)
 	if err != nil {
 		return "", err
 	}
-	defer lk.release()
+	defer end()
 	m, err := readManifest(o.Out)
 	if err != nil {
 		return "", badInput(fmt.Errorf("report: %s is not an analyzed output: %w", o.Out, err))
 	}
-	st, err := newStaging(o.Out)
-	if err != nil {
-		return "", err
-	}
-	defer st.discard()
 	for _, sub := range []string{"warehouse", "results"} {
 		if err := copyTree(filepath.Join(o.Out, sub), filepath.Join(st.dir, sub)); err != nil {
 			return "", fmt.Errorf("report: %w", err)
@@ -219,6 +199,22 @@ func Report(ctx context.Context, o ReportOptions) (string, error) {
 		return "", err
 	}
 	return filepath.Join(o.Out, "report", "index.html"), nil
+}
+
+// begin takes the lock on out and prepares an empty staging directory
+// beside it; end discards the staging directory (a no-op once published)
+// and releases the lock.
+func begin(out string) (st *staging, end func(), err error) {
+	lk, err := acquireLock(out)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err = newStaging(out)
+	if err != nil {
+		lk.release()
+		return nil, nil, err
+	}
+	return st, func() { st.discard(); lk.release() }, nil
 }
 
 func orDiscard(l *slog.Logger) *slog.Logger {
