@@ -349,7 +349,7 @@ func (f *figure) svg() string {
 	w(`<text x="`, coord(8), `" y="`, coord(riskTitleY), `" text-anchor="start" font-weight="bold" fill="#333">Number at risk</text>`, "\n")
 	for i, d := range ds {
 		y := coord(riskRow0Y + float64(i)*riskRow)
-		w(`<text x="`, coord(plotLeft-22), `" y="`, y, `" text-anchor="end" fill="`, d.color, `" font-weight="bold">`, svgText(f.curves[i].label), "</text>")
+		w(`<text x="`, coord(plotLeft-30), `" y="`, y, `" text-anchor="end" fill="`, d.color, `" font-weight="bold">`, svgText(f.curves[i].label), "</text>")
 		for _, t := range ax.ticks {
 			w(`<text x="`, coord(f.scaleX(float64(t))), `" y="`, y, `" fill="#222">`, strconv.Itoa(atRisk(f.curves[i].curve, t)), "</text>")
 		}
