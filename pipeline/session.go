@@ -13,6 +13,7 @@ import (
 
 	"marrow/internal/demo"
 	"marrow/internal/duck"
+	"marrow/queries"
 	"marrow/transforms"
 )
 
@@ -110,6 +111,11 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 		if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, warehouseTables...); err != nil {
 			return nil, err
 		}
+		if sum.Rejects > 0 {
+			if err := s.logRejects(ctx, sum.Rejects); err != nil {
+				return nil, err
+			}
+		}
 		var attrs []any
 		for _, f := range sum.Files {
 			attrs = append(attrs, f.File+"_read", f.RowsRead, f.File+"_rejected", f.RowsRejected)
@@ -118,6 +124,36 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 	})
 	s.summary = sum
 	return sum, err
+}
+
+// shownRejects is how many rejected rows the log names one by one.
+const shownRejects = 10
+
+// logRejects names the first rejected rows in the log, one line each in
+// the compiler style file:line: column: reason "value", so an analyst sees
+// at once what was wrong; all of them are in warehouse/rejects.
+func (s *session) logRejects(ctx context.Context, total int64) error {
+	rows, err := s.db.QueryContext(ctx, queries.Text("first_rejects"), shownRejects)
+	if err != nil {
+		return fmt.Errorf("rejects: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var file, column, value, reason string
+		var line int64
+		if err := rows.Scan(&file, &line, &column, &value, &reason); err != nil {
+			return err
+		}
+		where := fmt.Sprintf("%s:%d", file, line)
+		if column != "" {
+			where += ": " + column
+		}
+		s.log.Warn(fmt.Sprintf("%s: %s %q", where, reason, value))
+	}
+	if total > shownRejects {
+		s.log.Warn(fmt.Sprintf("%d more rejected rows in warehouse/rejects", total-shownRejects))
+	}
+	return rows.Err()
 }
 
 // loadWarehouse reads a warehouse directory written by ingest into the
