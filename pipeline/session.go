@@ -100,8 +100,14 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 		sum, err = transforms.Ingest(ctx, s.db, extract, transforms.IngestOptions{MaxRejectRate: s.cfg.MaxRejectRate})
 		if err != nil {
 			var se *transforms.StructuralError
-			if errors.As(err, &se) {
+			var re *transforms.RejectRateError
+			switch {
+			case errors.As(err, &se):
 				err = badInput(err)
+			case errors.As(err, &re) && sum != nil:
+				// The rejects are still in the session: show the first
+				// ones, since nothing will be published to look at.
+				s.logRejects(ctx, sum.Rejects)
 			}
 			return nil, err
 		}
