@@ -157,7 +157,7 @@ func (s *session) logRejects(ctx context.Context, total int64) error {
 		s.log.Warn(fmt.Sprintf("%s: %s %q", where, reason, value))
 	}
 	if total > shownRejects {
-		s.log.Warn(fmt.Sprintf("%d more rejected rows in warehouse/rejects", total-shownRejects))
+		s.log.Warn(fmt.Sprintf("%d more rejected rows", total-shownRejects))
 	}
 	return rows.Err()
 }
