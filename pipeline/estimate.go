@@ -218,46 +218,45 @@ func (est *estimates) resultTables(days []int) []resultTable {
 		name:    "landmarks",
 		orderBy: "endpoint, transplant_type, donor_type, indication, day",
 		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "day", "n", "n_risk", "n_events", "estimate", "std_err", "lower", "upper"},
-		emit: func(w *csvWriter) {
-			for i, t := range est.tables {
-				for _, d := range days {
-					l := est.curves[i].At(int64(d))
-					w.stratum(t.key).Int(int64(d)).Int(l.N).Int(l.NRisk).Int(l.NEvents).
-						Float(l.Estimate).Float(l.StdErr).Float(l.Lower).Float(l.Upper).End()
-				}
+		parts:   len(est.tables),
+		emit: func(i int, w *csvWriter) {
+			for _, d := range days {
+				l := est.curves[i].At(int64(d))
+				w.stratum(est.tables[i].key).Int(int64(d)).Int(l.N).Int(l.NRisk).Int(l.NEvents).
+					Float(l.Estimate).Float(l.StdErr).Float(l.Lower).Float(l.Upper).End()
 			}
 		},
 	}, {
 		name:    "curves",
 		orderBy: "endpoint, transplant_type, donor_type, indication, time",
 		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "time", "n_risk", "n_event", "n_compete", "n_censor", "estimate", "std_err", "lower", "upper"},
-		emit: func(w *csvWriter) {
-			for i, t := range est.tables {
-				for _, p := range est.curves[i].Points {
-					w.stratum(t.key).Int(p.Time).Int(p.NRisk).Int(p.NEvent).Int(p.NCompete).Int(p.NCensor).
-						Float(p.Estimate).Float(p.StdErr).Float(p.Lower).Float(p.Upper).End()
-				}
+		parts:   len(est.tables),
+		emit: func(i int, w *csvWriter) {
+			for _, p := range est.curves[i].Points {
+				w.stratum(est.tables[i].key).Int(p.Time).Int(p.NRisk).Int(p.NEvent).Int(p.NCompete).Int(p.NCensor).
+					Float(p.Estimate).Float(p.StdErr).Float(p.Lower).Float(p.Upper).End()
 			}
 		},
 	}, {
 		name:    "medians",
 		orderBy: "endpoint, transplant_type, donor_type, indication",
 		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "n", "median", "lower", "upper"},
-		emit: func(w *csvWriter) {
-			for i, t := range est.tables {
-				if !kmEndpoints[t.key.Endpoint] {
-					continue
-				}
-				if m, err := est.curves[i].Median(); err == nil {
-					w.stratum(t.key).Int(est.curves[i].N).Float(m.Median).Float(m.Lower).Float(m.Upper).End()
-				}
+		parts:   len(est.tables),
+		emit: func(i int, w *csvWriter) {
+			t := est.tables[i]
+			if !kmEndpoints[t.key.Endpoint] {
+				return
+			}
+			if m, err := est.curves[i].Median(); err == nil {
+				w.stratum(t.key).Int(est.curves[i].N).Float(m.Median).Float(m.Lower).Float(m.Upper).End()
 			}
 		},
 	}, {
 		name:    "tests",
 		orderBy: "endpoint, comparison, within",
 		columns: []string{"endpoint", "comparison", "within", "statistic", "df", "p_value", "method"},
-		emit: func(w *csvWriter) {
+		parts:   1,
+		emit: func(_ int, w *csvWriter) {
 			for _, r := range est.tests {
 				w.Str(r.Endpoint).Str(r.Comparison).Str(r.Within).Float(r.Statistic).Int(int64(r.DF)).Float(r.PValue).Str(r.Method).End()
 			}

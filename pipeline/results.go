@@ -7,8 +7,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"marrow/internal/duck"
@@ -16,12 +18,15 @@ import (
 )
 
 // resultTable is one results/ table (shapes in queries/results_schema.sql).
-// emit writes its rows, already sorted by orderBy, through a csvWriter.
+// Its rows come in parts (one per stratum for most tables): emit writes
+// part i's rows through a csvWriter, and parts in order are sorted by
+// orderBy.
 type resultTable struct {
 	name    string
 	columns []string
 	orderBy string
-	emit    func(w *csvWriter)
+	parts   int
+	emit    func(part int, w *csvWriter)
 }
 
 // writeResults writes dir/<name>.csv for each table from Go — numbers in
@@ -63,28 +68,51 @@ func (s *session) writeResults(ctx context.Context, dir string, tables []resultT
 	return nil
 }
 
-// writeCSV writes t as RFC 4180 CSV and returns its row count.
+// writeCSV writes t as RFC 4180 CSV and returns its row count. Parts are
+// formatted concurrently, a batch at a time, and written in order: number
+// formatting is most of the cost of the 3.5 million curve rows of a
+// registry-scale run.
 func writeCSV(path string, t resultTable) (int, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return 0, err
 	}
-	w := &csvWriter{w: bufio.NewWriterSize(f, 1<<20)}
-	w.w.WriteString(strings.Join(t.columns, ",") + "\n")
-	t.emit(w)
-	if err := w.w.Flush(); err != nil {
+	out := bufio.NewWriterSize(f, 1<<20)
+	out.WriteString(strings.Join(t.columns, ",") + "\n")
+	workers := runtime.GOMAXPROCS(0)
+	ws := make([]csvWriter, workers*4)
+	rows := 0
+	for first := 0; first < t.parts; first += len(ws) {
+		n := min(len(ws), t.parts-first)
+		var wg sync.WaitGroup
+		for k := 0; k < workers; k++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := k; j < n; j += workers {
+					ws[j].buf, ws[j].rows = ws[j].buf[:0], 0
+					t.emit(first+j, &ws[j])
+				}
+			}()
+		}
+		wg.Wait()
+		for j := range n {
+			out.Write(ws[j].buf)
+			rows += ws[j].rows
+		}
+	}
+	if err := out.Flush(); err != nil {
 		f.Close()
 		return 0, fmt.Errorf("write %s: %w", path, err)
 	}
-	return w.rows, f.Close()
+	return rows, f.Close()
 }
 
 // csvWriter writes one CSV row at a time without boxing values: Str, Int
 // and Float append fields, End finishes the row.
 type csvWriter struct {
-	w      *bufio.Writer
-	buf    []byte
-	fields int // fields in the current row
+	buf    []byte // finished rows, then the current one
+	fields int    // fields in the current row
 	rows   int
 }
 
@@ -129,8 +157,6 @@ func (c *csvWriter) Float(v float64) *csvWriter {
 // End finishes the row.
 func (c *csvWriter) End() {
 	c.buf = append(c.buf, '\n')
-	c.w.Write(c.buf)
-	c.buf = c.buf[:0]
 	c.fields = 0
 	c.rows++
 }
