@@ -184,7 +184,11 @@ func Report(ctx context.Context, o ReportOptions) (string, error) {
 			return "", fmt.Errorf("report: %w", err)
 		}
 	}
-	s, err := openSession(ctx, m.Config, m.SourceDate, log, o.OnStage)
+	// The manifest keeps the analysis settings; the machine settings
+	// (threads, memory, spill) are not part of it and take their defaults.
+	cfg := m.Config
+	cfg.MemoryLimit = DefaultConfig().MemoryLimit
+	s, err := openSession(ctx, cfg, m.SourceDate, log, o.OnStage)
 	if err != nil {
 		return "", err
 	}
