@@ -268,3 +268,38 @@ func TestSecondRunFailsFast(t *testing.T) {
 		t.Errorf("second run took %v to fail", d)
 	}
 }
+
+// TestStagesEqualRun: ingest, then analyze, then report give the same
+// results and report as one run, and query reads both warehouse and results.
+func TestStagesEqualRun(t *testing.T) {
+	dir := t.TempDir()
+	ex := "../../../testdata/adversarial/confs_log/extract"
+	mustRun := func(args ...string) string {
+		t.Helper()
+		code, stdout, stderr := run(t, append([]string{"-q"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		return stdout
+	}
+	mustRun("run", "--extract", ex, "--out", filepath.Join(dir, "run"))
+	mustRun("ingest", "--extract", ex, "--warehouse", filepath.Join(dir, "wh"))
+	mustRun("analyze", "--warehouse", filepath.Join(dir, "wh"), "--out", filepath.Join(dir, "staged"))
+	mustRun("report", "--out", filepath.Join(dir, "staged"))
+	for _, f := range []string{"results/landmarks.csv", "results/curves.parquet", "results/tests.csv",
+		"warehouse/cohort.parquet", "warehouse/rejects.parquet", "report/report.md", "report/index.html"} {
+		a, errA := os.ReadFile(filepath.Join(dir, "run", f))
+		b, errB := os.ReadFile(filepath.Join(dir, "staged", f))
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between run and ingest+analyze+report (%v, %v)", f, errA, errB)
+		}
+	}
+	if err := pipeline.Verify(filepath.Join(dir, "staged")); err != nil {
+		t.Error(err)
+	}
+	got := mustRun("query", "--warehouse", filepath.Join(dir, "staged", "warehouse"),
+		"SELECT (SELECT count(*) FROM cohort) AS cohort, (SELECT count(DISTINCT endpoint) FROM landmarks) AS endpoints")
+	if got != "cohort,endpoints\n80,12\n" {
+		t.Errorf("query output %q", got)
+	}
+}
