@@ -45,7 +45,9 @@ eligible AS (
         t.transplant_id,
         t.patient_id,
         t.transplant_type,
-        t.donor_type,
+        -- A donor type on an AUTO transplant is kept in the warehouse
+        -- (flagged donor_type_on_auto) but means nothing for the analysis.
+        CASE WHEN t.transplant_type = 'AUTO' THEN NULL ELSE t.donor_type END AS donor_type,
         t.indication,
         t.transplant_date
     FROM transplants AS t

@@ -17,6 +17,12 @@
 --   allo_without_donor_type    ALLO transplant stored with donor_type
 --                              UNKNOWN
 --   grade_on_other_event       a grade on an event other than agvhd/cgvhd
+--   unknown_grade              an agvhd grade other than 1-4 (or I-IV), a
+--                              cgvhd grade other than MILD/MODERATE/SEVERE
+--                              (kept as written, never counted as graded)
+--   value_out_of_range         age_years outside 0-100, karnofsky outside
+--                              10-100, hct_ci below 0 (one row per column)
+--   donor_type_on_auto         an AUTO transplant with a donor type
 --   no_events                  a transplant without any event row
 -- "After" is strictly later: same-day rows are never after one another.
 -- "First" and "latest" order rows by date, then line.
@@ -150,6 +156,49 @@ allo_without_donor_type AS (
     WHERE transplant_type = 'ALLO'
       AND donor_type = 'UNKNOWN'
 ),
+unknown_grade AS (
+    SELECT
+        'unknown_grade' AS flag,
+        transplant_id,
+        'events.csv' AS file,
+        source_line AS line,
+        concat('event=', event) AS note
+    FROM events
+    WHERE (event = 'agvhd' AND grade NOT IN ('1', '2', '3', '4'))
+       OR (event = 'cgvhd' AND grade NOT IN ('MILD', 'MODERATE', 'SEVERE'))
+),
+out_of_range AS (
+    SELECT
+        'value_out_of_range' AS flag,
+        transplant_id,
+        'transplants.csv' AS file,
+        source_line AS line,
+        note
+    FROM (
+        SELECT transplant_id, source_line, 'column=age_years' AS note
+        FROM transplants
+        WHERE age_years < 0 OR age_years > 100
+        UNION ALL
+        SELECT transplant_id, source_line, 'column=karnofsky' AS note
+        FROM transplants
+        WHERE karnofsky < 10 OR karnofsky > 100
+        UNION ALL
+        SELECT transplant_id, source_line, 'column=hct_ci' AS note
+        FROM transplants
+        WHERE hct_ci < 0
+    )
+),
+donor_type_on_auto AS (
+    SELECT
+        'donor_type_on_auto' AS flag,
+        transplant_id,
+        'transplants.csv' AS file,
+        source_line AS line,
+        concat('donor_type=', donor_type) AS note
+    FROM transplants
+    WHERE transplant_type = 'AUTO'
+      AND donor_type IS NOT NULL
+),
 all_flags AS (
     SELECT flag, transplant_id, file, line, note FROM two_deaths
     UNION ALL SELECT flag, transplant_id, file, line, note FROM after_death
@@ -158,6 +207,9 @@ all_flags AS (
     UNION ALL SELECT flag, transplant_id, file, line, note FROM gvhd_in_auto
     UNION ALL SELECT flag, transplant_id, file, line, note FROM grades
     UNION ALL SELECT flag, transplant_id, file, line, note FROM allo_without_donor_type
+    UNION ALL SELECT flag, transplant_id, file, line, note FROM unknown_grade
+    UNION ALL SELECT flag, transplant_id, file, line, note FROM out_of_range
+    UNION ALL SELECT flag, transplant_id, file, line, note FROM donor_type_on_auto
 )
 -- No ORDER BY: the table is sorted when written (WriteWarehouse).
 SELECT flag, transplant_id, file, line, note

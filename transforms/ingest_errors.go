@@ -146,8 +146,6 @@ const (
 	reasonInteger     = "invalid integer"
 	reasonNumberRange = "number out of range"
 	reasonCode        = "unknown code"
-	reasonGrade       = "invalid grade"
-	reasonDonorAuto   = "donor_type given for AUTO transplant"
 	reasonDuplicate   = "duplicate transplant_id"
 	reasonUnknownTx   = "unknown transplant_id"
 	reasonRejectedTx  = "transplant rejected"

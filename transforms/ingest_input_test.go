@@ -248,7 +248,7 @@ func TestIngestDeterministic(t *testing.T) {
 	}
 	for table, key := range map[string]string{
 		"transplants": "transplant_id", "events": "source_line", "rejects": "file, line",
-		"quality": "flag, transplant_id, file, line", "ingest_summary": "file",
+		"quality": "flag, transplant_id, file, line, note", "ingest_summary": "file",
 	} {
 		q := fmt.Sprintf(`SELECT count(*) FROM (SELECT row_number() OVER () AS pos, row_number() OVER (ORDER BY %s) AS sorted
 			FROM read_parquet($1)) WHERE pos <> sorted`, key)

@@ -63,13 +63,6 @@ var eventsSpec = fileSpec{name: "events.csv", columns: []columnSpec{
 	eDetail: {"detail", false},
 }}
 
-// Plausible ranges of the numeric columns (SPEC §1). hct_ci has no upper
-// bound in the SPEC; INTEGER's is the storage limit.
-const (
-	minAge, maxAge             = 0, 100
-	minKarnofsky, maxKarnofsky = 10, 100
-	minHctCI, maxHctCI         = 0, math.MaxInt32
-)
 
 // The Arrow schemas of the validated rows: the warehouse tables' columns
 // in warehouse_schema.sql order.
@@ -293,30 +286,30 @@ func (t *transplantRows) row(line int64, vals []string, dupOf int64, r *transpla
 			r.conditioning, reason = code(conditionings, v, false)
 		case tAge:
 			if v != "" {
+				// Outside 0–100 the age is implausible, not unreadable:
+				// kept and flagged value_out_of_range (quality_flags.sql).
 				r.age, reason = parseDecimal(v)
-				if reason == "" && (r.age < minAge || r.age > maxAge) {
-					reason, detail = reasonNumberRange, "age_years 0 to 100"
-				}
 				r.hasAge = true
 			}
 		case tSex:
 			r.sex, reason = code(sexes, v, false)
 		case tKarnofsky:
-			r.karnofsky, r.hasKarnofsky, reason, detail = integer(v, minKarnofsky, maxKarnofsky, "karnofsky 10 to 100")
+			// Outside 10–100 (Karnofsky) or below 0 (HCT-CI) a value is kept
+			// and flagged value_out_of_range; only what does not fit an
+			// INTEGER is rejected.
+			r.karnofsky, r.hasKarnofsky, reason, detail = integer(v, math.MinInt32, math.MaxInt32, "karnofsky")
 		case tHctCI:
-			r.hctCI, r.hasHctCI, reason, detail = integer(v, minHctCI, maxHctCI, "hct_ci 0 or more")
+			r.hctCI, r.hasHctCI, reason, detail = integer(v, math.MinInt32, math.MaxInt32, "hct_ci")
 		}
 		if reason != "" {
 			t.reject(line, s, raw, reason, detail)
 			return false
 		}
 	}
-	// Fields that only make sense together.
-	switch {
-	case r.typ == "AUTO" && r.donor != "":
-		t.reject(line, tDonor, vals[tDonor], reasonDonorAuto, "")
-		return false
-	case r.typ == "ALLO" && r.donor == "":
+	// A donor type on an AUTO transplant contradicts the type but is
+	// readable: kept and flagged donor_type_on_auto; the cohort and its
+	// strata ignore it.
+	if r.typ == "ALLO" && r.donor == "" {
 		r.donor = donorUnknown // flagged allo_without_donor_type
 	}
 	return true
@@ -491,19 +484,20 @@ func (e *eventRows) row(line int64, vals []string, r *event) bool {
 	}
 	if r.grade != "" {
 		var ok bool
+		// grade is free text in SPEC §1: a grade outside the scales
+		// (agvhd 1–4 or I–IV, cgvhd MILD/MODERATE/SEVERE), e.g. an old
+		// LIMITED/EXTENSIVE cgvhd, is kept upper-cased and flagged
+		// unknown_grade; it never counts as a grade ≥ 2, ≥ 3 or
+		// MODERATE/SEVERE. A grade on another event (e.g. a CTCAE
+		// toxicity grade) is flagged grade_on_other_event.
 		switch r.event {
 		case "agvhd":
 			r.grade, ok = agvhdGrade(r.grade)
 		case "cgvhd":
 			r.grade, ok = lookupCode(cgvhdGrades, r.grade)
-		default:
-			// A grade on another event (e.g. a CTCAE toxicity grade)
-			// is kept, upper-cased, and flagged grade_on_other_event.
-			r.grade, ok = strings.ToUpper(r.grade), true
 		}
 		if !ok {
-			e.reject(line, eGrade, vals[eGrade], reasonGrade, r.event+" grade")
-			return false
+			r.grade = strings.ToUpper(strings.TrimSpace(vals[eGrade]))
 		}
 	}
 	if r.date < r.tx.date {

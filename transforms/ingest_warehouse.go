@@ -20,7 +20,7 @@ var sortKeys = map[string]string{
 	"transplants":    "transplant_id",
 	"events":         "source_line",
 	"rejects":        `file, line`,
-	"quality":        "flag, transplant_id, file, line",
+	"quality":        "flag, transplant_id, file, line, note",
 	"ingest_summary": "file",
 	"cohort":         "transplant_id",
 }

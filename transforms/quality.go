@@ -14,6 +14,7 @@ var QualityFlagNames = []string{
 	"agvhd_without_grade",
 	"allo_without_donor_type",
 	"cgvhd_without_grade",
+	"donor_type_on_auto",
 	"event_after_death",
 	"grade_on_other_event",
 	"gvhd_in_auto",
@@ -22,6 +23,8 @@ var QualityFlagNames = []string{
 	"no_events",
 	"relapse_after_death",
 	"two_deaths",
+	"unknown_grade",
+	"value_out_of_range",
 }
 
 // flagQuality fills the quality table from the loaded transplants and
