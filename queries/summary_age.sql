@@ -2,11 +2,12 @@
 -- transplants ('*') and within each transplant type. Returns
 --   transplant_type VARCHAR, n BIGINT, age_known BIGINT,
 --   age_median, age_min, age_max DOUBLE (NULL when no age is known).
--- The median is R's median() (quantile type 7, as quantile_cont).
+-- The median is R's median() (quantile type 7, as quantile_cont). Ages
+-- outside 0-100 (kept and flagged value_out_of_range) count as unknown.
 WITH ages AS (
     SELECT
         c.transplant_type,
-        t.age_years
+        CASE WHEN t.age_years BETWEEN 0 AND 100 THEN t.age_years END AS age_years
     FROM cohort AS c
     JOIN transplants AS t
         ON t.transplant_id = c.transplant_id
