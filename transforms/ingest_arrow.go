@@ -34,8 +34,11 @@ func loadBatches(ctx context.Context, conn *sql.Conn, table string, schema *arro
 		return err
 	}
 	defer func() {
-		release()
+		// Drop the view before releasing its stream, so that nothing can
+		// scan a released stream (arrow-go panics on "invalid Handle"
+		// when DuckDB calls get_next on one).
 		conn.ExecContext(context.WithoutCancel(ctx), queries.Text("drop_ingest_stream"))
+		release()
 	}()
 	_, err = conn.ExecContext(ctx, queries.Text("load_"+table))
 	if err == nil {
