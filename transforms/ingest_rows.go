@@ -63,7 +63,6 @@ var eventsSpec = fileSpec{name: "events.csv", columns: []columnSpec{
 	eDetail: {"detail", false},
 }}
 
-
 // The Arrow schemas of the validated rows: the warehouse tables' columns
 // in warehouse_schema.sql order.
 var (
