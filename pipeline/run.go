@@ -7,8 +7,10 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 )
@@ -37,7 +39,7 @@ type RunResult struct {
 // the manifest, publish. Until the last step nothing under Out changes.
 func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 	log := orDiscard(o.Log)
-	st, end, err := begin(o.Out)
+	st, end, err := begin(o.Out, "manifest.json")
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +97,7 @@ type IngestOptions struct {
 // Ingest validates an extract into a warehouse directory, atomically.
 func Ingest(ctx context.Context, o IngestOptions) (*IngestSummary, error) {
 	log := orDiscard(o.Log)
-	st, end, err := begin(o.Warehouse)
+	st, end, err := begin(o.Warehouse, "ingest_summary.parquet")
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +134,7 @@ type AnalyzeOptions struct {
 // into Out (warehouse/ with the cohort added, results/, manifest.json).
 func Analyze(ctx context.Context, o AnalyzeOptions) error {
 	log := orDiscard(o.Log)
-	st, end, err := begin(o.Out)
+	st, end, err := begin(o.Out, "manifest.json")
 	if err != nil {
 		return err
 	}
@@ -170,7 +172,7 @@ type ReportOptions struct {
 // the directory again with report/ and manifest.json replaced.
 func Report(ctx context.Context, o ReportOptions) (string, error) {
 	log := orDiscard(o.Log)
-	st, end, err := begin(o.Out)
+	st, end, err := begin(o.Out, "manifest.json")
 	if err != nil {
 		return "", err
 	}
@@ -207,8 +209,13 @@ func Report(ctx context.Context, o ReportOptions) (string, error) {
 
 // begin takes the lock on out and prepares an empty staging directory
 // beside it; end discards the staging directory (a no-op once published)
-// and releases the lock.
-func begin(out string) (st *staging, end func(), err error) {
+// and releases the lock. An existing out is replaced only if it is empty
+// or holds marker (a file every marrow output of its kind has): publishing
+// swaps the whole directory away, and `--out ~` must not delete a home.
+func begin(out, marker string) (st *staging, end func(), err error) {
+	if err := replaceable(out, marker); err != nil {
+		return nil, nil, err
+	}
 	lk, err := acquireLock(out)
 	if err != nil {
 		return nil, nil, err
@@ -219,6 +226,24 @@ func begin(out string) (st *staging, end func(), err error) {
 		return nil, nil, err
 	}
 	return st, func() { st.discard(); lk.release() }, nil
+}
+
+// replaceable refuses an existing, non-empty directory without marker, and
+// a path that is not a directory.
+func replaceable(out, marker string) error {
+	entries, err := os.ReadDir(out)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return badInput(fmt.Errorf("output %s: %w", out, err))
+	case len(entries) == 0:
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(out, marker)); err != nil {
+		return badInput(fmt.Errorf("output %s: not empty and not a marrow output (no %s): refusing to replace it", out, marker))
+	}
+	return nil
 }
 
 func orDiscard(l *slog.Logger) *slog.Logger {

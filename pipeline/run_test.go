@@ -187,3 +187,23 @@ func TestLock(t *testing.T) {
 	os.WriteFile(siblingPath(out, "lock"), []byte("marrow pid 999999\n"), 0o644)
 	runDemo(t, out, DefaultConfig())
 }
+
+// TestRefusesForeignOutput: an existing, non-empty --out that is not a
+// marrow output is never swapped away.
+func TestRefusesForeignOutput(t *testing.T) {
+	out := t.TempDir()
+	precious := filepath.Join(out, "thesis.tex")
+	os.WriteFile(precious, []byte("years of work"), 0o644)
+	_, err := Run(context.Background(), RunOptions{Out: out, Config: DefaultConfig()})
+	if err == nil || !IsBadInput(err) || !strings.Contains(err.Error(), "refusing") {
+		t.Fatalf("run into a foreign directory: err = %v, want a refusal", err)
+	}
+	if _, err := Ingest(context.Background(), IngestOptions{Extract: "../testdata/refdata/bmt/extract", Warehouse: out, Config: DefaultConfig()}); err == nil {
+		t.Fatal("ingest into a foreign directory succeeded")
+	}
+	if b, err := os.ReadFile(precious); err != nil || string(b) != "years of work" {
+		t.Fatalf("foreign file changed: %q, %v", b, err)
+	}
+	// An empty directory is fine.
+	runDemo(t, t.TempDir(), DefaultConfig())
+}
