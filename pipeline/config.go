@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,6 +29,11 @@ type Config struct {
 	// Cohort is "first" (each patient's first transplant of each type, the
 	// SPEC default) or "all" transplants.
 	Cohort string `toml:"cohort" json:"cohort"`
+	// Strata are the SPEC grouping sets to estimate: "all" (*,*,*), "type"
+	// (type,*,*), "indication" (*,*,ind), "type_indication" (type,*,ind),
+	// "donor" (ALLO,donor,*), "donor_indication" (ALLO,donor,ind). Default
+	// all six. The tests compare type_indication strata, so they need it.
+	Strata []string `toml:"strata" json:"strata"`
 	// Threads caps DuckDB's threads (0 = all cores). It never changes an
 	// output byte.
 	Threads int `toml:"threads" json:"-"`
@@ -49,6 +55,7 @@ func DefaultConfig() Config {
 		MinCell:       10,
 		MaxRejectRate: 0.01,
 		Cohort:        "first",
+		Strata:        append([]string(nil), StrataSets...),
 		MemoryLimit:   "2GB",
 	}
 }
@@ -81,6 +88,9 @@ func LoadConfig(path string) (Config, error) {
 	return cfg, nil
 }
 
+// StrataSets are the grouping sets of SPEC §3, in its order.
+var StrataSets = []string{"all", "type", "indication", "type_indication", "donor", "donor_indication"}
+
 var memoryLimitRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
 
 // Validate checks the values and normalises the landmark list (sorted,
@@ -112,6 +122,14 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.Landmarks = uniq
+	if len(c.Strata) == 0 {
+		return fmt.Errorf("strata: at least one of %s is needed", strings.Join(StrataSets, ", "))
+	}
+	for _, st := range c.Strata {
+		if !slices.Contains(StrataSets, st) {
+			return fmt.Errorf("strata %q: want some of %s", st, strings.Join(StrataSets, ", "))
+		}
+	}
 	if c.MinCell < 0 {
 		return fmt.Errorf("min_cell %d: must be 0 or more", c.MinCell)
 	}

@@ -86,7 +86,7 @@ func (s *session) readRiskSets(ctx context.Context) ([]riskTable, error) {
 			})
 		}
 		return nil
-	}, queries.Text("risk_sets"))
+	}, queries.Text("risk_sets"), strings.Join(s.cfg.Strata, ","))
 	if err != nil {
 		return nil, fmt.Errorf("risk sets: %w", err)
 	}

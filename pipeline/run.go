@@ -190,6 +190,9 @@ func Report(ctx context.Context, o ReportOptions) (string, error) {
 	// (threads, memory, spill) are not part of it and take their defaults.
 	cfg := m.Config
 	cfg.MemoryLimit = DefaultConfig().MemoryLimit
+	if len(cfg.Strata) == 0 {
+		cfg.Strata = DefaultConfig().Strata
+	}
 	s, err := openSession(ctx, cfg, m.SourceDate, log, o.OnStage)
 	if err != nil {
 		return "", err

@@ -15,6 +15,9 @@
 -- transplants (donor_type NULL) are in no donor stratum. The ALLO-only
 -- endpoints (agvhd24 agvhd34 cgvhd grfs) appear only in strata whose
 -- transplant_type is ALLO. GROUPING() tells a pooled '*' from a real NULL.
+-- $1 (VARCHAR) names the grouping sets to return, comma-separated: all,
+-- type, indication, type_indication, donor, donor_indication (in that
+-- order above; all six by default, from the config's strata key).
 --
 -- One pass: the cohort is unpivoted to one row per transplant and endpoint,
 -- counted per finest stratum and time, rolled up with GROUPING SETS over
@@ -97,8 +100,23 @@ rolled_up AS (
         (endpoint, transplant_type, donor_type, indication, time)
     )
 ),
+named AS (
+    -- Each grouping set's name, as the config's strata list spells it.
+    SELECT
+        *,
+        CASE
+            WHEN pooled_type = 1 AND pooled_indication = 1 THEN 'all'
+            WHEN pooled_type = 1 THEN 'indication'
+            WHEN pooled_donor = 1 AND pooled_indication = 1 THEN 'type'
+            WHEN pooled_donor = 1 THEN 'type_indication'
+            WHEN pooled_indication = 1 THEN 'donor'
+            ELSE 'donor_indication'
+        END AS stratum_set
+    FROM rolled_up
+),
 strata AS (
-    -- Donor strata are ALLO only; ALLO-only endpoints only under ALLO.
+    -- Donor strata are ALLO only; ALLO-only endpoints only under ALLO;
+    -- only the grouping sets named in $1 (comma-separated).
     SELECT
         endpoint,
         CASE WHEN pooled_type = 1 THEN '*' ELSE transplant_type END AS transplant_type,
@@ -108,8 +126,9 @@ strata AS (
         n_event,
         n_compete,
         n_censor
-    FROM rolled_up
-    WHERE (pooled_donor = 1 OR transplant_type = 'ALLO')
+    FROM named
+    WHERE list_contains(string_split(CAST($1 AS VARCHAR), ','), stratum_set)
+        AND (pooled_donor = 1 OR transplant_type = 'ALLO')
         AND (
             endpoint NOT IN ('agvhd24', 'agvhd34', 'cgvhd', 'grfs')
             OR (pooled_type = 0 AND transplant_type = 'ALLO')

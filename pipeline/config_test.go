@@ -1,0 +1,84 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "marrow.toml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name, text, wantErr string
+		check               func(Config) bool
+	}{
+		{"defaults", "", "", func(c Config) bool {
+			return c.ConfType == "log-log" && c.MinCell == 10 && c.MaxRejectRate == 0.01 && len(c.Strata) == 6 && len(c.Landmarks) == 6
+		}},
+		{"landmarks sorted and unique", "landmarks = [365, 100, 365]", "", func(c Config) bool {
+			return len(c.Landmarks) == 2 && c.Landmarks[0] == 100 && c.Landmarks[1] == 365
+		}},
+		{"min_cell 0 disables", "min_cell = 0", "", func(c Config) bool { return c.MinCell == 0 }},
+		{"strata subset", `strata = ["all", "type"]`, "", func(c Config) bool { return len(c.Strata) == 2 }},
+		{"unknown key", `conf_typ = "log"`, "unknown key", nil},
+		{"bad conf_type", `conf_type = "logit"`, "conf_type", nil},
+		{"bad stratum", `strata = ["donor_type"]`, "strata", nil},
+		{"empty strata", `strata = []`, "strata", nil},
+		{"negative landmark", `landmarks = [-1]`, "negative", nil},
+		{"bad memory", `memory_limit = "lots"`, "memory_limit", nil},
+		{"quote in temp_dir", `temp_dir = "/tmp/x'; DROP"`, "temp_dir", nil},
+		{"reject rate above 1", `max_reject_rate = 2.0`, "max_reject_rate", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := LoadConfig(writeConfig(t, tc.text))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one mentioning %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(cfg) {
+				t.Errorf("config %+v", cfg)
+			}
+		})
+	}
+}
+
+// TestConfigStrataAndLandmarks: the strata and landmarks keys shape
+// results/landmarks.
+func TestConfigStrataAndLandmarks(t *testing.T) {
+	cfg, err := LoadConfig(writeConfig(t, "strata = [\"all\", \"type\"]\nlandmarks = [30, 90]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	if _, err := Run(context.Background(), RunOptions{Extract: "../testdata/adversarial/confs_log/extract", Out: out, Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := readCSVMap(t, filepath.Join(out, "results", "landmarks.csv"), []string{"endpoint", "transplant_type", "donor_type", "indication", "day"})
+	if len(rows) == 0 {
+		t.Fatal("no landmark rows")
+	}
+	for k, r := range rows {
+		if r["donor_type"] != "*" || r["indication"] != "*" {
+			t.Errorf("row %s is outside the strata all and type", k)
+		}
+		if r["day"] != "30" && r["day"] != "90" {
+			t.Errorf("row %s has a day outside the landmarks", k)
+		}
+	}
+}
