@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -301,5 +302,31 @@ func TestStagesEqualRun(t *testing.T) {
 		"SELECT (SELECT count(*) FROM cohort) AS cohort, (SELECT count(DISTINCT endpoint) FROM landmarks) AS endpoints")
 	if got != "cohort,endpoints\n80,12\n" {
 		t.Errorf("query output %q", got)
+	}
+}
+
+// TestLogJSON: --log-json writes one JSON object per line, one per stage
+// with its duration, and nothing else (no spinner when not a terminal).
+func TestLogJSON(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := run(t, "--log-json", "run", "--extract", "../../../testdata/refdata/bmt/extract", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	stages := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("not a JSON line: %q", line)
+		}
+		msg, _ := rec["msg"].(string)
+		if _, ok := rec["seconds"]; ok {
+			stages[msg] = true
+		}
+	}
+	for _, s := range []string{"ingest", "derive cohort", "estimate", "report"} {
+		if !stages[s] {
+			t.Errorf("no timed log record for stage %q in:\n%s", s, stderr)
+		}
 	}
 }
