@@ -21,7 +21,7 @@ import (
 func (s *session) report(ctx context.Context, dir string, m Manifest) error {
 	return s.stage(ctx, "report", func() ([]any, error) {
 		if s.est == nil {
-			tables := append(append([]string{}, warehouseTables...), "cohort")
+			tables := append(append([]string{}, transforms.WarehouseTables...), "cohort")
 			sum, err := transforms.LoadWarehouse(ctx, s.db, filepath.Join(dir, "warehouse"), tables...)
 			if err != nil {
 				return nil, badInput(fmt.Errorf("report: %w", err))

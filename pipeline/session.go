@@ -20,9 +20,6 @@ import (
 // IngestSummary is what ingest read, accepted and rejected.
 type IngestSummary = transforms.IngestSummary
 
-// warehouseTables are the tables ingest writes, in warehouse_schema.sql.
-var warehouseTables = []string{"transplants", "events", "rejects", "quality", "ingest_summary"}
-
 // session is one DuckDB database shared by the stages of a run, so the
 // warehouse is parsed once and every later stage reads it in memory.
 type session struct {
@@ -114,7 +111,7 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 		if err := os.MkdirAll(warehouseDir, 0o755); err != nil {
 			return nil, err
 		}
-		if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, warehouseTables...); err != nil {
+		if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, transforms.WarehouseTables...); err != nil {
 			return nil, err
 		}
 		if sum.Rejects > 0 {
@@ -168,14 +165,14 @@ func (s *session) loadWarehouse(ctx context.Context, dir, warehouseDir string) (
 	var sum *IngestSummary
 	err := s.stage(ctx, "load warehouse", func() ([]any, error) {
 		var err error
-		sum, err = transforms.LoadWarehouse(ctx, s.db, dir, warehouseTables...)
+		sum, err = transforms.LoadWarehouse(ctx, s.db, dir, transforms.WarehouseTables...)
 		if err != nil {
 			return nil, badInput(fmt.Errorf("warehouse %s: %w", dir, err))
 		}
 		if err := os.MkdirAll(warehouseDir, 0o755); err != nil {
 			return nil, err
 		}
-		for _, t := range warehouseTables {
+		for _, t := range transforms.WarehouseTables {
 			if err := copyTree(filepath.Join(dir, t+".parquet"), filepath.Join(warehouseDir, t+".parquet")); err != nil {
 				return nil, err
 			}
