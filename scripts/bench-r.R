@@ -43,13 +43,11 @@ suppressPackageStartupMessages({
 have_dt_pkg <- suppressWarnings(suppressPackageStartupMessages(
   requireNamespace("data.table", quietly = TRUE)))
 
-LANDMARKS <- c(100, 180, 365, 730, 1095, 1825)
-Z <- qnorm(0.975)
-KM_ENDPOINTS <- c("os", "lfs", "grfs")
-ALLO_ONLY <- c("agvhd24", "agvhd34", "cgvhd", "grfs")
-ENDPOINTS <- sort(c("os", "lfs", "relapse", "nrm", "agvhd24", "agvhd34", "cgvhd",
-                    "grfs", "neutrophil", "platelet", "infection", "toxicity"),
-                  method = "radix")
+# The estimators, constants and output helpers are testdata/r/reference.R's
+# (the script that made the reference answers), so both measure and compute
+# the same thing.
+script_file <- sub("^--file=", "", grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE)[1])
+source(file.path(dirname(normalizePath(script_file)), "..", "testdata", "r", "reference.R"))
 STRATUM_COLS <- c("transplant_type", "donor_type", "indication")
 NUM_COLS <- c(paste0(ENDPOINTS, "_time"), paste0(ENDPOINTS, "_status"))
 
@@ -136,59 +134,7 @@ strata_of <- function(co) {
   s
 }
 
-# ---------------------------------------------------------------- estimators
-km_landmarks <- function(time, status) {
-  fit <- survfit(Surv(time, status == 1) ~ 1, conf.type = CONF_TYPE)
-  n <- length(LANDMARKS)
-  est <- se <- lo <- up <- rep(NA_real_, n)
-  if (any(LANDMARKS <= max(time))) {
-    sm <- summary(fit, times = LANDMARKS, extend = FALSE)
-    idx <- match(sm$time, LANDMARKS)
-    est[idx] <- sm$surv
-    se[idx] <- sm$std.err
-    lo[idx] <- sm$lower
-    up[idx] <- sm$upper
-  }
-  one <- !is.na(est) & est == 1
-  zero <- !is.na(est) & est == 0
-  se[one] <- 0
-  lo[one | zero] <- NA
-  up[one | zero] <- NA
-  se[zero] <- NA
-  q <- quantile(fit, probs = 0.5, conf.int = TRUE)
-  list(est = est, se = se, lo = lo, up = up,
-       median = c(unname(q$quantile), unname(q$lower), unname(q$upper)))
-}
-
-ci_landmarks <- function(time, status) {
-  n <- length(LANDMARKS)
-  inside <- LANDMARKS <= max(time)
-  est <- se <- lo <- up <- rep(NA_real_, n)
-  if (!any(inside)) return(list(est = est, se = se, lo = lo, up = up))
-  if (!any(status == 1)) {
-    est[inside] <- 0
-    se[inside] <- 0
-    return(list(est = est, se = se, lo = lo, up = up))
-  }
-  fit <- cuminc(time, status, cencode = 0)
-  tp <- timepoints(fit, LANDMARKS)
-  est <- unname(tp$est["1 1", ])
-  se <- sqrt(pmax(unname(tp$var["1 1", ]), 0))
-  a <- Z * se / (est * log(est))
-  l1 <- est^exp(-a)
-  l2 <- est^exp(a)
-  lo <- pmin(l1, l2)
-  up <- pmax(l1, l2)
-  zero <- !is.na(est) & est == 0
-  one <- !is.na(est) & est == 1
-  se[zero] <- 0
-  lo[zero] <- NA
-  up[zero] <- NA
-  lo[one] <- 1
-  up[one] <- 1
-  list(est = est, se = se, lo = lo, up = up)
-}
-
+# ---------------------------------------------------------------- tests
 one_test <- function(ep, time, status, group) {
   if (length(unique(group)) < 2 || !any(status == 1)) return(NULL)
   if (ep %in% KM_ENDPOINTS) {
@@ -226,9 +172,9 @@ estimate_all <- function(co) {
       if (anyNA(time) || anyNA(status)) stop("missing ", ep, " time/status in stratum ",
                                               paste(s$key, collapse = ","))
       r <- if (ep %in% KM_ENDPOINTS) {
-        timed("km", km_landmarks(time, status))
+        timed("km", km_landmarks(time, status, CONF_TYPE, strict = FALSE))
       } else {
-        timed("cuminc", ci_landmarks(time, status))
+        timed("cuminc", ci_landmarks(time, status, strict = FALSE))
       }
       cnt <- timed("counts", {
         ev_time <- time[status == 1]
@@ -270,14 +216,6 @@ estimate_all <- function(co) {
 }
 
 # ---------------------------------------------------------------- output
-fmt_num <- function(x) ifelse(is.na(x), "", sprintf("%.17g", x))
-
-write_table <- function(d, path, numeric_cols) {
-  for (c in numeric_cols) d[[c]] <- fmt_num(d[[c]])
-  write.table(d, path, sep = ",", quote = FALSE, row.names = FALSE, col.names = TRUE,
-              na = "", eol = "\n")
-}
-
 write_results <- function(res, dir) {
   dir.create(dir, showWarnings = FALSE, recursive = TRUE)
   lm <- do.call(rbind, lapply(res$lm, as.data.frame, stringsAsFactors = FALSE))

@@ -222,7 +222,9 @@ in_stratum <- function(co, s) {
 }
 
 # ---------------------------------------------------------------- estimators
-km_landmarks <- function(time, status, conf_type) {
+# strict = TRUE (reference answers) stops on values another implementation
+# could not match to 1e-9; scripts/bench-r.R calls these with strict = FALSE.
+km_landmarks <- function(time, status, conf_type, strict = TRUE) {
   fit <- survfit(Surv(time, status == 1) ~ 1, conf.type = conf_type)
   n <- length(LANDMARKS)
   est <- se <- lo <- up <- rep(NA_real_, n)
@@ -230,7 +232,7 @@ km_landmarks <- function(time, status, conf_type) {
     # (summary() stops when extend = FALSE leaves no time at all)
     sm <- summary(fit, times = LANDMARKS, extend = FALSE)
     idx <- match(sm$time, LANDMARKS)
-    stopifnot(identical(which(LANDMARKS <= max(time)), sort(idx)))
+    if (strict) stopifnot(identical(which(LANDMARKS <= max(time)), sort(idx)))
     est[idx] <- sm$surv
     se[idx] <- sm$std.err
     lo[idx] <- sm$lower
@@ -247,7 +249,7 @@ km_landmarks <- function(time, status, conf_type) {
        median = c(unname(q$quantile), unname(q$lower), unname(q$upper)))
 }
 
-ci_landmarks <- function(time, status) {
+ci_landmarks <- function(time, status, strict = TRUE) {
   n <- length(LANDMARKS)
   inside <- LANDMARKS <= max(time)
   est <- se <- lo <- up <- rep(NA_real_, n)
@@ -261,12 +263,16 @@ ci_landmarks <- function(time, status) {
   tp <- timepoints(fit, LANDMARKS)
   e <- unname(tp$est["1 1", ])
   v <- unname(tp$var["1 1", ])
-  stopifnot(identical(!is.na(e), inside))
-  # Reference values that hinge on the last bit of the Fortran arithmetic cannot
-  # be matched to 1e-9 by another implementation: refuse them, the case must change.
-  if (any(v < 0, na.rm = TRUE)) die("negative cuminc variance (rounding): ", paste(v, collapse = " "))
-  if (any(!is.na(e) & e != 1 & abs(e - 1) < 1e-12))
-    die("cumulative incidence within rounding of 1: ", paste(e, collapse = " "))
+  if (strict) {
+    stopifnot(identical(!is.na(e), inside))
+    # Reference values that hinge on the last bit of the Fortran arithmetic cannot
+    # be matched to 1e-9 by another implementation: refuse them, the case must change.
+    if (any(v < 0, na.rm = TRUE)) die("negative cuminc variance (rounding): ", paste(v, collapse = " "))
+    if (any(!is.na(e) & e != 1 & abs(e - 1) < 1e-12))
+      die("cumulative incidence within rounding of 1: ", paste(e, collapse = " "))
+  } else {
+    v <- pmax(v, 0)
+  }
   est <- e
   se <- sqrt(v)
   a <- Z * se / (est * log(est))
@@ -426,4 +432,5 @@ main <- function() {
   analyze(o$extract, o$out, o$cutoff, o$conf_type)
 }
 
-main()
+# Run only as a script: scripts/bench-r.R sources this file for its estimators.
+if (sys.nframe() == 0L) main()
