@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -139,20 +142,39 @@ func (s *session) computeEstimates(ctx context.Context) (*estimates, error) {
 	s.step("risk sets", start, "tables", len(tables))
 	start = time.Now()
 	est := &estimates{tables: tables, curves: make([]*estimate.Curve, len(tables))}
-	for i, t := range tables {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		var c *estimate.Curve
-		if kmEndpoints[t.key.Endpoint] {
-			c, err = estimate.NewKaplanMeier(t.rows, conf)
-		} else {
-			c, err = estimate.NewCumulativeIncidence(t.rows)
-		}
+	// Strata are independent: estimate them on every core, each worker
+	// taking the next table. A curve depends on its own table only, so
+	// the result does not depend on the schedule.
+	var next atomic.Int64
+	errs := make([]error, len(tables))
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(tables); i = int(next.Add(1) - 1) {
+				if errs[i] = ctx.Err(); errs[i] != nil {
+					return
+				}
+				t := tables[i]
+				var c *estimate.Curve
+				var err error
+				if kmEndpoints[t.key.Endpoint] {
+					c, err = estimate.NewKaplanMeier(t.rows, conf)
+				} else {
+					c, err = estimate.NewCumulativeIncidence(t.rows)
+				}
+				if err != nil {
+					errs[i] = fmt.Errorf("estimate %v: %w", t.key, err)
+					return
+				}
+				est.curves[i] = c
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("estimate %v: %w", t.key, err)
+			return nil, err // the first in stratum order
 		}
-		est.curves[i] = c
 	}
 	s.step("curves", start)
 	start = time.Now()
@@ -219,7 +241,7 @@ func (est *estimates) resultTables(days []int) []resultTable {
 		orderBy: "endpoint, transplant_type, donor_type, indication, day",
 		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "day", "n", "n_risk", "n_events", "estimate", "std_err", "lower", "upper"},
 		parts:   len(est.tables),
-		emit: func(i int, w *csvWriter) {
+		emit: func(i int, w *rowBuilder) {
 			for _, d := range days {
 				l := est.curves[i].At(int64(d))
 				w.stratum(est.tables[i].key).Int(int64(d)).Int(l.N).Int(l.NRisk).Int(l.NEvents).
@@ -231,7 +253,7 @@ func (est *estimates) resultTables(days []int) []resultTable {
 		orderBy: "endpoint, transplant_type, donor_type, indication, time",
 		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "time", "n_risk", "n_event", "n_compete", "n_censor", "estimate", "std_err", "lower", "upper"},
 		parts:   len(est.tables),
-		emit: func(i int, w *csvWriter) {
+		emit: func(i int, w *rowBuilder) {
 			for _, p := range est.curves[i].Points {
 				w.stratum(est.tables[i].key).Int(p.Time).Int(p.NRisk).Int(p.NEvent).Int(p.NCompete).Int(p.NCensor).
 					Float(p.Estimate).Float(p.StdErr).Float(p.Lower).Float(p.Upper).End()
@@ -242,7 +264,7 @@ func (est *estimates) resultTables(days []int) []resultTable {
 		orderBy: "endpoint, transplant_type, donor_type, indication",
 		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "n", "median", "lower", "upper"},
 		parts:   len(est.tables),
-		emit: func(i int, w *csvWriter) {
+		emit: func(i int, w *rowBuilder) {
 			t := est.tables[i]
 			if !kmEndpoints[t.key.Endpoint] {
 				return
@@ -256,7 +278,7 @@ func (est *estimates) resultTables(days []int) []resultTable {
 		orderBy: "endpoint, comparison, within",
 		columns: []string{"endpoint", "comparison", "within", "statistic", "df", "p_value", "method"},
 		parts:   1,
-		emit: func(_ int, w *csvWriter) {
+		emit: func(_ int, w *rowBuilder) {
 			for _, r := range est.tests {
 				w.Str(r.Endpoint).Str(r.Comparison).Str(r.Within).Float(r.Statistic).Int(int64(r.DF)).Float(r.PValue).Str(r.Method).End()
 			}
@@ -265,6 +287,6 @@ func (est *estimates) resultTables(days []int) []resultTable {
 }
 
 // stratum appends a stratum key's four fields.
-func (c *csvWriter) stratum(k stratumKey) *csvWriter {
-	return c.Str(k.Endpoint).Str(k.TransplantType).Str(k.DonorType).Str(k.Indication)
+func (r *rowBuilder) stratum(k stratumKey) *rowBuilder {
+	return r.Str(k.Endpoint).Str(k.TransplantType).Str(k.DonorType).Str(k.Indication)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/duckdb/duckdb-go/v2"
 
+	"marrow/internal/duck"
 	"marrow/queries"
 )
 
@@ -184,7 +185,7 @@ func rejectRateExceeded(rejected, read int64, rate float64) bool {
 // into table.
 func loadFile(ctx context.Context, conn *sql.Conn, f *csvFile, table string, schema *arrow.Schema, vs ...validator) error {
 	return runFile(ctx, f, func(ctx context.Context, recs <-chan arrow.RecordBatch) error {
-		return loadBatches(ctx, conn, table, schema, recs)
+		return duck.InsertArrow(ctx, conn, table, schema, recs, queries.Text("load_"+table))
 	}, vs...)
 }
 

@@ -57,3 +57,7 @@ func Open(ctx context.Context, opts Options) (*sql.DB, error) {
 	}
 	return db, nil
 }
+
+// StreamView is the view name under which InsertArrow shows its record
+// batches to the statement that copies them.
+const StreamView = "arrow_stream"

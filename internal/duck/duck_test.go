@@ -41,20 +41,11 @@ func TestOpenIsOffline(t *testing.T) {
 // duckdb_arrow tag.
 func TestQueryArrowTypes(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testConn(t, Options{})
 	const n = 200000 // more than one batch either way
 	var rows, sum int64
 	var nulls int
-	err = QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
+	err := QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
 		ids := rec.Column(0).(*array.Int64)
 		xs := rec.Column(1).(*array.Float64)
 		ss := rec.Column(2).(*array.String)

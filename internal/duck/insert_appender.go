@@ -1,6 +1,6 @@
 //go:build !duckdb_arrow
 
-package transforms
+package duck
 
 import (
 	"context"
@@ -11,19 +11,25 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/duckdb/duckdb-go/v2"
 )
 
-// loadBatches inserts the record batches received on batches into table
-// row by row through duckdb-go's Appender: the fallback for builds without
-// the duckdb_arrow tag.
-func loadBatches(ctx context.Context, conn *sql.Conn, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch) error {
+// InsertArrow copies the record batches received on batches into table's
+// columns of the same names, row by row through duckdb-go's Appender: the
+// fallback for builds without the duckdb_arrow tag, where stmt (the
+// INSERT over the Arrow view StreamView) cannot run and is not used.
+// It returns as the tagged version does; after an error the rows appended
+// so far stay in the table.
+func InsertArrow(ctx context.Context, conn *sql.Conn, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch, stmt string) error {
+	columns := make([]string, schema.NumFields())
+	for i, f := range schema.Fields() {
+		columns[i] = f.Name
+	}
 	return conn.Raw(func(dc any) error {
-		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", table)
+		a, err := NewAppender(dc.(driver.Conn), table, columns)
 		if err != nil {
 			return fmt.Errorf("appender %s: %w", table, err)
 		}
-		row := make([]driver.Value, schema.NumFields())
+		row := make([]driver.Value, len(columns))
 		for {
 			select {
 			case rec, ok := <-batches:
@@ -44,7 +50,7 @@ func loadBatches(ctx context.Context, conn *sql.Conn, table string, schema *arro
 	})
 }
 
-func appendRecord(a *duckdb.Appender, rec arrow.RecordBatch, row []driver.Value) error {
+func appendRecord(a interface{ AppendRow(...driver.Value) error }, rec arrow.RecordBatch, row []driver.Value) error {
 	cols := rec.Columns()
 	for i := 0; i < int(rec.NumRows()); i++ {
 		for c, col := range cols {

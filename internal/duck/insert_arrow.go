@@ -1,6 +1,6 @@
 //go:build duckdb_arrow
 
-package transforms
+package duck
 
 import (
 	"context"
@@ -10,15 +10,21 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/duckdb/duckdb-go/v2"
-
-	"marrow/queries"
 )
 
-// loadBatches inserts the record batches received on batches into table:
-// they are exposed to DuckDB as the Arrow stream view ingest_stream and
-// copied by queries/load_<table>.sql, so DuckDB converts whole columns
-// while the parser and the validator keep producing.
-func loadBatches(ctx context.Context, conn *sql.Conn, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch) error {
+// InsertArrow copies the record batches received on batches into table.
+// With the duckdb_arrow tag the channel is exposed to DuckDB as the Arrow
+// stream view StreamView and stmt, an INSERT INTO table ... SELECT ...
+// FROM arrow_stream, runs over it: DuckDB converts whole columns while
+// the producers keep producing. Without the tag the batches are appended
+// to table row by row, by field name, and stmt is not used — so stmt must
+// be a plain copy of the fields.
+//
+// InsertArrow returns when batches is closed and drained, on the first
+// error, or when ctx is done. After an error the table may hold some of
+// the rows (the appender flushes what it has): run it in a transaction,
+// or discard the table.
+func InsertArrow(ctx context.Context, conn *sql.Conn, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch, stmt string) error {
 	rdr := &chanReader{schema: schema, ch: batches, ctx: ctx}
 	rdr.refs.Store(1)
 	var release func()
@@ -27,7 +33,7 @@ func loadBatches(ctx context.Context, conn *sql.Conn, table string, schema *arro
 		if err != nil {
 			return err
 		}
-		release, err = ar.RegisterView(rdr, "ingest_stream")
+		release, err = ar.RegisterView(rdr, StreamView)
 		return err
 	})
 	if err != nil {
@@ -37,10 +43,10 @@ func loadBatches(ctx context.Context, conn *sql.Conn, table string, schema *arro
 		// Drop the view before releasing its stream, so that nothing can
 		// scan a released stream (arrow-go panics on "invalid Handle"
 		// when DuckDB calls get_next on one).
-		conn.ExecContext(context.WithoutCancel(ctx), queries.Text("drop_ingest_stream"))
+		conn.ExecContext(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+StreamView)
 		release()
 	}()
-	_, err = conn.ExecContext(ctx, queries.Text("load_"+table))
+	_, err = conn.ExecContext(ctx, stmt)
 	if err == nil {
 		err = rdr.err
 	}
