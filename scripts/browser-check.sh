@@ -6,7 +6,8 @@
 #     its own, so any console message is an error: a parse or load failure);
 #   - a figure (<svg class="curve">) renders empty: no curve, a curve or
 #     band path without drawing commands or with a zero-width box, a band
-#     missing, or no numbers-at-risk table;
+#     missing, or no numbers-at-risk table; or a figure has neither a plot
+#     nor a note saying why (all its strata below min_cell, nothing to draw);
 #   - the page loads or references anything outside itself (src/href that is
 #     not a #fragment or data: URL, CSS url(), any network resource entry);
 #   - the page carries its own <script>, or a report section is missing.
@@ -62,7 +63,13 @@ cat >"$work/check.js" <<'JS'
   });
   if (!document.querySelector("section.endpoint")) errs.push("no endpoint section");
   var svgs = document.querySelectorAll("svg.curve");
-  if (svgs.length === 0) errs.push("no figure (svg.curve)");
+  // Every figure draws curves or says why not (a stratum below min_cell,
+  // nothing to draw): a tiny registry may have no plot at all.
+  var figs = document.querySelectorAll("section.endpoint figure");
+  if (figs.length === 0) errs.push("no figure");
+  figs.forEach(function (f) {
+    if (!f.querySelector("svg.curve") && !f.querySelector("p.note")) errs.push((f.id || "figure") + ": neither a plot nor a note saying why not");
+  });
   var drawn = /^M\s*-?[0-9.]+[ ,]-?[0-9.]+.*[HVLhvl]/;
   svgs.forEach(function (svg, i) {
     var id = svg.id || "svg#" + i;
@@ -100,7 +107,7 @@ cat >"$work/check.js" <<'JS'
   if (document.scripts.length !== 1) errs.push("page has " + (document.scripts.length - 1) + " script(s) of its own");
   var out = document.createElement("pre");
   out.id = "browser-check-result";
-  out.textContent = errs.length ? "FAIL\n" + errs.join("\n") : "OK " + svgs.length + " figures";
+  out.textContent = errs.length ? "FAIL\n" + errs.join("\n") : "OK " + svgs.length + " plots in " + figs.length + " figures";
   document.body.appendChild(out);
 })();
 JS
