@@ -296,6 +296,22 @@ func TestHeadlineSuppression(t *testing.T) {
 	}
 }
 
+// TestSingularGray: cuminc's mark of a singular Gray variance (statistic
+// -1, p 1) is shown as not computable, not as a chi-square of -1.
+func TestSingularGray(t *testing.T) {
+	d := smallData()
+	d.Endpoints[1].Tests = []Test{{Comparison: "indication", Within: "AUTO", Statistic: -1, DF: 3, PValue: 1, Method: "gray"}}
+	html, md := render(t, d)
+	if want := "| indication | AUTO | Gray | " + dash + " | 3 | not computable |"; !strings.Contains(md, want) {
+		t.Errorf("report.md lacks %q", want)
+	}
+	for name, doc := range map[string]string{"report.md": md, "index.html": html} {
+		if strings.Contains(doc, "-1.00") || strings.Contains(doc, "−1.00") {
+			t.Errorf("%s shows the statistic -1", name)
+		}
+	}
+}
+
 // TestNoIdentifierFields guards SPEC §4's privacy rule at the type level:
 // nothing reachable from Data can hold an identifier, a birth date, an
 // event date or free-text event detail.
