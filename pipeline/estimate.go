@@ -241,7 +241,7 @@ func (est *estimates) resultTables(days []int) []resultTable {
 		orderBy: "endpoint, transplant_type, donor_type, indication, day",
 		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "day", "n", "n_risk", "n_events", "estimate", "std_err", "lower", "upper"},
 		parts:   len(est.tables),
-		emit: func(i int, w *rowBuilder) {
+		emit: func(i int, w *csvWriter) {
 			for _, d := range days {
 				l := est.curves[i].At(int64(d))
 				w.stratum(est.tables[i].key).Int(int64(d)).Int(l.N).Int(l.NRisk).Int(l.NEvents).
@@ -253,7 +253,7 @@ func (est *estimates) resultTables(days []int) []resultTable {
 		orderBy: "endpoint, transplant_type, donor_type, indication, time",
 		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "time", "n_risk", "n_event", "n_compete", "n_censor", "estimate", "std_err", "lower", "upper"},
 		parts:   len(est.tables),
-		emit: func(i int, w *rowBuilder) {
+		emit: func(i int, w *csvWriter) {
 			for _, p := range est.curves[i].Points {
 				w.stratum(est.tables[i].key).Int(p.Time).Int(p.NRisk).Int(p.NEvent).Int(p.NCompete).Int(p.NCensor).
 					Float(p.Estimate).Float(p.StdErr).Float(p.Lower).Float(p.Upper).End()
@@ -264,7 +264,7 @@ func (est *estimates) resultTables(days []int) []resultTable {
 		orderBy: "endpoint, transplant_type, donor_type, indication",
 		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "n", "median", "lower", "upper"},
 		parts:   len(est.tables),
-		emit: func(i int, w *rowBuilder) {
+		emit: func(i int, w *csvWriter) {
 			t := est.tables[i]
 			if !kmEndpoints[t.key.Endpoint] {
 				return
@@ -278,7 +278,7 @@ func (est *estimates) resultTables(days []int) []resultTable {
 		orderBy: "endpoint, comparison, within",
 		columns: []string{"endpoint", "comparison", "within", "statistic", "df", "p_value", "method"},
 		parts:   1,
-		emit: func(_ int, w *rowBuilder) {
+		emit: func(_ int, w *csvWriter) {
 			for _, r := range est.tests {
 				w.Str(r.Endpoint).Str(r.Comparison).Str(r.Within).Float(r.Statistic).Int(int64(r.DF)).Float(r.PValue).Str(r.Method).End()
 			}
@@ -287,6 +287,6 @@ func (est *estimates) resultTables(days []int) []resultTable {
 }
 
 // stratum appends a stratum key's four fields.
-func (r *rowBuilder) stratum(k stratumKey) *rowBuilder {
-	return r.Str(k.Endpoint).Str(k.TransplantType).Str(k.DonorType).Str(k.Indication)
+func (c *csvWriter) stratum(k stratumKey) *csvWriter {
+	return c.Str(k.Endpoint).Str(k.TransplantType).Str(k.DonorType).Str(k.Indication)
 }

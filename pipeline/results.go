@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"fmt"
 	"math"
 	"os"
@@ -14,37 +13,27 @@ import (
 	"sync"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-
 	"marrow/internal/duck"
 	"marrow/queries"
 )
 
 // resultTable is one results/ table (shapes in queries/results_schema.sql).
-// Its rows come in parts (one per stratum for most tables): emit appends
-// part i's rows to a rowBuilder, and parts in order are sorted by orderBy.
+// Its rows come in parts (one per stratum for most tables): emit writes
+// part i's rows through a csvWriter, and parts in order are sorted by
+// orderBy.
 type resultTable struct {
 	name    string
 	columns []string
 	orderBy string
 	parts   int
-	emit    func(part int, r *rowBuilder)
+	emit    func(part int, w *csvWriter)
 }
 
-// partsPerBatch is how many parts go into one Arrow record batch: about
-// 125,000 curve rows at registry scale.
-const partsPerBatch = 64
-
-// writeResults writes dir/<name>.csv and dir/<name>.parquet for each
-// table. Rows are built once, as Arrow record batches typed by
-// results_schema.sql, on every core; then each batch is both formatted as
-// CSV by Go — numbers in shortest round-trip form, so the text is the
-// exact double — and streamed to DuckDB (duck.InsertArrow) into the typed
-// table, from which DuckDB writes the Parquet file in key order. The two
-// files therefore hold the same values, and no row passes through
-// database/sql or a text parser.
+// writeResults writes dir/<name>.csv for each table from Go — numbers in
+// shortest round-trip form, so the text is the exact double — then has
+// DuckDB load that CSV into the typed table of results_schema.sql and
+// write dir/<name>.parquet from it in key order. The two files therefore
+// hold the same values, and no row passes through database/sql.
 func (s *session) writeResults(ctx context.Context, dir string, tables []resultTable) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -59,39 +48,17 @@ func (s *session) writeResults(ctx context.Context, dir string, tables []resultT
 	}
 	for _, t := range tables {
 		start := time.Now()
-		schema, err := tableSchema(ctx, conn, t.name)
-		if err != nil {
-			return err
-		}
-		if err := checkColumns(schema, t.columns); err != nil {
-			return fmt.Errorf("results %s: %w", t.name, err)
-		}
-		// The producer (batches, CSV) and DuckDB's insert run side by
-		// side; whichever fails first stops the other.
-		tctx, cancel := context.WithCancel(ctx)
-		recs := make(chan arrow.RecordBatch, 2)
-		inserted := make(chan error, 1)
-		go func() {
-			stmt := "INSERT INTO " + t.name + " SELECT * FROM " + duck.StreamView
-			err := duck.InsertArrow(tctx, conn, t.name, schema, recs, stmt)
-			if err != nil {
-				cancel()
-			}
-			inserted <- err
-		}()
 		csvPath := filepath.Join(dir, t.name+".csv")
-		rows, err := produceRows(tctx, csvPath, t, schema, recs)
-		if err != nil {
-			cancel()
-		}
-		if ierr := <-inserted; err == nil && ierr != nil {
-			err = fmt.Errorf("results %s: %w", t.name, ierr)
-		}
-		cancel()
+		rows, err := writeCSV(csvPath, t)
 		if err != nil {
 			return err
 		}
 		s.step("write "+t.name+".csv", start, "rows", rows)
+		load := fmt.Sprintf("COPY %s (%s) FROM %s (FORMAT csv, HEADER true, NULLSTR '')",
+			t.name, strings.Join(t.columns, ", "), duck.Literal(csvPath))
+		if _, err := conn.ExecContext(ctx, load); err != nil {
+			return fmt.Errorf("results %s: %w", t.name, err)
+		}
 		q := "SELECT " + strings.Join(t.columns, ", ") + " FROM " + t.name + " ORDER BY " + t.orderBy
 		if err := duck.CopyParquet(ctx, conn, q, filepath.Join(dir, t.name+".parquet")); err != nil {
 			return err
@@ -101,232 +68,95 @@ func (s *session) writeResults(ctx context.Context, dir string, tables []resultT
 	return nil
 }
 
-// tableSchema is the Arrow schema of a results table, from DuckDB's
-// catalog: results_schema.sql is the one place the types are written.
-func tableSchema(ctx context.Context, conn *sql.Conn, table string) (*arrow.Schema, error) {
-	rows, err := conn.QueryContext(ctx, queries.Text("table_columns"), table)
-	if err != nil {
-		return nil, fmt.Errorf("results %s: %w", table, err)
-	}
-	defer rows.Close()
-	var fields []arrow.Field
-	for rows.Next() {
-		var name, typ string
-		var nullable bool
-		if err := rows.Scan(&name, &typ, &nullable); err != nil {
-			return nil, err
-		}
-		var dt arrow.DataType
-		switch typ {
-		case "VARCHAR":
-			dt = arrow.BinaryTypes.String
-		case "INTEGER":
-			dt = arrow.PrimitiveTypes.Int32
-		case "BIGINT":
-			dt = arrow.PrimitiveTypes.Int64
-		case "DOUBLE":
-			dt = arrow.PrimitiveTypes.Float64
-		default:
-			return nil, fmt.Errorf("results %s: column %s has type %s, not VARCHAR, INTEGER, BIGINT or DOUBLE", table, name, typ)
-		}
-		fields = append(fields, arrow.Field{Name: name, Type: dt, Nullable: nullable})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(fields) == 0 {
-		return nil, fmt.Errorf("results: no table %s", table)
-	}
-	return arrow.NewSchema(fields, nil), nil
-}
-
-func checkColumns(schema *arrow.Schema, columns []string) error {
-	if schema.NumFields() != len(columns) {
-		return fmt.Errorf("%d columns in results_schema.sql, %d written", schema.NumFields(), len(columns))
-	}
-	for i, f := range schema.Fields() {
-		if f.Name != columns[i] {
-			return fmt.Errorf("column %d is %s in results_schema.sql, %s written", i+1, f.Name, columns[i])
-		}
-	}
-	return nil
-}
-
-// produceRows builds t's rows as record batches, partsPerBatch parts each,
-// formats them into the CSV file at path and sends them in order on recs,
-// which it closes. Batches are built and formatted on every core, a
-// window at a time, so memory holds a few batches whatever the table's
-// size. It returns the number of rows.
-func produceRows(ctx context.Context, path string, t resultTable, schema *arrow.Schema, recs chan<- arrow.RecordBatch) (int, error) {
-	defer close(recs)
+// writeCSV writes t as RFC 4180 CSV and returns its row count. Parts are
+// formatted concurrently, a batch at a time, and written in order: number
+// formatting is most of the cost of the 3.5 million curve rows of a
+// registry-scale run.
+func writeCSV(path string, t resultTable) (int, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
 	out := bufio.NewWriterSize(f, 1<<20)
 	out.WriteString(strings.Join(t.columns, ",") + "\n")
-
 	workers := runtime.GOMAXPROCS(0)
-	window := make([]resultBatch, 2*workers)
-	nbatches := (t.parts + partsPerBatch - 1) / partsPerBatch
+	ws := make([]csvWriter, workers*4)
 	rows := 0
-	for first := 0; first < nbatches; first += len(window) {
-		n := min(len(window), nbatches-first)
+	for first := 0; first < t.parts; first += len(ws) {
+		n := min(len(ws), t.parts-first)
 		var wg sync.WaitGroup
-		for k := range workers {
-			wg.Go(func() {
+		for k := 0; k < workers; k++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
 				for j := k; j < n; j += workers {
-					b := first + j
-					r := newRowBuilder(schema)
-					for p := b * partsPerBatch; p < min((b+1)*partsPerBatch, t.parts); p++ {
-						t.emit(p, r)
-					}
-					window[j].rec = r.finish()
-					window[j].csv = appendCSV(window[j].csv[:0], window[j].rec)
+					ws[j].buf, ws[j].rows = ws[j].buf[:0], 0
+					t.emit(first+j, &ws[j])
 				}
-			})
+			}()
 		}
 		wg.Wait()
 		for j := range n {
-			rec := window[j].rec
-			window[j].rec = nil
-			rows += int(rec.NumRows())
-			if _, err := out.Write(window[j].csv); err != nil {
-				rec.Release()
-				releaseBatches(window[j+1 : n])
-				return 0, fmt.Errorf("write %s: %w", path, err)
-			}
-			select {
-			case recs <- rec: // the insert owns it now
-			case <-ctx.Done():
-				rec.Release()
-				releaseBatches(window[j+1 : n])
-				return 0, ctx.Err()
-			}
+			out.Write(ws[j].buf)
+			rows += ws[j].rows
 		}
 	}
 	if err := out.Flush(); err != nil {
+		f.Close()
 		return 0, fmt.Errorf("write %s: %w", path, err)
 	}
 	return rows, f.Close()
 }
 
-// resultBatch is one record batch of a results table and its CSV text.
-type resultBatch struct {
-	rec arrow.RecordBatch
-	csv []byte
+// csvWriter writes one CSV row at a time without boxing values: Str, Int
+// and Float append fields, End finishes the row.
+type csvWriter struct {
+	buf    []byte // finished rows, then the current one
+	fields int    // fields in the current row
+	rows   int
 }
 
-func releaseBatches(bs []resultBatch) {
-	for i := range bs {
-		if bs[i].rec != nil {
-			bs[i].rec.Release()
-			bs[i].rec = nil
-		}
+func (c *csvWriter) sep() {
+	if c.fields > 0 {
+		c.buf = append(c.buf, ',')
 	}
+	c.fields++
 }
 
-// rowBuilder appends rows to a record batch one field at a time without
-// boxing values: Str, Int and Float append the next field, End finishes
-// the row. Int fills INTEGER and BIGINT columns; a NaN or ±Inf Float ("not
-// estimable") is NULL.
-type rowBuilder struct {
-	b     *array.RecordBuilder
-	field int
-}
-
-func newRowBuilder(schema *arrow.Schema) *rowBuilder {
-	return &rowBuilder{b: array.NewRecordBuilder(memory.DefaultAllocator, schema)}
-}
-
-// Str appends a text field.
-func (r *rowBuilder) Str(s string) *rowBuilder {
-	r.b.Field(r.field).(*array.StringBuilder).Append(s)
-	r.field++
-	return r
+// Str appends a text field, neutralised by CSVSafe and quoted if needed.
+func (c *csvWriter) Str(s string) *csvWriter {
+	c.sep()
+	s = CSVSafe(s)
+	if !strings.ContainsAny(s, ",\"\r\n") {
+		c.buf = append(c.buf, s...)
+		return c
+	}
+	c.buf = append(c.buf, '"')
+	c.buf = append(c.buf, strings.ReplaceAll(s, `"`, `""`)...)
+	c.buf = append(c.buf, '"')
+	return c
 }
 
 // Int appends an integer field.
-func (r *rowBuilder) Int(v int64) *rowBuilder {
-	switch fb := r.b.Field(r.field).(type) {
-	case *array.Int64Builder:
-		fb.Append(v)
-	case *array.Int32Builder:
-		if v < math.MinInt32 || v > math.MaxInt32 {
-			panic(fmt.Sprintf("results: %d does not fit column %s (INTEGER)", v, r.b.Schema().Field(r.field).Name))
-		}
-		fb.Append(int32(v))
-	default:
-		panic(fmt.Sprintf("results: Int for column %s of type %s", r.b.Schema().Field(r.field).Name, fb.Type()))
-	}
-	r.field++
-	return r
+func (c *csvWriter) Int(v int64) *csvWriter {
+	c.sep()
+	c.buf = strconv.AppendInt(c.buf, v, 10)
+	return c
 }
 
-// Float appends a number; NaN or ±Inf as NULL.
-func (r *rowBuilder) Float(v float64) *rowBuilder {
-	fb := r.b.Field(r.field).(*array.Float64Builder)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		fb.AppendNull()
-	} else {
-		fb.Append(v)
+// Float appends a number in shortest round-trip form; NaN or ±Inf ("not
+// estimable") as an empty field.
+func (c *csvWriter) Float(v float64) *csvWriter {
+	c.sep()
+	if !math.IsNaN(v) && !math.IsInf(v, 0) {
+		c.buf = strconv.AppendFloat(c.buf, v, 'g', -1, 64)
 	}
-	r.field++
-	return r
+	return c
 }
 
 // End finishes the row.
-func (r *rowBuilder) End() {
-	if r.field != r.b.Schema().NumFields() {
-		panic(fmt.Sprintf("results: row of %d fields, want %d", r.field, r.b.Schema().NumFields()))
-	}
-	r.field = 0
-}
-
-// finish returns the rows appended so far as one record batch.
-func (r *rowBuilder) finish() arrow.RecordBatch {
-	defer r.b.Release()
-	return r.b.NewRecordBatch()
-}
-
-// appendCSV appends rec's rows to buf as RFC 4180 CSV: text neutralised by
-// CSVSafe and quoted where needed, integers in decimal, doubles in
-// shortest round-trip form, NULL as an empty field.
-func appendCSV(buf []byte, rec arrow.RecordBatch) []byte {
-	cols := rec.Columns()
-	for i := range int(rec.NumRows()) {
-		for c, col := range cols {
-			if c > 0 {
-				buf = append(buf, ',')
-			}
-			if col.IsNull(i) {
-				continue
-			}
-			switch x := col.(type) {
-			case *array.String:
-				buf = appendCSVText(buf, x.Value(i))
-			case *array.Int32:
-				buf = strconv.AppendInt(buf, int64(x.Value(i)), 10)
-			case *array.Int64:
-				buf = strconv.AppendInt(buf, x.Value(i), 10)
-			case *array.Float64:
-				buf = strconv.AppendFloat(buf, x.Value(i), 'g', -1, 64)
-			default:
-				panic("results: CSV of " + col.DataType().String())
-			}
-		}
-		buf = append(buf, '\n')
-	}
-	return buf
-}
-
-func appendCSVText(buf []byte, s string) []byte {
-	s = CSVSafe(s)
-	if !strings.ContainsAny(s, ",\"\r\n") {
-		return append(buf, s...)
-	}
-	buf = append(buf, '"')
-	buf = append(buf, strings.ReplaceAll(s, `"`, `""`)...)
-	return append(buf, '"')
+func (c *csvWriter) End() {
+	c.buf = append(c.buf, '\n')
+	c.fields = 0
+	c.rows++
 }
