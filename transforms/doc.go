@@ -13,9 +13,11 @@
 // (queries/quality_flags.sql). WriteWarehouse writes the tables as Parquet
 // sorted on a unique key, so the same extract always gives the same bytes.
 //
-// Rows are parsed with encoding/csv in one goroutine, validated in a
-// second, and handed to DuckDB in columnar batches (Arrow record batches
-// with the duckdb_arrow build tag, duckdb-go's Appender without it).
+// Rows are split by a zero-copy RFC 4180 reader in one goroutine (checked
+// against encoding/csv by FuzzParseCSV), validated by up to four goroutines
+// (one per core), and handed to DuckDB as Arrow record batches by duck.InsertArrow
+// (a view over the stream with the duckdb_arrow build tag, duckdb-go's
+// Appender without it).
 //
 // DeriveCohort computes, per transplant, each endpoint's time and status
 // (SPEC §3) from the warehouse tables into the cohort table.
