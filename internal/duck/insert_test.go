@@ -125,7 +125,7 @@ func TestInsertArrowCancelled(t *testing.T) {
 
 // testConn is a connection to a fresh in-memory database, closed with the
 // test.
-func testConn(t *testing.T, opts Options) *sql.Conn {
+func testConn(t testing.TB, opts Options) *sql.Conn {
 	t.Helper()
 	db, err := Open(context.Background(), opts)
 	if err != nil {
