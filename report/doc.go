@@ -12,8 +12,12 @@
 //
 // Small-cell suppression: a stratum with fewer than MinCell transplants is
 // not plotted, its table cells read "suppressed (n < 10)" and its n reads
-// "<10"; cohort counts from 1 to MinCell-1 read "<10". Ingest and quality
-// counts are rows and flags, not patients, and are shown as they are.
+// "<10"; cohort counts from 1 to MinCell-1 read "<10". Complementary
+// suppression (suppress.go) then hides one more term of every published
+// sum left with exactly one hidden term, so that no hidden count is a
+// shown total minus shown counts; such counts read "≥10". Ingest and
+// quality counts are rows and flags, not patients, and are shown as they
+// are.
 // Data has no field that could carry an identifier or free text.
 //
 // The figures are hand-written SVG rather than a plotting library's

@@ -101,22 +101,3 @@ func share(num, den int) string {
 	}
 	return fixed(100*float64(num)/float64(den), 1) + "% (" + strconv.Itoa(num) + "/" + strconv.Itoa(den) + ")"
 }
-
-// suppressor applies the small-cell rule of Config.MinCell.
-type suppressor struct{ min int }
-
-// hides reports whether a stratum of n transplants is suppressed.
-func (s suppressor) hides(n int) bool { return s.min > 0 && n < s.min }
-
-// count formats a summary count: "<10" for 1..min-1, the number otherwise.
-func (s suppressor) count(n int) string {
-	if n > 0 && s.hides(n) {
-		return "<" + strconv.Itoa(s.min)
-	}
-	return strconv.Itoa(n)
-}
-
-// label is the text that replaces a suppressed stratum's numbers.
-func (s suppressor) label() string {
-	return "suppressed (n < " + strconv.Itoa(s.min) + ")"
-}

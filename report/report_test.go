@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/xml"
 	"flag"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -287,7 +288,10 @@ func TestHeadlineSuppression(t *testing.T) {
 	d.Config.MinCell = 20
 	_, md := render(t, d)
 	for _, want := range []string{
-		"| All transplants | 40 | 75.0 (58.0–86.0) | 13.0 (4.6–25.9) |",
+		// AUTO is below min_cell; all = ALLO + AUTO, so one more type
+		// row goes, the pooled one by preference.
+		"| All transplants | ≥20 | suppressed (complementary) | suppressed (complementary) |",
+		"| ALLO | 25 | 60.7 (38.0–77.0) | 8.0 (1.4–22.6) |",
 		"| AUTO | <20 | suppressed (n < 20) | suppressed (n < 20) |",
 	} {
 		if !strings.Contains(md, want) {
@@ -309,6 +313,161 @@ func TestSingularGray(t *testing.T) {
 		if strings.Contains(doc, "-1.00") || strings.Contains(doc, "−1.00") {
 			t.Errorf("%s shows the statistic -1", name)
 		}
+	}
+}
+
+// TestComplementarySuppression: on simulated registries and several
+// thresholds, every count from 1 to min_cell-1 is hidden, and no sum the
+// report publishes has exactly one hidden term, so none can be recovered
+// by subtraction. The sums are listed here independently of suppress.go.
+func TestComplementarySuppression(t *testing.T) {
+	for _, tc := range []struct {
+		n       int
+		seed    uint64
+		minCell int
+	}{{300, 1, 10}, {1500, 7, 10}, {1500, 7, 30}, {800, 3, 50}} {
+		t.Run(fmt.Sprintf("n=%d seed=%d min=%d", tc.n, tc.seed, tc.minCell), func(t *testing.T) {
+			d := simData(tc.n, tc.seed)
+			d.Config.MinCell = tc.minCell
+			sup := newSuppressor(d)
+
+			n := map[Stratum]int{}
+			for _, e := range d.Endpoints {
+				for _, c := range e.Curves {
+					n[c.Stratum] = c.N
+				}
+			}
+			hidden := func(st Stratum) bool { return sup.stratumHidden(st, n[st]) }
+			sums, complementary := 0, 0
+			check := func(what string, total Stratum, terms []Stratum) {
+				t.Helper()
+				if _, ok := n[total]; !ok {
+					return
+				}
+				sum, h := 0, 0
+				for _, st := range terms {
+					sum += n[st]
+					if hidden(st) {
+						h++
+					}
+				}
+				if sum != n[total] {
+					t.Fatalf("%s: terms add up to %d, total %v is %d: not a published sum", what, sum, total, n[total])
+				}
+				if hidden(total) {
+					h++
+				}
+				sums++
+				if h == 1 {
+					t.Errorf("%s (total %v): exactly one hidden term, recoverable by subtraction", what, total)
+				}
+			}
+			var types, inds, donors []string
+			seen := map[string]bool{}
+			for st := range n {
+				for _, v := range []struct {
+					list *[]string
+					val  string
+				}{{&types, st.TransplantType}, {&inds, st.Indication}, {&donors, st.DonorType}} {
+					if v.val != "*" && !seen[v.val] {
+						seen[v.val] = true
+						*v.list = append(*v.list, v.val)
+					}
+				}
+			}
+			all := Stratum{"*", "*", "*"}
+			var byType, byInd []Stratum
+			for _, tt := range types {
+				byType = append(byType, Stratum{tt, "*", "*"})
+			}
+			for _, ind := range inds {
+				byInd = append(byInd, Stratum{"*", "*", ind})
+			}
+			check("types", all, byType)
+			check("indications", all, byInd)
+			for _, tt := range types {
+				var terms []Stratum
+				for _, ind := range inds {
+					terms = append(terms, Stratum{tt, "*", ind})
+				}
+				check("indications of "+tt, Stratum{tt, "*", "*"}, terms)
+			}
+			for _, ind := range inds {
+				var terms []Stratum
+				for _, tt := range types {
+					terms = append(terms, Stratum{tt, "*", ind})
+				}
+				check("types of "+ind, Stratum{"*", "*", ind}, terms)
+				var dterms []Stratum
+				for _, dn := range donors {
+					dterms = append(dterms, Stratum{"ALLO", dn, ind})
+				}
+				check("donors of ALLO "+ind, Stratum{"ALLO", "*", ind}, dterms)
+			}
+			var dterms []Stratum
+			for _, dn := range donors {
+				dterms = append(dterms, Stratum{"ALLO", dn, "*"})
+				var iterms []Stratum
+				for _, ind := range inds {
+					iterms = append(iterms, Stratum{"ALLO", dn, ind})
+				}
+				check("indications of ALLO "+dn, Stratum{"ALLO", dn, "*"}, iterms)
+			}
+			check("donors of ALLO", Stratum{"ALLO", "*", "*"}, dterms)
+
+			// The cohort table: levels add up to the column, types to All.
+			sm := &d.Summary
+			cell := func(c int, v Variable, l Level) (string, int) {
+				return summaryCell(sm.Columns[c], v.Name, l.Label), l.Counts[c]
+			}
+			for _, v := range sm.Variables {
+				for c := range sm.Columns {
+					h := 0
+					if sup.cellHidden(summaryCell(sm.Columns[c], "", ""), sm.N[c]) {
+						h++
+					}
+					for _, l := range v.Levels {
+						key, k := cell(c, v, l)
+						if sup.hides(k) && k > 0 && !sup.cellHidden(key, k) {
+							t.Errorf("%s %s in %s: count %d shown", v.Name, l.Label, sm.Columns[c], k)
+						}
+						if sup.cellHidden(key, k) {
+							h++
+						}
+					}
+					sums++
+					if h == 1 {
+						t.Errorf("%s in column %s: exactly one hidden count", v.Name, sm.Columns[c])
+					}
+				}
+				for _, l := range v.Levels {
+					h := 0
+					for c := range sm.Columns {
+						if key, k := cell(c, v, l); sup.cellHidden(key, k) {
+							h++
+							if !sup.hides(k) {
+								complementary++
+							}
+						}
+					}
+					sums++
+					if h == 1 {
+						t.Errorf("%s %s across the columns: exactly one hidden count", v.Name, l.Label)
+					}
+				}
+			}
+			for st, k := range n {
+				if k > 0 && sup.hides(k) && !hidden(st) {
+					t.Errorf("stratum %v of %d shown", st, k)
+				}
+				if hidden(st) && !sup.hides(k) {
+					complementary++
+				}
+			}
+			if complementary == 0 {
+				t.Errorf("no complementary suppression in %d sums: the case tests nothing", sums)
+			}
+		})
 	}
 }
 
@@ -534,7 +693,9 @@ func checkFigures(t *testing.T, html string) int {
 
 func TestFigures(t *testing.T) {
 	t.Run("small", func(t *testing.T) {
-		html, _ := render(t, smallData())
+		d := smallData()
+		d.Config.MinCell = 0 // every stratum drawn
+		html, _ := render(t, d)
 		if got := checkFigures(t, html); got != 5 {
 			t.Errorf("%d figures, want 5 (os: type, ALLO and AUTO by indication, donor; relapse: type)", got)
 		}
@@ -552,6 +713,7 @@ func TestFigures(t *testing.T) {
 	})
 	t.Run("curve at day 0 only", func(t *testing.T) {
 		d := smallData()
+		d.Config.MinCell = 0
 		d.Endpoints = d.Endpoints[1:2]
 		for i := range d.Endpoints[0].Curves {
 			d.Endpoints[0].Curves[i].Points = []Point{pt(0, 40, 0, 0, nan, nan)}
@@ -658,10 +820,10 @@ func TestFormat(t *testing.T) {
 		{"median not reached", medianCI(nan, 300, nan), "not reached"},
 		{"share", share(27, 30), "90.0% (27/30)"},
 		{"share none", share(0, 0), dash},
-		{"count hidden", suppressor{10}.count(3), "<10"},
-		{"count zero", suppressor{10}.count(0), "0"},
-		{"count at min", suppressor{10}.count(10), "10"},
-		{"count disabled", suppressor{0}.count(3), "3"},
+		{"count hidden", suppressor{min: 10}.count(3), "<10"},
+		{"count zero", suppressor{min: 10}.count(0), "0"},
+		{"count at min", suppressor{min: 10}.count(10), "10"},
+		{"count disabled", suppressor{min: 0}.count(3), "3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.got != tc.want {

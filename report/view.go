@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The view is the report with every number already formatted and every
@@ -109,7 +111,7 @@ func lessStratum(a, b Stratum) bool {
 }
 
 func buildView(d *Data) view {
-	sup := suppressor{d.Config.MinCell}
+	sup := newSuppressor(d)
 	v := view{
 		Title:         d.Title,
 		Cutoff:        d.Cutoff,
@@ -123,7 +125,8 @@ func buildView(d *Data) view {
 	if sup.min > 0 {
 		v.Suppression = "Strata with fewer than " + strconv.Itoa(sup.min) +
 			" transplants are not plotted and their estimates are not shown: their cells read \"" + sup.label() +
-			"\". Counts from 1 to " + strconv.Itoa(sup.min-1) + " in the cohort tables show as \"" + sup.count(1) + "\"."
+			"\". Counts from 1 to " + strconv.Itoa(sup.min-1) + " in the cohort tables show as \"" + sup.count(1) + "\"." +
+			" Where a hidden count could be recovered by subtracting shown counts from a shown total, another count is hidden too (\"≥" + strconv.Itoa(sup.min) + "\", \"" + complementaryLabel + "\"); see Methods."
 	} else {
 		v.Suppression = "Small-cell suppression is disabled (min_cell = 0): every stratum is shown."
 	}
@@ -181,9 +184,10 @@ func headline(d *Data, sup suppressor) table {
 				n = lm.N
 			}
 		}
-		r := row{Cells: []string{groupLabel(g), sup.count(n)}}
-		if sup.hides(n) {
-			r.Cells = append(r.Cells, sup.label())
+		st := Stratum{g, "*", "*"}
+		r := row{Cells: []string{groupLabel(g), sup.stratumCount(st, n)}}
+		if sup.stratumHidden(st, n) {
+			r.Cells = append(r.Cells, sup.stratumLabel(n))
 			r.Span = 2
 			t.Rows = append(t.Rows, r)
 			continue
@@ -206,10 +210,10 @@ func lead(d *Data, sup suppressor) string {
 	s := &d.Summary
 	var b strings.Builder
 	if len(s.N) > 0 {
-		b.WriteString(sup.count(s.N[0]) + " transplants")
+		b.WriteString(sup.cellCount(summaryCell(s.Columns[0], "", ""), s.N[0]) + " transplants")
 		var parts []string
 		for i := 1; i < len(s.N) && i < len(s.Columns); i++ {
-			parts = append(parts, s.Columns[i]+" "+sup.count(s.N[i]))
+			parts = append(parts, s.Columns[i]+" "+sup.cellCount(summaryCell(s.Columns[i], "", ""), s.N[i]))
 		}
 		if len(parts) > 0 {
 			b.WriteString(" (" + strings.Join(parts, ", ") + ")")
@@ -217,12 +221,14 @@ func lead(d *Data, sup suppressor) string {
 		b.WriteString("; ")
 	}
 	for _, f := range d.FollowUp {
-		if f.TransplantType == "*" && !sup.hides(f.N) && !empty(f.Median) {
+		if f.TransplantType == "*" && !sup.stratumHidden(Stratum{"*", "*", "*"}, f.N) && !empty(f.Median) {
 			b.WriteString("median follow-up " + days(f.Median) + " days; ")
 		}
 	}
 	b.WriteString("data cutoff " + d.Cutoff + ".")
-	return strings.ToUpper(b.String()[:1]) + b.String()[1:]
+	// Capitalise the first letter; the sentence may start with "≥10".
+	r, size := utf8.DecodeRuneInString(b.String())
+	return string(unicode.ToUpper(r)) + b.String()[size:]
 }
 
 func groupLabel(tt string) string {
@@ -241,8 +247,8 @@ func followUp(d *Data, sup suppressor) (med, comp table) {
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].TransplantType < fs[j].TransplantType })
 	for _, f := range fs {
 		g := groupLabel(f.TransplantType)
-		if sup.hides(f.N) {
-			med.Rows = append(med.Rows, row{Cells: []string{g, sup.count(f.N), sup.label()}, Span: 2})
+		if st := (Stratum{f.TransplantType, "*", "*"}); sup.stratumHidden(st, f.N) {
+			med.Rows = append(med.Rows, row{Cells: []string{g, sup.stratumCount(st, f.N), sup.stratumLabel(f.N)}, Span: 2})
 		} else {
 			m := days(f.Median)
 			if !empty(f.Median) && !empty(f.Lower) && !empty(f.Upper) {
@@ -270,9 +276,10 @@ func summary(d *Data, sup suppressor) table {
 		}
 		return 0
 	}
+	colHidden := func(i int) bool { return sup.cellHidden(summaryCell(s.Columns[i], "", ""), colN(i)) }
 	r := row{Cells: []string{"Transplants"}}
-	for i := range s.Columns {
-		r.Cells = append(r.Cells, sup.count(colN(i)))
+	for i, col := range s.Columns {
+		r.Cells = append(r.Cells, sup.cellCount(summaryCell(col, "", ""), colN(i)))
 	}
 	t.Rows = append(t.Rows, r)
 	if len(s.Age) > 0 {
@@ -281,7 +288,7 @@ func summary(d *Data, sup suppressor) table {
 			switch {
 			case i >= len(s.Age) || s.Age[i].Known == 0:
 				r.Cells = append(r.Cells, dash)
-			case sup.hides(colN(i)):
+			case colHidden(i):
 				r.Cells = append(r.Cells, "suppressed")
 			default:
 				a := s.Age[i]
@@ -294,13 +301,14 @@ func summary(d *Data, sup suppressor) table {
 		t.Rows = append(t.Rows, row{Cells: padCells([]string{vr.Name}, len(t.Head)), Group: true})
 		for _, lv := range vr.Levels {
 			r := row{Cells: []string{lv.Label}}
-			for i := range s.Columns {
+			for i, col := range s.Columns {
 				n := 0
 				if i < len(lv.Counts) {
 					n = lv.Counts[i]
 				}
-				c := sup.count(n)
-				if n > 0 && !sup.hides(n) && colN(i) > 0 {
+				key := summaryCell(col, vr.Name, lv.Label)
+				c := sup.cellCount(key, n)
+				if n > 0 && !sup.cellHidden(key, n) && colN(i) > 0 && !colHidden(i) {
 					c += " (" + fixed(100*float64(n)/float64(colN(i)), 1) + "%)"
 				}
 				r.Cells = append(r.Cells, c)
@@ -404,10 +412,10 @@ func landmarkTable(d *Data, e *Endpoint, sup suppressor) (table, string) {
 		t.Right = append(t.Right, true)
 	}
 	for i, a := range list {
-		r := row{Cells: []string{pooled(a.st.TransplantType), pooled(a.st.DonorType), pooled(a.st.Indication), sup.count(a.n)}}
+		r := row{Cells: []string{pooled(a.st.TransplantType), pooled(a.st.DonorType), pooled(a.st.Indication), sup.stratumCount(a.st, a.n)}}
 		r.Break = i > 0 && (a.st.TransplantType != list[i-1].st.TransplantType || a.st.DonorType != list[i-1].st.DonorType)
-		if sup.hides(a.n) {
-			r.Cells = append(r.Cells, sup.label())
+		if sup.stratumHidden(a.st, a.n) {
+			r.Cells = append(r.Cells, sup.stratumLabel(a.n))
 			r.Span = 4
 			t.Rows = append(t.Rows, r)
 			continue
@@ -504,7 +512,7 @@ func figures(d *Data, e *Endpoint, sup suppressor) []figureView {
 		}
 		longest := 0
 		for _, c := range sorted {
-			if sup.hides(c.N) || len(c.Points) == 0 {
+			if sup.stratumHidden(c.Stratum, c.N) || len(c.Points) == 0 {
 				continue
 			}
 			if t := c.Points[len(c.Points)-1].Time; t > longest {
@@ -519,7 +527,7 @@ func figures(d *Data, e *Endpoint, sup suppressor) []figureView {
 	var out []figureView
 	for _, sp := range specs {
 		f := figure{id: "fig-" + e.Name + "-" + sp.id, title: e.Label + ": " + strings.ToLower(sp.title[:1]) + sp.title[1:], km: e.KaplanMeier(), horizon: horizon}
-		var hidden []string
+		var small, protect []string
 		any := false
 		for _, c := range sorted {
 			label, ok := sp.pick(c)
@@ -527,8 +535,12 @@ func figures(d *Data, e *Endpoint, sup suppressor) []figureView {
 				continue
 			}
 			any = true
-			if sup.hides(c.N) {
-				hidden = append(hidden, label)
+			if sup.stratumHidden(c.Stratum, c.N) {
+				if sup.hides(c.N) {
+					small = append(small, label)
+				} else {
+					protect = append(protect, label)
+				}
 				continue
 			}
 			f.curves = append(f.curves, figCurve{label, c})
@@ -537,9 +549,14 @@ func figures(d *Data, e *Endpoint, sup suppressor) []figureView {
 			continue
 		}
 		fv := figureView{ID: f.id, Title: sp.title}
-		if len(hidden) > 0 {
-			fv.Note = "Not plotted, fewer than " + strconv.Itoa(sup.min) + " transplants: " + strings.Join(hidden, ", ") + "."
+		var notes []string
+		if len(small) > 0 {
+			notes = append(notes, "Not plotted, fewer than "+strconv.Itoa(sup.min)+" transplants: "+strings.Join(small, ", ")+".")
 		}
+		if len(protect) > 0 {
+			notes = append(notes, "Not plotted, so that a smaller stratum cannot be derived by subtraction: "+strings.Join(protect, ", ")+".")
+		}
+		fv.Note = strings.Join(notes, " ")
 		// A curve with nothing to draw (no points) would be an empty figure.
 		kept := f.curves[:0]
 		for _, fc := range f.curves {
@@ -614,7 +631,7 @@ func methods(d *Data, sup suppressor) []methodItem {
 	add("Strata", "Each endpoint is estimated overall, by transplant type, by indication, by transplant type and indication, and for ALLO by donor type and by donor type and indication. ALLO-only endpoints (GVHD, GRFS) are estimated for allogeneic transplants only.")
 	add("Median follow-up", "Reverse Kaplan–Meier: follow-up time with the censoring indicator reversed (death censors follow-up). Completeness: the share of transplants dated at least one year before the cutoff that have at least one year of follow-up.")
 	if sup.min > 0 {
-		add("Small-cell suppression", "Strata with fewer than "+strconv.Itoa(sup.min)+" transplants (min_cell = "+strconv.Itoa(sup.min)+") are not plotted and their estimates, medians and at-risk numbers are replaced by \""+sup.label()+"\"; cohort counts from 1 to "+strconv.Itoa(sup.min-1)+" show as \""+sup.count(1)+"\". Ingest and quality counts (rows, flags) are not suppressed. The unsuppressed results are in results/ for analysts.")
+		add("Small-cell suppression", "Strata with fewer than "+strconv.Itoa(sup.min)+" transplants (min_cell = "+strconv.Itoa(sup.min)+") are not plotted and their estimates, medians and at-risk numbers are replaced by \""+sup.label()+"\"; cohort counts from 1 to "+strconv.Itoa(sup.min-1)+" show as \""+sup.count(1)+"\". Complementary suppression: the report publishes sums — the transplant types add up to all transplants, the indications to their type or to all, the donor types of ALLO to ALLO, and in the cohort table a variable's levels to the column's n and the type columns to the All column. Wherever such a sum has exactly one hidden term (the total counts as a term), one more is hidden, preferring counts pooled over transplant types (the \"all\" strata, the All column), otherwise the smallest, until no sum has exactly one, so no hidden count is a shown total minus shown counts. Counts hidden this way show as \"≥"+strconv.Itoa(sup.min)+"\" and their strata as \""+complementaryLabel+"\". Ingest and quality counts (rows, flags) are not suppressed. The unsuppressed results are in results/ for analysts.")
 	} else {
 		add("Small-cell suppression", "Disabled (min_cell = 0).")
 	}
