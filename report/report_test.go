@@ -471,6 +471,29 @@ func TestComplementarySuppression(t *testing.T) {
 	}
 }
 
+// TestCompletenessSuppression: follow-up completeness counts transplants,
+// so a small one is hidden, and with it the All count it would be
+// recovered from.
+func TestCompletenessSuppression(t *testing.T) {
+	d := smallData()
+	d.Config.MinCell = 5
+	d.FollowUp = []FollowUp{
+		{TransplantType: "*", N: 40, Median: 480, Lower: 400, Upper: 500, Eligible: 24, Complete: 21},
+		{TransplantType: "ALLO", N: 25, Median: 470, Lower: 400, Upper: 480, Eligible: 20, Complete: 18},
+		{TransplantType: "AUTO", N: 15, Median: 500, Lower: 450, Upper: 510, Eligible: 4, Complete: 3},
+	}
+	_, md := render(t, d)
+	for _, want := range []string{
+		"| All transplants | ≥5 | ≥5 | " + dash + " |",
+		"| ALLO | 20 | 18 | 90.0% (18/20) |",
+		"| AUTO | <5 | <5 | " + dash + " |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md lacks the completeness row %q", want)
+		}
+	}
+}
+
 // TestNoIdentifierFields guards SPEC §4's privacy rule at the type level:
 // nothing reachable from Data can hold an identifier, a birth date, an
 // event date or free-text event detail.

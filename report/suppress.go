@@ -18,7 +18,7 @@ import (
 // (the transplant types to all transplants, the indications to their
 // type or to all, the donor types of ALLO to ALLO, ...), and in the cohort
 // table each variable's levels add up to the column's n and the type
-// columns to the All column. Wherever such a sum has exactly one hidden
+// columns to the All column; so do the follow-up completeness counts. Wherever such a sum has exactly one hidden
 // term (the total counts as a term), one more term is hidden, and this
 // repeats until no sum has exactly one: then no hidden count is a shown
 // total minus shown terms. The term hidden is, by preference, one pooled
@@ -107,6 +107,10 @@ func summaryCell(column, variable, level string) string {
 	}
 	return "level\x00" + variable + "\x00" + level + "\x00" + tt
 }
+
+// followUpCell is the cell of a follow-up completeness count (what is
+// "eligible" or "complete") of transplant type tt ("*" for all).
+func followUpCell(what, tt string) string { return "followup\x00" + what + "\x00" + tt }
 
 // allColumn is the cohort-table column of all transplants (Summary.Columns).
 const allColumn = "All"
@@ -201,6 +205,21 @@ func publishedSums(d *Data) (sums [][]string, count map[string]int) {
 			}
 		}
 	}
+	// Follow-up completeness counts transplants too: per type and all.
+	var eligible, complete []string
+	hasAll := false
+	for _, f := range d.FollowUp {
+		e, c := followUpCell("eligible", f.TransplantType), followUpCell("complete", f.TransplantType)
+		count[e], count[c] = f.Eligible, f.Complete
+		if f.TransplantType == "*" {
+			hasAll = true
+			continue
+		}
+		eligible, complete = append(eligible, e), append(complete, c)
+	}
+	if hasAll && len(eligible) > 0 {
+		sums = append(sums, append(eligible, followUpCell("eligible", "*")), append(complete, followUpCell("complete", "*")))
+	}
 	for i := range sums {
 		slices.Sort(sums[i][:len(sums[i])-1])
 	}
@@ -212,7 +231,7 @@ func publishedSums(d *Data) (sums [][]string, count map[string]int) {
 // a "*" stratum or a cohort-table count of the All column.
 func pooledOverType(key string) bool {
 	return strings.HasPrefix(key, "stratum\x00*\x00") ||
-		strings.HasPrefix(key, "level\x00") && strings.HasSuffix(key, "\x00*")
+		(strings.HasPrefix(key, "level\x00") || strings.HasPrefix(key, "followup\x00")) && strings.HasSuffix(key, "\x00*")
 }
 
 // newSuppressor decides the hidden cells of d (see suppressor).

@@ -256,7 +256,16 @@ func followUp(d *Data, sup suppressor) (med, comp table) {
 			}
 			med.Rows = append(med.Rows, row{Cells: []string{g, strconv.Itoa(f.N), m}})
 		}
-		comp.Rows = append(comp.Rows, row{Cells: []string{g, strconv.Itoa(f.Eligible), strconv.Itoa(f.Complete), share(f.Complete, f.Eligible)}})
+		st := Stratum{f.TransplantType, "*", "*"}
+		eKey, cKey := followUpCell("eligible", f.TransplantType), followUpCell("complete", f.TransplantType)
+		switch {
+		case sup.stratumHidden(st, f.N):
+			comp.Rows = append(comp.Rows, row{Cells: []string{g, sup.stratumLabel(f.N)}, Span: 1})
+		case sup.cellHidden(eKey, f.Eligible) || sup.cellHidden(cKey, f.Complete):
+			comp.Rows = append(comp.Rows, row{Cells: []string{g, sup.cellCount(eKey, f.Eligible), sup.cellCount(cKey, f.Complete), dash}})
+		default:
+			comp.Rows = append(comp.Rows, row{Cells: []string{g, strconv.Itoa(f.Eligible), strconv.Itoa(f.Complete), share(f.Complete, f.Eligible)}})
+		}
 	}
 	return med, comp
 }
