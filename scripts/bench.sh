@@ -50,6 +50,11 @@ if command -v Rscript >/dev/null && [ -f scripts/bench-r.R ] && [ "${SKIP_R:-}" 
   "$W/marrow" query --warehouse "$W/out-$N/warehouse" 'SELECT * FROM cohort ORDER BY transplant_id' >"$W/cohort-$N.csv"
   measure R Rscript scripts/bench-r.R "$W/cohort-$N.csv"
   grep R_SECONDS "$W/R.log" || true
-  measure analyze "$W/marrow" -q analyze --warehouse "$W/wh-$N" --out "$W/an-$N"
+  # -v logs each step's seconds; the estimation part is what R's estimate
+  # phase does: risk sets, curves (with landmarks and medians), tests.
+  measure analyze "$W/marrow" -v analyze --warehouse "$W/wh-$N" --out "$W/an-$N"
   printf 'R / marrow analyze = %.1f\n' "$(awk "BEGIN{print $T_R / $T_analyze}")"
+  est=$(awk '/msg="risk sets"|msg=curves |msg=tests / { for (i = 1; i <= NF; i++) if ($i ~ /^seconds=/) { sub("seconds=", "", $i); s += $i } } END { print s }' "$W/analyze.log")
+  r_est=$(sed -n 's/^R_SECONDS_ESTIMATES=//p' "$W/R.log")
+  printf 'marrow estimation (risk sets + curves + tests) = %.2f s; R estimates / marrow estimation = %.1f\n' "$est" "$(awk "BEGIN{print $r_est / $est}")"
 fi
