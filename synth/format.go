@@ -4,22 +4,24 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"marrow/internal/civil"
 )
 
 // Dates are handled as days since 1970-01-01. The hot loop formats them
 // from a table of the ISO strings of every day from 1990 to 2039; anything
-// outside (only bad rows) goes through civilFromDays.
+// outside (only bad rows) goes through civil.Append.
 const (
 	tableFirstYear = 1990
 	tableLastYear  = 2039
 )
 
 var dateTable = sync.OnceValues(func() ([]byte, int32) {
-	first := daysFromCivil(tableFirstYear, 1, 1)
-	last := daysFromCivil(tableLastYear, 12, 31)
+	first := civil.Days(tableFirstYear, 1, 1)
+	last := civil.Days(tableLastYear, 12, 31)
 	b := make([]byte, 0, 10*int(last-first+1))
 	for d := first; d <= last; d++ {
-		b = appendDateSlow(b, d)
+		b = civil.Append(b, d)
 	}
 	return b, first
 })
@@ -31,56 +33,7 @@ func appendDate(b []byte, d int32) []byte {
 	if i >= 0 && 10*i < len(tab) {
 		return append(b, tab[10*i:10*i+10]...)
 	}
-	return appendDateSlow(b, d)
-}
-
-func appendDateSlow(b []byte, d int32) []byte {
-	y, m, dd := civilFromDays(d)
-	b = appendPadded(b, int64(y), 4)
-	b = append(b, '-')
-	b = appendPadded(b, int64(m), 2)
-	b = append(b, '-')
-	return appendPadded(b, int64(dd), 2)
-}
-
-// daysFromCivil is the day number of a proleptic Gregorian date (H.
-// Hinnant, "chrono-compatible low-level date algorithms").
-func daysFromCivil(y, m, d int) int32 {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 {
-		era = (y - 399) / 400
-	}
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int32(era*146097 + doe - 719468)
-}
-
-// civilFromDays is the inverse of daysFromCivil.
-func civilFromDays(n int32) (y, m, d int) {
-	z := int(n) + 719468
-	era := z / 146097
-	if z < 0 {
-		era = (z - 146096) / 146097
-	}
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = doy - (153*mp+2)/5 + 1
-	m = mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
+	return civil.Append(b, d)
 }
 
 // appendPadded appends v in decimal, left-padded with zeros to width.

@@ -4,13 +4,15 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+
+	"marrow/internal/civil"
 )
 
 // Calendar of the synthetic registry (days since 1970-01-01).
 var (
-	firstTxDay = daysFromCivil(2010, 1, 1)
-	lastTxDay  = daysFromCivil(2025, 3, 31)
-	extractDay = daysFromCivil(2025, 6, 30)
+	firstTxDay = civil.Days(2010, 1, 1)
+	lastTxDay  = civil.Days(2025, 3, 31)
+	extractDay = civil.Days(2025, 6, 30)
 )
 
 // Centres C001..C200; the last 20 are paediatric. Sizes are Zipf-like.

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"marrow/internal/civil"
 )
 
 var update = flag.Bool("update", false, "rewrite the demo extract under ../internal/demo/extract")
@@ -116,13 +118,13 @@ func TestAppendDate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {
-			if got := string(appendDate(nil, daysFromCivil(tc.y, tc.m, tc.d))); got != tc.want {
+			if got := string(appendDate(nil, civil.Days(tc.y, tc.m, tc.d))); got != tc.want {
 				t.Errorf("appendDate = %s, want %s", got, tc.want)
 			}
 		})
 	}
-	if d := daysFromCivil(1970, 1, 1); d != 0 {
-		t.Errorf("daysFromCivil(1970-01-01) = %d, want 0", d)
+	if d := civil.Days(1970, 1, 1); d != 0 {
+		t.Errorf("civil.Days(1970-01-01) = %d, want 0", d)
 	}
 }
 

@@ -3,6 +3,8 @@ package transforms
 import (
 	"strconv"
 	"strings"
+
+	"marrow/internal/civil"
 )
 
 // Code lists of SPEC §1. Input is matched case-insensitively and stored as
@@ -79,8 +81,8 @@ const (
 )
 
 var (
-	minDate = daysFromCivil(1900, 1, 1)
-	maxDate = daysFromCivil(2199, 12, 31)
+	minDate = civil.Days(1900, 1, 1)
+	maxDate = civil.Days(2199, 12, 31)
 )
 
 // parseDate parses a strict ISO date YYYY-MM-DD that exists in the
@@ -96,7 +98,7 @@ func parseDate(s string) (int32, string) {
 	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
 		return 0, reasonDate
 	}
-	n := daysFromCivil(y, m, d)
+	n := civil.Days(y, m, d)
 	if n < minDate || n > maxDate {
 		return 0, reasonDateRange
 	}
@@ -129,59 +131,8 @@ func daysIn(y, m int) int {
 	return 31
 }
 
-// daysFromCivil is the day number of a proleptic Gregorian date relative to
-// 1970-01-01 (H. Hinnant, "chrono-compatible low-level date algorithms").
-func daysFromCivil(y, m, d int) int32 {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 {
-		era = (y - 399) / 400
-	}
-	yoe := y - era*400
-	mp := (m + 9) % 12 // March = 0
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int32(era*146097 + doe - 719468)
-}
-
 // formatDate is the inverse of parseDate, for messages.
-func formatDate(n int32) string {
-	z := int(n) + 719468
-	era := z / 146097
-	if z < 0 {
-		era = (z - 146096) / 146097
-	}
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y := yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d := doy - (153*mp+2)/5 + 1
-	m := mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	if m <= 2 {
-		y++
-	}
-	b := make([]byte, 0, 10)
-	b = appendPadded(b, y, 4)
-	b = append(b, '-')
-	b = appendPadded(b, m, 2)
-	b = append(b, '-')
-	b = appendPadded(b, d, 2)
-	return string(b)
-}
-
-func appendPadded(b []byte, v, width int) []byte {
-	s := strconv.Itoa(v)
-	for i := len(s); i < width; i++ {
-		b = append(b, '0')
-	}
-	return append(b, s...)
-}
+func formatDate(n int32) string { return string(civil.Append(nil, n)) }
 
 // parseDecimal parses a plain decimal number: an optional sign, digits,
 // and optionally a point followed by digits. Exponents, hex, NaN and Inf
