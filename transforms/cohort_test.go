@@ -134,6 +134,8 @@ func readRefInfo(tb testing.TB, path string) map[string]string {
 	return info
 }
 
+// readRefCSV reads a whole CSV file with encoding/csv, independently of
+// the ingest's reader: its header and its records.
 func readRefCSV(tb testing.TB, path string) (header []string, rows [][]string) {
 	tb.Helper()
 	f, err := os.Open(path)

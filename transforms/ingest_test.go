@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -509,16 +508,8 @@ func TestIngestQualityFlags(t *testing.T) {
 // encoding/csv, independently of the ingest's reader.
 func readRecords(tb testing.TB, path string) (header []string, n int64) {
 	tb.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return recs[0], int64(len(recs) - 1)
+	header, rows := readRefCSV(tb, path)
+	return header, int64(len(rows))
 }
 
 func fileSHA256(tb testing.TB, path string) string {
