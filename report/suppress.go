@@ -37,7 +37,7 @@ type suppressor struct {
 // hides reports whether a count of n is below the small-cell threshold.
 func (s suppressor) hides(n int) bool { return s.min > 0 && n < s.min }
 
-// count formats a count that is in no published sum: "<10" for 1..min-1,
+// count formats a count by the small-cell rule alone: "<10" for 1..min-1,
 // the number otherwise.
 func (s suppressor) count(n int) string {
 	if n > 0 && s.hides(n) {
@@ -59,13 +59,10 @@ func (s suppressor) cellHidden(key string, n int) bool {
 // cellCount formats the count n of cell key: "<10" when small, "≥10" when
 // hidden to protect another, the number otherwise.
 func (s suppressor) cellCount(key string, n int) string {
-	switch {
-	case n > 0 && s.hides(n):
-		return "<" + strconv.Itoa(s.min)
-	case s.cellHidden(key, n):
+	if s.cellHidden(key, n) && !s.hides(n) {
 		return "≥" + strconv.Itoa(s.min)
 	}
-	return strconv.Itoa(n)
+	return s.count(n)
 }
 
 // stratumHidden reports whether a stratum of n transplants is withheld.
