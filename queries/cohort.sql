@@ -17,9 +17,9 @@
 -- Rules (SPEC §3):
 --   * Only the first occurrence of an event counts (MIN of its date).
 --   * An event of interest on the same day as its competing event counts as
---     the event, endpoint by endpoint (relapse before death for relapse,
---     GVHD before death for GVHD, and the death for nrm, whose event of
---     interest it is).
+--     the event (relapse before death for relapse, GVHD before death for
+--     GVHD), except for nrm: a relapse and a death on the same day are a
+--     relapse, the competing event of nrm (SPEC §3).
 --   * Follow-up ends at the latest event date of any kind (last_contact
 --     included, events after death too) capped at the cutoff: a transplant
 --     seen after the cutoff is followed up to the cutoff and censored there.
@@ -156,11 +156,11 @@ SELECT
     CAST(CASE WHEN COALESCE(relapse, death) IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) AS lfs_status,
     COALESCE(LEAST(neutrophil, death), followup_days) AS neutrophil_time,
     CAST(CASE WHEN neutrophil <= COALESCE(death, neutrophil) THEN 1 WHEN death IS NOT NULL THEN 2 ELSE 0 END AS BIGINT) AS neutrophil_status,
-    -- nrm: death without prior relapse; a relapse before the day of death
-    -- competes. Same day: the death is the event of interest and counts,
-    -- as for every endpoint (R reference rule "endpoint").
+    -- nrm: death without prior or same-day relapse; a relapse on or before
+    -- the day of death competes (SPEC §3). So relapse and nrm split the
+    -- failures of lfs and relapse + nrm = 1 - lfs at every time.
     COALESCE(LEAST(relapse, death), followup_days) AS nrm_time,
-    CAST(CASE WHEN death <= COALESCE(relapse, death) THEN 1 WHEN relapse IS NOT NULL THEN 2 ELSE 0 END AS BIGINT) AS nrm_status,
+    CAST(CASE WHEN death < COALESCE(relapse, death + 1) THEN 1 WHEN relapse IS NOT NULL THEN 2 ELSE 0 END AS BIGINT) AS nrm_status,
     -- os: Kaplan–Meier, death.
     COALESCE(death, followup_days) AS os_time,
     CAST(CASE WHEN death IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) AS os_status,
