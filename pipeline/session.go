@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"marrow/endpoints"
 	"marrow/internal/demo"
 	"marrow/internal/duck"
 	"marrow/queries"
@@ -32,6 +33,7 @@ type session struct {
 	sourceDate string
 	summary    *IngestSummary // what ingest (or the loaded warehouse) says
 	est        *estimates     // the estimate stage's results, for the report
+	eps        endpoints.Set  // the built-in endpoints, then the config's declared ones
 	onStage    func(string)   // nil, or told as each stage starts
 	cleanup    func()         // removes the spill directory
 }
@@ -50,7 +52,8 @@ func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.L
 		cleanup()
 		return nil, err
 	}
-	s := &session{db: db, cfg: cfg, log: log, sourceDate: sourceDate, onStage: onStage, cleanup: cleanup}
+	s := &session{db: db, cfg: cfg, log: log, sourceDate: sourceDate, onStage: onStage, cleanup: cleanup,
+		eps: endpoints.Default()}
 	if err := db.QueryRowContext(ctx, "SELECT version()").Scan(&s.version); err != nil {
 		s.close()
 		return nil, fmt.Errorf("duckdb version: %w", err)
@@ -190,7 +193,7 @@ func (s *session) derive(ctx context.Context, cutoff time.Time, warehouseDir str
 		var n int64
 		var err error
 		used, n, err = transforms.DeriveCohort(ctx, s.db, transforms.CohortOptions{
-			Cutoff: cutoff, AllTransplants: s.cfg.Cohort == "all",
+			Cutoff: cutoff, AllTransplants: s.cfg.Cohort == "all", Endpoints: s.eps,
 		})
 		if err != nil {
 			return nil, err
