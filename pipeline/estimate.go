@@ -181,10 +181,11 @@ func (est *estimates) resultTables(eps endpoints.Set, days []int) []resultTable 
 			}
 		},
 	}, {
-		name:    "curves",
-		orderBy: "endpoint, transplant_type, donor_type, indication, time",
-		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "time", "n_risk", "n_event", "n_compete", "n_censor", "estimate", "std_err", "lower", "upper"},
-		parts:   len(est.tables),
+		name:        "curves",
+		parquetOnly: true,
+		orderBy:     "endpoint, transplant_type, donor_type, indication, time",
+		columns:     []string{"endpoint", "transplant_type", "donor_type", "indication", "time", "n_risk", "n_event", "n_compete", "n_censor", "estimate", "std_err", "lower", "upper"},
+		parts:       len(est.tables),
 		emit: func(i int, w *csvWriter) {
 			for _, p := range est.curves[i].Points {
 				w.stratum(&est.tables[i]).Int(p.Time).Int(p.NRisk).Int(p.NEvent).Int(p.NCompete).Int(p.NCensor).

@@ -27,9 +27,14 @@ type resultTable struct {
 	orderBy string
 	parts   int
 	emit    func(part int, w *csvWriter)
+	// parquetOnly: results/ gets the Parquet file only (curves, SPEC §4:
+	// millions of rows; marrow query gives CSV). The CSV DuckDB loads is
+	// then a hidden file removed once loaded.
+	parquetOnly bool
 }
 
-// writeResults writes dir/<name>.csv for each table from Go — numbers in
+// writeResults writes dir/<name>.csv for each table from Go (a hidden file,
+// removed at the end, for a parquetOnly table) — numbers in
 // shortest round-trip form, so the text is the exact double — then has
 // DuckDB load that CSV into the typed table of results_schema.sql and
 // write dir/<name>.parquet from it in key order. The two files therefore
@@ -49,6 +54,9 @@ func (s *session) writeResults(ctx context.Context, dir string, tables []resultT
 	for _, t := range tables {
 		start := time.Now()
 		csvPath := filepath.Join(dir, t.name+".csv")
+		if t.parquetOnly {
+			csvPath = filepath.Join(dir, "."+t.name+".csv")
+		}
 		rows, err := writeCSV(csvPath, t)
 		if err != nil {
 			return err
@@ -62,6 +70,11 @@ func (s *session) writeResults(ctx context.Context, dir string, tables []resultT
 		q := "SELECT " + strings.Join(t.columns, ", ") + " FROM " + t.name + " ORDER BY " + t.orderBy
 		if err := duck.CopyParquet(ctx, conn, q, filepath.Join(dir, t.name+".parquet")); err != nil {
 			return err
+		}
+		if t.parquetOnly {
+			if err := os.Remove(csvPath); err != nil {
+				return err
+			}
 		}
 		s.step("write "+t.name+".parquet", start)
 	}
