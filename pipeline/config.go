@@ -45,6 +45,10 @@ type Config struct {
 	// system temp dir, removed when the run ends (DuckDB's own default for
 	// an in-memory database would be ./.tmp in the working directory).
 	TempDir string `toml:"temp_dir" json:"-"`
+	// Endpoints and Analyses are the declared [[endpoint]] and
+	// [[analysis]] tables (SPEC §5; analysis_config.go).
+	Endpoints []EndpointConfig `toml:"endpoint" json:"endpoint,omitempty"`
+	Analyses  []AnalysisConfig `toml:"analysis" json:"analysis,omitempty"`
 }
 
 // DefaultConfig returns the SPEC defaults.
@@ -145,5 +149,5 @@ func (c *Config) Validate() error {
 	if strings.ContainsAny(c.TempDir, "'\x00") {
 		return fmt.Errorf("temp_dir %q: quotes are not allowed", c.TempDir)
 	}
-	return nil
+	return c.validateAnalyses()
 }

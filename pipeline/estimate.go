@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"marrow/endpoints"
 	"marrow/estimate"
+	"marrow/queries"
 	"marrow/transforms"
 )
 
@@ -41,6 +43,9 @@ type estimates struct {
 
 type testResult struct {
 	Endpoint, Comparison, Within string
+	// Excluded names the groups left out for having fewer than min_group
+	// transplants, ;-separated in byte order.
+	Excluded string
 	estimate.Test
 }
 
@@ -52,26 +57,45 @@ func (s *session) estimate(ctx context.Context, dir string) error {
 		if err != nil {
 			return nil, err
 		}
-		if err := s.writeResults(ctx, dir, est.resultTables(s.eps, s.cfg.Landmarks)); err != nil {
+		if err := s.writeResults(ctx, dir, queries.Text("results_schema"), est.resultTables(s.eps, s.cfg.Landmarks)); err != nil {
 			return nil, err
 		}
-		return []any{"strata", len(est.tables), "tests", len(est.tests)}, nil
+		n, err := s.estimateAnalyses(ctx, filepath.Join(dir, "analyses"))
+		if err != nil {
+			return nil, err
+		}
+		return []any{"strata", len(est.tables), "tests", len(est.tests), "analyses", n}, nil
 	})
 }
 
 // computeEstimates reads the risk tables of the session's cohort and
-// estimates every stratum; the result is kept in s.est for the report.
+// estimates every stratum of the default analysis; the result is kept in
+// s.est for the report.
 func (s *session) computeEstimates(ctx context.Context) (*estimates, error) {
+	est, err := s.estimateCurves(ctx, s.defaultAnalysis())
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	est.tests = s.groupTests(est)
+	s.step("tests", start, "tests", len(est.tests))
+	s.est = est
+	return est, nil
+}
+
+// estimateCurves computes the risk tables of analysis a and every
+// stratum's curve.
+func (s *session) estimateCurves(ctx context.Context, a analysis) (*estimates, error) {
 	conf, err := estimate.ParseConfType(s.cfg.ConfType)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	tables, err := s.readRiskSets(ctx, transforms.DefaultRiskSpec(s.eps, s.cfg.Strata))
+	tables, err := s.readRiskSets(ctx, a.spec)
 	if err != nil {
 		return nil, err
 	}
-	s.step("risk sets", start, "tables", len(tables))
+	s.step("risk sets", start, "analysis", a.name, "tables", len(tables))
 	start = time.Now()
 	est := &estimates{tables: tables, curves: make([]*estimate.Curve, len(tables))}
 	// Strata are independent: estimate them on every core, each worker
@@ -89,7 +113,7 @@ func (s *session) computeEstimates(ctx context.Context) (*estimates, error) {
 				t := &tables[i]
 				var c *estimate.Curve
 				var err error
-				if s.eps.KM(t.Endpoint) {
+				if a.eps.KM(t.Endpoint) {
 					c, err = estimate.NewKaplanMeier(t.Rows, conf)
 				} else {
 					c, err = estimate.NewCumulativeIncidence(t.Rows)
@@ -108,11 +132,7 @@ func (s *session) computeEstimates(ctx context.Context) (*estimates, error) {
 			return nil, err // the first in stratum order
 		}
 	}
-	s.step("curves", start)
-	start = time.Now()
-	est.tests = s.groupTests(est)
-	s.step("tests", start, "tests", len(est.tests))
-	s.est = est
+	s.step("curves", start, "analysis", a.name)
 	return est, nil
 }
 
@@ -165,13 +185,27 @@ func (s *session) groupTests(est *estimates) []testResult {
 	return out
 }
 
-// resultTables describes the four results/ tables; each emits its rows in
-// key order straight from the estimates.
+// resultTables describes the four results/ tables of the default
+// analysis; each emits its rows in key order straight from the estimates.
 func (est *estimates) resultTables(eps endpoints.Set, days []int) []resultTable {
+	return est.analysisTables(defaultDims, eps, days, false)
+}
+
+// analysisTables describes an analysis's four tables: the stratum columns
+// are its dimensions; withExcluded adds the tests' excluded column.
+func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []int, withExcluded bool) []resultTable {
+	key := "endpoint, " + strings.Join(dims, ", ")
+	cols := func(extra ...string) []string {
+		return append(append([]string{"endpoint"}, dims...), extra...)
+	}
+	testCols := []string{"endpoint", "comparison", "within", "statistic", "df", "p_value", "method"}
+	if withExcluded {
+		testCols = append(testCols, "excluded")
+	}
 	return []resultTable{{
 		name:    "landmarks",
-		orderBy: "endpoint, transplant_type, donor_type, indication, day",
-		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "day", "n", "n_risk", "n_events", "estimate", "std_err", "lower", "upper"},
+		orderBy: key + ", day",
+		columns: cols("day", "n", "n_risk", "n_events", "estimate", "std_err", "lower", "upper"),
 		parts:   len(est.tables),
 		emit: func(i int, w *csvWriter) {
 			for _, d := range days {
@@ -183,8 +217,8 @@ func (est *estimates) resultTables(eps endpoints.Set, days []int) []resultTable 
 	}, {
 		name:        "curves",
 		parquetOnly: true,
-		orderBy:     "endpoint, transplant_type, donor_type, indication, time",
-		columns:     []string{"endpoint", "transplant_type", "donor_type", "indication", "time", "n_risk", "n_event", "n_compete", "n_censor", "estimate", "std_err", "lower", "upper"},
+		orderBy:     key + ", time",
+		columns:     cols("time", "n_risk", "n_event", "n_compete", "n_censor", "estimate", "std_err", "lower", "upper"),
 		parts:       len(est.tables),
 		emit: func(i int, w *csvWriter) {
 			for _, p := range est.curves[i].Points {
@@ -194,8 +228,8 @@ func (est *estimates) resultTables(eps endpoints.Set, days []int) []resultTable 
 		},
 	}, {
 		name:    "medians",
-		orderBy: "endpoint, transplant_type, donor_type, indication",
-		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "n", "median", "lower", "upper"},
+		orderBy: key,
+		columns: cols("n", "median", "lower", "upper"),
 		parts:   len(est.tables),
 		emit: func(i int, w *csvWriter) {
 			t := est.tables[i]
@@ -209,11 +243,15 @@ func (est *estimates) resultTables(eps endpoints.Set, days []int) []resultTable 
 	}, {
 		name:    "tests",
 		orderBy: "endpoint, comparison, within",
-		columns: []string{"endpoint", "comparison", "within", "statistic", "df", "p_value", "method"},
+		columns: testCols,
 		parts:   1,
 		emit: func(_ int, w *csvWriter) {
 			for _, r := range est.tests {
-				w.Str(r.Endpoint).Str(r.Comparison).Str(r.Within).Float(r.Statistic).Int(int64(r.DF)).Float(r.PValue).Str(r.Method).End()
+				w.Str(r.Endpoint).Str(r.Comparison).Str(r.Within).Float(r.Statistic).Int(int64(r.DF)).Float(r.PValue).Str(r.Method)
+				if withExcluded {
+					w.Str(r.Excluded)
+				}
+				w.End()
 			}
 		},
 	}}

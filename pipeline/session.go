@@ -34,8 +34,10 @@ type session struct {
 	summary    *IngestSummary // what ingest (or the loaded warehouse) says
 	est        *estimates     // the estimate stage's results, for the report
 	eps        endpoints.Set  // the built-in endpoints, then the config's declared ones
-	onStage    func(string)   // nil, or told as each stage starts
-	cleanup    func()         // removes the spill directory
+	// analysisResults are results/analyses/'s estimates, for the report.
+	analysisResults []analysisResult
+	onStage         func(string) // nil, or told as each stage starts
+	cleanup         func()       // removes the spill directory
 }
 
 func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.Logger, onStage func(string)) (*session, error) {
@@ -53,7 +55,7 @@ func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.L
 		return nil, err
 	}
 	s := &session{db: db, cfg: cfg, log: log, sourceDate: sourceDate, onStage: onStage, cleanup: cleanup,
-		eps: endpoints.Default()}
+		eps: cfg.EndpointSet()}
 	if err := db.QueryRowContext(ctx, "SELECT version()").Scan(&s.version); err != nil {
 		s.close()
 		return nil, fmt.Errorf("duckdb version: %w", err)

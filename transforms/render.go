@@ -73,7 +73,7 @@ func sqlLiterals(ss []string) string {
 var templates = map[string]*template.Template{}
 
 func init() {
-	for _, name := range []string{"cohort", "risk_counts"} {
+	for _, name := range []string{"cohort", "risk_counts", "analysis_results_schema"} {
 		templates[name] = template.Must(template.New(name).Funcs(sqlFuncs).Parse(queries.Template(name)))
 	}
 }
@@ -106,4 +106,14 @@ func CohortSQL(eps endpoints.Set) string {
 		Endpoints endpoints.Set
 		Terms     []endpoints.Term
 	}{sorted, terms})
+}
+
+// AnalysisResultsSchemaSQL renders analysis_results_schema.sql: the
+// results tables of an analysis with dimensions dims, named prefix+table.
+// Dimension names are [a-z][a-z0-9_]* (checked by the config).
+func AnalysisResultsSchemaSQL(prefix string, dims []string) string {
+	return render("analysis_results_schema", struct {
+		Prefix string
+		Dims   []string
+	}{prefix, dims})
 }
