@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-
 	"marrow/endpoints"
 	"marrow/internal/duck"
 	"marrow/queries"
