@@ -317,7 +317,11 @@ func (e Endpoint) Describe() string {
 		fmt.Fprintf(&b, "Event: first of %s.", list(e.Event))
 	}
 	if !e.KM() {
-		fmt.Fprintf(&b, " Competing event: first of %s before it", list(e.Competing))
+		if len(e.Competing) == 1 {
+			fmt.Fprintf(&b, " Competing event: %s before it", list(e.Competing))
+		} else {
+			fmt.Fprintf(&b, " Competing event: first of %s before it", list(e.Competing))
+		}
 		if e.SameDay == SameDayCompeting {
 			b.WriteString(" or on the same day")
 		}

@@ -43,6 +43,18 @@ func TestNewBuiltinEndpoint(t *testing.T) {
 	if !strings.Contains(string(md), "Throwaway endpoint") {
 		t.Error("report.md has no section for the throwaway endpoint")
 	}
+	for _, f := range []string{"results/DICTIONARY.md", "warehouse/DICTIONARY.md"} {
+		b, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "| throwaway | Throwaway endpoint | cumulative_incidence | graft_failure | death | event | ALLO |") {
+			t.Errorf("%s does not define the throwaway endpoint", f)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "warehouse", "DICTIONARY.md")); !strings.Contains(string(b), "| throwaway_time | BIGINT | days |") {
+		t.Error("warehouse/DICTIONARY.md lacks the cohort's throwaway_time column")
+	}
 }
 
 // queryStrings runs a one-column query in a fresh DuckDB session.

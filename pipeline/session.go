@@ -119,6 +119,9 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 		if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, transforms.WarehouseTables...); err != nil {
 			return nil, err
 		}
+		if err := s.writeWarehouseDictionary(ctx, warehouseDir, false); err != nil {
+			return nil, err
+		}
 		if sum.Rejects > 0 {
 			if err := s.logRejects(ctx, sum.Rejects); err != nil {
 				return nil, err
@@ -201,6 +204,9 @@ func (s *session) derive(ctx context.Context, cutoff time.Time, warehouseDir str
 			return nil, err
 		}
 		if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, "cohort"); err != nil {
+			return nil, err
+		}
+		if err := s.writeWarehouseDictionary(ctx, warehouseDir, true); err != nil {
 			return nil, err
 		}
 		return []any{"cutoff", used.Format(time.DateOnly), "transplants", n}, nil
