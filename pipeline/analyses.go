@@ -53,20 +53,32 @@ type analysisResult struct {
 	est *estimates
 }
 
-// estimateAnalyses estimates every analysis of s.analyses() and writes its
-// results to dir/<name>/ (SPEC §5). It returns how many it wrote.
-func (s *session) estimateAnalyses(ctx context.Context, dir string) (int, error) {
-	as := s.analyses()
+// computeAnalyses estimates every analysis of s.analyses(); the results
+// are kept in s.analysisResults for the report.
+func (s *session) computeAnalyses(ctx context.Context) error {
 	s.analysisResults = nil
-	for _, a := range as {
+	for _, a := range s.analyses() {
 		est, err := s.estimateCurves(ctx, a)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		start := time.Now()
 		est.tests = s.dimensionTests(a, est)
 		s.step("tests", start, "analysis", a.name, "tests", len(est.tests))
-		tables := est.analysisTables(a.dims, a.eps, a.landmarks, true)
+		s.analysisResults = append(s.analysisResults, analysisResult{a, est})
+	}
+	return nil
+}
+
+// estimateAnalyses estimates every analysis and writes its results to
+// dir/<name>/ (SPEC §5). It returns how many it wrote.
+func (s *session) estimateAnalyses(ctx context.Context, dir string) (int, error) {
+	if err := s.computeAnalyses(ctx); err != nil {
+		return 0, err
+	}
+	for _, r := range s.analysisResults {
+		a := r.analysis
+		tables := r.est.analysisTables(a.dims, a.eps, a.landmarks, true)
 		prefix := "analysis_" + a.name + "_"
 		for i := range tables {
 			tables[i].table = prefix + tables[i].name
@@ -74,9 +86,8 @@ func (s *session) estimateAnalyses(ctx context.Context, dir string) (int, error)
 		if err := s.writeResults(ctx, filepath.Join(dir, a.name), transforms.AnalysisResultsSchemaSQL(prefix, a.dims), tables); err != nil {
 			return 0, err
 		}
-		s.analysisResults = append(s.analysisResults, analysisResult{a, est})
 	}
-	return len(as), nil
+	return len(s.analysisResults), nil
 }
 
 // minGroup is the smallest group a test keeps (SPEC §3's min_group

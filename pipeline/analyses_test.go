@@ -151,6 +151,13 @@ landmarks = [365]
 	if _, ok := tests["os,era,transplant_type=ALLO"]; !ok {
 		t.Errorf("no test of era within ALLO; tests %v", keys(tests))
 	}
+	html, err := os.ReadFile(filepath.Join(out, "report", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(html), `<section class="analysis" id="analysis-era">`) {
+		t.Error("report has no section analysis-era")
+	}
 	def, _ := readCSVMap(t, filepath.Join(out, "results", "landmarks.csv"), []string{"endpoint", "transplant_type", "donor_type", "indication", "day"})
 	if _, ok := def["graft_failure,ALLO,*,*,365"]; !ok {
 		t.Error("the declared endpoint is not in the default analysis")

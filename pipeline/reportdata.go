@@ -31,6 +31,9 @@ func (s *session) report(ctx context.Context, dir string, m Manifest) error {
 			if _, err := s.computeEstimates(ctx); err != nil {
 				return nil, err
 			}
+			if err := s.computeAnalyses(ctx); err != nil {
+				return nil, err
+			}
 		}
 		d, err := s.reportData(ctx, m)
 		if err != nil {
@@ -75,6 +78,7 @@ func (s *session) reportData(ctx context.Context, m Manifest) (*report.Data, err
 		return nil, err
 	}
 	s.endpointData(d)
+	s.analysisData(d)
 	return d, nil
 }
 

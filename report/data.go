@@ -36,6 +36,8 @@ type Data struct {
 	FollowUp  []FollowUp
 	Summary   Summary
 	Endpoints []Endpoint
+	// Analyses are the config's declared analyses (analysis.go).
+	Analyses []Analysis
 }
 
 // Config is the part of the analysis configuration the methods section

@@ -27,6 +27,7 @@ type view struct {
 	Flags       table
 	Complete    table
 	Methods     []methodItem
+	Analyses    []analysisView // declared analyses (analysis.go)
 }
 
 // table is a rendered table. A row whose Span is set shows Cells[:Span]
@@ -139,6 +140,7 @@ func buildView(d *Data) view {
 	}
 	v.Files, v.Rejects, v.Flags = quality(d)
 	v.Methods = methods(d, sup)
+	v.Analyses = analysisViews(d, sup)
 	return v
 }
 
