@@ -5,9 +5,12 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"marrow/estimate"
@@ -103,11 +106,6 @@ const minGroup = 10
 // run where two groups remain and an event occurred among them; a
 // statistic R cannot compute is empty ("not computable").
 func (s *session) dimensionTests(a analysis, est *estimates) []testResult {
-	type groupSet struct {
-		endpoint, comparison, within string
-		names                        []string
-		groups                       [][]estimate.RiskRow
-	}
 	index := map[string]*groupSet{}
 	var order []string
 	for _, t := range est.tables {
@@ -137,36 +135,65 @@ func (s *session) dimensionTests(a analysis, est *estimates) []testResult {
 		}
 	}
 	sort.Strings(order)
+	// Tests are independent: run them on every core (a Gray's test across
+	// hundreds of centres costs O(groups³) per time), each result in its
+	// place, so the output does not depend on the schedule.
+	results := make([]*testResult, len(order))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(order); i = int(next.Add(1) - 1) {
+				results[i] = s.dimensionTest(a, index[order[i]])
+			}
+		})
+	}
+	wg.Wait()
 	var out []testResult
-	for _, id := range order {
-		g := index[id]
-		var kept [][]estimate.RiskRow
-		var excluded []string
-		for i, rows := range g.groups {
-			if rows[0].NRisk < minGroup {
-				excluded = append(excluded, g.names[i])
-				continue
-			}
-			kept = append(kept, rows)
+	for _, r := range results {
+		if r != nil {
+			out = append(out, *r)
 		}
-		sort.Strings(excluded)
-		test := estimate.LogRank
-		if !a.eps.KM(g.endpoint) {
-			test = estimate.Gray
-		}
-		r, err := test(kept)
-		if err != nil {
-			if !errors.Is(err, estimate.ErrTooFewGroups) && !errors.Is(err, estimate.ErrNoEvents) {
-				s.log.Warn("test not computed", "analysis", a.name, "endpoint", g.endpoint,
-					"comparison", g.comparison, "within", g.within, "err", err)
-			}
-			continue
-		}
-		if r.Statistic < 0 || math.IsNaN(r.Statistic) {
-			r.Statistic, r.PValue = math.NaN(), math.NaN()
-		}
-		out = append(out, testResult{Endpoint: g.endpoint, Comparison: g.comparison, Within: g.within,
-			Excluded: strings.Join(excluded, ";"), Test: r})
 	}
 	return out
+}
+
+// groupSet is one test's groups: the strata of one dimension's groups
+// within one combination of the other dimensions.
+type groupSet struct {
+	endpoint, comparison, within string
+	names                        []string
+	groups                       [][]estimate.RiskRow
+}
+
+// dimensionTest runs one test under SPEC §3's rules; nil when there is no
+// test to report.
+func (s *session) dimensionTest(a analysis, g *groupSet) *testResult {
+	var kept [][]estimate.RiskRow
+	var excluded []string
+	for i, rows := range g.groups {
+		if rows[0].NRisk < minGroup {
+			excluded = append(excluded, g.names[i])
+			continue
+		}
+		kept = append(kept, rows)
+	}
+	sort.Strings(excluded)
+	test := estimate.LogRank
+	if !a.eps.KM(g.endpoint) {
+		test = estimate.Gray
+	}
+	r, err := test(kept)
+	if err != nil {
+		if !errors.Is(err, estimate.ErrTooFewGroups) && !errors.Is(err, estimate.ErrNoEvents) {
+			s.log.Warn("test not computed", "analysis", a.name, "endpoint", g.endpoint,
+				"comparison", g.comparison, "within", g.within, "err", err)
+		}
+		return nil
+	}
+	if r.Statistic < 0 || math.IsNaN(r.Statistic) {
+		r.Statistic, r.PValue = math.NaN(), math.NaN()
+	}
+	return &testResult{Endpoint: g.endpoint, Comparison: g.comparison, Within: g.within,
+		Excluded: strings.Join(excluded, ";"), Test: r}
 }
