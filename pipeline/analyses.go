@@ -93,10 +93,6 @@ func (s *session) estimateAnalyses(ctx context.Context, dir string) (int, error)
 	return len(s.analysisResults), nil
 }
 
-// minGroup is the smallest group a test keeps (SPEC §3's min_group
-// default).
-const minGroup = 10
-
 // dimensionTests compares the groups of each dimension within each
 // combination of the other dimensions' real groups, never within a pooled
 // '*' (SPEC §5): comparison = the dimension, within = "dim=code;dim=code"
@@ -172,7 +168,7 @@ func (s *session) dimensionTest(a analysis, g *groupSet) *testResult {
 	var kept [][]estimate.RiskRow
 	var excluded []string
 	for i, rows := range g.groups {
-		if rows[0].NRisk < minGroup {
+		if rows[0].NRisk < int64(s.cfg.MinGroup) {
 			excluded = append(excluded, g.names[i])
 			continue
 		}
@@ -195,5 +191,5 @@ func (s *session) dimensionTest(a analysis, g *groupSet) *testResult {
 		r.Statistic, r.PValue = math.NaN(), math.NaN()
 	}
 	return &testResult{Endpoint: g.endpoint, Comparison: g.comparison, Within: g.within,
-		Excluded: strings.Join(excluded, ";"), Test: r}
+		Excluded: excluded, Test: r}
 }

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"strings"
+
 	"marrow/report"
 )
 
@@ -35,7 +37,7 @@ func (s *session) analysisData(d *report.Data) {
 			for _, t := range r.est.tests {
 				if t.Endpoint == e.Name {
 					re.Tests = append(re.Tests, report.AnalysisTest{Comparison: t.Comparison, Within: t.Within, Method: t.Method,
-						Excluded: t.Excluded, Statistic: t.Statistic, PValue: t.PValue, DF: t.DF})
+						Excluded: strings.Join(t.Excluded, ";"), Statistic: t.Statistic, PValue: t.PValue, DF: t.DF})
 				}
 			}
 			ra.Endpoints = append(ra.Endpoints, re)

@@ -43,10 +43,10 @@ type estimates struct {
 
 type testResult struct {
 	Endpoint, Comparison, Within string
-	// Excluded names the groups left out for having fewer than min_group
-	// transplants, ;-separated in byte order.
-	Excluded string
 	estimate.Test
+	// Excluded are the groups left out for having fewer than min_group
+	// transplants, sorted by byte value.
+	Excluded []string
 }
 
 // estimate computes every stratum's curve, the landmarks, medians and
@@ -202,8 +202,9 @@ func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []in
 		return append(append([]string{"endpoint"}, dims...), extra...)
 	}
 	testCols := []string{"endpoint", "comparison", "within", "statistic", "df", "p_value", "method"}
+	var testNotNull []string
 	if withExcluded {
-		testCols = append(testCols, "excluded")
+		testCols, testNotNull = append(testCols, "excluded"), []string{"excluded"}
 	}
 	return []resultTable{{
 		name:    "landmarks",
@@ -247,12 +248,13 @@ func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []in
 		name:    "tests",
 		orderBy: "endpoint, comparison, within",
 		columns: testCols,
+		notNull: testNotNull,
 		parts:   1,
 		emit: func(_ int, w *csvWriter) {
 			for _, r := range est.tests {
 				w.Str(r.Endpoint).Str(r.Comparison).Str(r.Within).Float(r.Statistic).Int(int64(r.DF)).Float(r.PValue).Str(r.Method)
 				if withExcluded {
-					w.Str(r.Excluded)
+					w.Str(strings.Join(r.Excluded, ";"))
 				}
 				w.End()
 			}

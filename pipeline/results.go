@@ -24,6 +24,7 @@ type resultTable struct {
 	name    string
 	columns []string
 	orderBy string
+	notNull []string // text columns where an empty field is '' rather than NULL
 	parts   int
 	emit    func(part int, w *csvWriter)
 	// parquetOnly: results/ gets the Parquet file only (curves, SPEC §4:
@@ -69,8 +70,12 @@ func (s *session) writeResults(ctx context.Context, dir, schema string, tables [
 		if table == "" {
 			table = t.name
 		}
-		load := fmt.Sprintf("COPY %s (%s) FROM %s (FORMAT csv, HEADER true, NULLSTR '')",
-			table, strings.Join(t.columns, ", "), duck.Literal(csvPath))
+		opts := "FORMAT csv, HEADER true, NULLSTR ''"
+		if len(t.notNull) > 0 {
+			opts += ", FORCE_NOT_NULL (" + strings.Join(t.notNull, ", ") + ")"
+		}
+		load := fmt.Sprintf("COPY %s (%s) FROM %s (%s)",
+			table, strings.Join(t.columns, ", "), duck.Literal(csvPath), opts)
 		if _, err := conn.ExecContext(ctx, load); err != nil {
 			return fmt.Errorf("results %s: %w", t.name, err)
 		}

@@ -34,7 +34,7 @@ here <- local({
 })
 source(file.path(here, "reference.R"))
 
-MIN_GROUP <- 10
+MIN_GROUP <- 10  # SPEC §3's default; the config's min_group overrides it
 
 # ---------------------------------------------------------------- config
 read_config <- function(path) {
@@ -273,6 +273,7 @@ analyses_main <- function() {
   cut_arg <- read_args_file(file.path(case, "args"))
   cutoff <- if (is.null(cut_arg)) max(as.Date(ev$event_date)) else as.Date(cut_arg)
   conf_type <- if (is.null(cfg$conf_type)) "log-log" else cfg$conf_type
+  if (!is.null(cfg$min_group)) MIN_GROUP <<- cfg$min_group
   co <- derive_cohort(tx, ev, cutoff)
   # SPEC §3: a relapse and a death on the same day are a relapse, nrm's
   # competing event (nrm's same_day = "competing"), whatever rule this
