@@ -32,6 +32,27 @@ func TestAnalysisReferenceCases(t *testing.T) {
 			if _, err := Run(context.Background(), RunOptions{Extract: filepath.Join(dir, "extract"), Out: out, Config: cfg}); err != nil {
 				t.Fatal(err)
 			}
+			// Declared endpoints are in the default analysis too: R's rows
+			// for them against marrow's rows of those endpoints.
+			if want := filepath.Join(dir, "want", "default"); len(cfg.Endpoints) > 0 {
+				declared := map[string]bool{}
+				for _, e := range cfg.Endpoints {
+					declared[e.Name] = true
+				}
+				for _, f := range []struct {
+					name       string
+					key, exact []string
+					approx     []string
+				}{
+					{"landmarks.csv", []string{"endpoint", "transplant_type", "donor_type", "indication", "day"},
+						[]string{"n", "n_risk", "n_events"}, []string{"estimate", "std_err", "lower", "upper"}},
+					{"medians.csv", []string{"endpoint", "transplant_type", "donor_type", "indication"},
+						[]string{"n"}, []string{"median", "lower", "upper"}},
+				} {
+					got := filterCSV(t, filepath.Join(out, "results", f.name), declared)
+					compareCSV(t, filepath.Join(want, f.name), got, f.key, f.exact, f.approx, 1e-9)
+				}
+			}
 			for _, a := range cfg.Analyses {
 				want := filepath.Join(dir, "want", "analyses", a.Name)
 				got := filepath.Join(out, "results", "analyses", a.Name)
@@ -65,4 +86,40 @@ func csvHeader(t testing.TB, path string) []string {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return h
+}
+
+// filterCSV writes the rows of path whose endpoint is in keep to a
+// temporary file and returns its path.
+func filterCSV(t testing.TB, path string, keep map[string]bool) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), filepath.Base(path))
+	g, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := csv.NewWriter(g)
+	kept := 0
+	for i, r := range recs {
+		if i == 0 || keep[r[0]] {
+			w.Write(r)
+			kept++
+		}
+	}
+	w.Flush()
+	if err := g.Close(); err != nil || w.Error() != nil {
+		t.Fatal(err, w.Error())
+	}
+	if kept < 2 {
+		t.Fatalf("%s has no rows of %v", path, keep)
+	}
+	return out
 }

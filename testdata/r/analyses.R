@@ -263,6 +263,43 @@ run_analysis <- function(a, co, tx, km_names, pop, conf_type, out) {
   cat(sprintf("%s: %d landmark rows, %d tests\n", a$name, nrow(lm), nrow(tests)))
 }
 
+# The declared endpoints in the default analysis (SPEC §5: "estimated in the
+# default analysis too"): the §3 strata of reference.R's strata_of, an
+# ALLO-only (AUTO-only) endpoint in strata of that type only; written as
+# want/default/{landmarks,medians}.csv with the declared endpoints' rows.
+declared_default <- function(co, defs, conf_type, out) {
+  lm_rows <- list(); med_rows <- list()
+  for (d in defs[order(vapply(defs, function(x) x$name, ""), method = "radix")]) {
+    ep <- d$name
+    for (s in strata_of(co)) {
+      if (d$population != "all" && s[1] != d$population) next
+      x <- co[in_stratum(co, s) & !is.na(co[[paste0(ep, "_time")]]), ]
+      if (nrow(x) == 0) next
+      time <- x[[paste0(ep, "_time")]]
+      status <- x[[paste0(ep, "_status")]]
+      r <- if (d$km) km_landmarks(time, status, conf_type) else ci_landmarks(time, status)
+      lm_rows[[length(lm_rows) + 1]] <- data.frame(endpoint = ep, transplant_type = s[1], donor_type = s[2],
+        indication = s[3], day = LANDMARKS, n = nrow(x),
+        n_risk = vapply(LANDMARKS, function(t) sum(time >= t), 0),
+        n_events = vapply(LANDMARKS, function(t) sum(status == 1 & time <= t), 0),
+        estimate = r$est, std_err = r$se, lower = r$lo, upper = r$up, stringsAsFactors = FALSE)
+      if (d$km) med_rows[[length(med_rows) + 1]] <- data.frame(endpoint = ep, transplant_type = s[1],
+        donor_type = s[2], indication = s[3], n = nrow(x), median = r$median[1], lower = r$median[2],
+        upper = r$median[3], stringsAsFactors = FALSE)
+    }
+  }
+  lm <- do.call(rbind, lm_rows)
+  lm <- lm[order(lm$endpoint, lm$transplant_type, lm$donor_type, lm$indication, lm$day, method = "radix"), ]
+  dir.create(out, showWarnings = FALSE, recursive = TRUE)
+  write_table(lm, file.path(out, "landmarks.csv"), c("day", "n", "n_risk", "n_events", "estimate", "std_err", "lower", "upper"))
+  if (length(med_rows)) {
+    med <- do.call(rbind, med_rows)
+    med <- med[order(med$endpoint, med$transplant_type, med$donor_type, med$indication, method = "radix"), ]
+    write_table(med, file.path(out, "medians.csv"), c("n", "median", "lower", "upper"))
+  }
+  cat(sprintf("default (declared endpoints): %d landmark rows\n", nrow(lm)))
+}
+
 analyses_main <- function() {
   argv <- commandArgs(trailingOnly = TRUE)
   if (length(argv) != 1) die("usage: analyses.R CASE_DIR")
@@ -289,6 +326,10 @@ analyses_main <- function() {
     if (d$km) km_names <- c(km_names, d$name)
   }
   default_landmarks <- if (is.null(cfg$landmarks)) LANDMARKS else sort(unique(cfg$landmarks))
+  if (length(defs)) {
+    LANDMARKS <<- default_landmarks
+    declared_default(co, defs, conf_type, file.path(case, "want", "default"))
+  }
   for (a in cfg$analysis) {
     LANDMARKS <<- if (is.null(a$landmarks)) default_landmarks else sort(unique(a$landmarks))
     run_analysis(a, co, tx, km_names, pop, conf_type, file.path(case, "want", "analyses", a$name))
