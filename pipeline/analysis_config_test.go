@@ -1,9 +1,12 @@
 package pipeline
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"marrow/transforms"
 )
 
 // TestAnalysisConfigErrors: every mistake in [[endpoint]] or [[analysis]]
@@ -144,5 +147,33 @@ func TestBandLabels(t *testing.T) {
 		if got := strings.Join(bandLabels(tc.edges), " "); got != tc.want {
 			t.Errorf("bandLabels(%v) = %q, want %q", tc.edges, got, tc.want)
 		}
+	}
+}
+
+// TestAnalysisSQLGolden: the risk-count SQL of examples/era.toml's
+// analyses (a join to transplants, bands, where filters) is kept as plain
+// SQL under testdata/, so a change to how a declared analysis becomes SQL
+// shows in a diff. go test -update rewrites it.
+func TestAnalysisSQLGolden(t *testing.T) {
+	cfg, err := LoadConfig(filepath.Join("..", "examples", "era.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got strings.Builder
+	for _, a := range cfg.declaredAnalyses() {
+		got.WriteString("-- analysis " + a.name + "\n" + transforms.RiskCountsSQL(a.spec) + "\n")
+	}
+	golden := filepath.Join("testdata", "era.risk_counts.sql.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got.String() != string(want) {
+		t.Errorf("rendered SQL differs from %s; rerun with -update if intended and review the diff", golden)
 	}
 }
