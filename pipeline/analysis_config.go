@@ -165,6 +165,10 @@ type analysis struct {
 	eps         endpoints.Set
 	landmarks   []int
 	spec        transforms.RiskSpec
+	// order, parallel to dims, lists a band dimension's labels from the
+	// lowest edge up, MISSING last, for the report; nil for other
+	// dimensions.
+	order [][]string
 }
 
 // spec builds an [[analysis]]'s risk-set spec over the endpoint set eps,
@@ -374,7 +378,13 @@ func (c *Config) declaredAnalyses() []analysis {
 		if err != nil {
 			panic("declaredAnalyses on an unvalidated config: " + err.Error())
 		}
-		a := analysis{name: ac.Name, title: ac.Title, dims: ac.By, eps: spec.Endpoints, landmarks: ac.Landmarks, spec: spec}
+		a := analysis{name: ac.Name, title: ac.Title, dims: ac.By, eps: spec.Endpoints, landmarks: ac.Landmarks, spec: spec,
+			order: make([][]string, len(ac.By))}
+		for i, d := range ac.By {
+			if b, ok := ac.Bands[d]; ok {
+				a.order[i] = append(bandLabels(b.Edges), groupMissing)
+			}
+		}
 		if a.title == "" {
 			a.title = a.name
 		}

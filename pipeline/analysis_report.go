@@ -13,7 +13,7 @@ func (s *session) analysisData(d *report.Data) {
 		if r.name == "by_year" {
 			continue
 		}
-		ra := report.Analysis{Name: r.name, Title: r.title, Dims: r.dims, Landmarks: r.landmarks}
+		ra := report.Analysis{Name: r.name, Title: r.title, Dims: r.dims, Landmarks: r.landmarks, Order: r.order}
 		for _, e := range r.eps {
 			re := report.AnalysisEndpoint{Name: e.Name, Label: e.Label, Estimator: report.EstimatorOf(e), Horizon: e.Horizon}
 			for i, t := range r.est.tables {

@@ -16,6 +16,44 @@ type Analysis struct {
 	Dims      []string
 	Landmarks []int // its landmark days, ascending
 	Endpoints []AnalysisEndpoint
+	// Order, parallel to Dims, gives a dimension's groups in display order
+	// (a band's, from its lowest edge up); groups not listed, and
+	// dimensions without an order (nil), sort by byte value after the
+	// listed ones.
+	Order [][]string
+}
+
+// groupLess orders two groups of dimension d: "*" first, then as a.Order
+// says, then byte order.
+func (a *Analysis) groupLess(d int, x, y string) bool {
+	if x == y {
+		return false
+	}
+	if x == "*" || y == "*" {
+		return x == "*"
+	}
+	var order []string
+	if d < len(a.Order) {
+		order = a.Order[d]
+	}
+	ix, iy := slices.Index(order, x), slices.Index(order, y)
+	switch {
+	case ix >= 0 && iy >= 0:
+		return ix < iy
+	case ix >= 0 || iy >= 0:
+		return ix >= 0
+	}
+	return x < y
+}
+
+// strataLess orders strata dimension by dimension with groupLess.
+func (a *Analysis) strataLess(x, y []string) bool {
+	for d := range x {
+		if x[d] != y[d] {
+			return a.groupLess(d, x[d], y[d])
+		}
+	}
+	return false
 }
 
 // AnalysisEndpoint is one endpoint of an analysis. Groups of every curve
@@ -210,7 +248,7 @@ func analysisEndpoint(d *Data, a *Analysis, e *AnalysisEndpoint, sup suppressor)
 		if len(cs) == 0 {
 			continue
 		}
-		sort.SliceStable(cs, func(i, j int) bool { return cs[i].Groups[di] < cs[j].Groups[di] })
+		sort.SliceStable(cs, func(i, j int) bool { return a.groupLess(di, cs[i].Groups[di], cs[j].Groups[di]) })
 		f := figure{id: "fig-" + a.Name + "-" + e.Name + "-" + dim, title: e.Label + " by " + dim, km: km, horizon: horizon}
 		var shown []*AnalysisCurve
 		var small, protect []string
@@ -287,7 +325,7 @@ func analysisEndpoint(d *Data, a *Analysis, e *AnalysisEndpoint, sup suppressor)
 		}
 		byStratum[k] = append(byStratum[k], lm)
 	}
-	sort.SliceStable(order, func(i, j int) bool { return slices.Compare(order[i], order[j]) < 0 })
+	sort.SliceStable(order, func(i, j int) bool { return a.strataLess(order[i], order[j]) })
 	for _, g := range order {
 		k := groupsKey(g)
 		r := row{}
