@@ -452,8 +452,9 @@ func TestGrayProperties(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Statistic != -1 || got.PValue != 1 || got.DF != 2 {
-			t.Errorf("got %+v, want statistic −1, p 1, df 2", got)
+		// cuminc reports statistic −1, p 1: not computable, df 2 as R.
+		if got.Computable() || !math.IsNaN(got.PValue) || got.DF != 2 {
+			t.Errorf("got %+v, want statistic and p NaN (not computable), df 2", got)
 		}
 	})
 	if _, err := Gray([][]RiskRow{{{Time: 1, NRisk: 1, NCompete: 1}}, {{Time: 2, NRisk: 1, NCensor: 1}}}); !errors.Is(err, ErrNoEvents) {

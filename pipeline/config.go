@@ -23,6 +23,10 @@ type Config struct {
 	// MinCell suppresses report estimates for strata with fewer
 	// transplants; 0 disables suppression. results/ is never suppressed.
 	MinCell int `toml:"min_cell" json:"min_cell"`
+	// MinGroup leaves a group with fewer transplants in the endpoint's
+	// population out of its test (named in tests' excluded column); 0
+	// keeps every group (SPEC §3).
+	MinGroup int `toml:"min_group" json:"min_group"`
 	// MaxRejectRate fails the run when a file's share of rejected rows is
 	// larger (0.01 = 1%).
 	MaxRejectRate float64 `toml:"max_reject_rate" json:"max_reject_rate"`
@@ -53,6 +57,7 @@ func DefaultConfig() Config {
 		Landmarks:     []int{100, 180, 365, 730, 1095, 1825},
 		ConfType:      "log-log",
 		MinCell:       10,
+		MinGroup:      10,
 		MaxRejectRate: 0.01,
 		Cohort:        "first",
 		Strata:        append([]string(nil), StrataSets...),
@@ -132,6 +137,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MinCell < 0 {
 		return fmt.Errorf("min_cell %d: must be 0 or more", c.MinCell)
+	}
+	if c.MinGroup < 0 {
+		return fmt.Errorf("min_group %d: must be 0 or more", c.MinGroup)
 	}
 	if !(c.MaxRejectRate >= 0 && c.MaxRejectRate <= 1) {
 		return fmt.Errorf("max_reject_rate %v: must be between 0 and 1", c.MaxRejectRate)

@@ -255,7 +255,7 @@ func (s *session) endpointData(d *report.Data) {
 		for _, t := range s.est.tests {
 			if t.Endpoint == info.Name {
 				ep.Tests = append(ep.Tests, report.Test{Comparison: t.Comparison, Within: t.Within,
-					Statistic: t.Statistic, DF: t.DF, PValue: t.PValue, Method: t.Method})
+					Statistic: t.Statistic, DF: t.DF, PValue: t.PValue, Method: t.Method, Excluded: t.Excluded})
 			}
 		}
 		d.Endpoints = append(d.Endpoints, ep)

@@ -219,10 +219,11 @@ type Median struct {
 
 // Test is one row of results/tests.
 type Test struct {
-	Comparison string // indication | transplant_type
-	Within     string // ALLO | AUTO | <indication>
-	Statistic  float64
+	Comparison string  // indication | transplant_type
+	Within     string  // ALLO | AUTO | <indication>
+	Statistic  float64 // NaN: not computable (R's statistic is negative)
 	DF         int
-	PValue     float64
-	Method     string // logrank | gray
+	PValue     float64  // NaN with Statistic
+	Method     string   // logrank | gray
+	Excluded   []string // groups left out for having fewer than min_group transplants
 }

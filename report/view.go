@@ -358,8 +358,8 @@ func endpoint(d *Data, e *Endpoint, sup suppressor) endpointView {
 		}
 		comp := strings.ReplaceAll(ts.Comparison, "_", " ")
 		chi, p := stat(ts.Statistic), pvalue(ts.PValue)
-		if ts.Statistic < 0 {
-			// cuminc's mark of a singular variance (statistic -1, p 1).
+		if !(ts.Statistic >= 0) {
+			// Not computable: NaN (or cuminc's raw −1 for a singular variance).
 			chi, p = dash, "not computable"
 		}
 		ev.Tests.Rows = append(ev.Tests.Rows, row{Cells: []string{comp, ts.Within, method, chi, strconv.Itoa(ts.DF), p}})
