@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,8 +53,22 @@ func refCases(t testing.TB) []refCase {
 			cases = append(cases, c)
 		}
 	}
-	if len(cases) < 3 {
-		t.Fatalf("found %d reference cases, want at least the three refdata sets", len(cases))
+	// Every public cohort of ../shared/refdata and every adversarial case
+	// must be here: a case lost from the glob would pass silently.
+	names := map[string]bool{}
+	for _, c := range cases {
+		names[c.name] = true
+	}
+	for _, set := range []string{"bmt", "bmtcrr", "ebmt2", "ebmt3", "ebmt4"} {
+		if !names["refdata/"+set] {
+			t.Fatalf("reference case refdata/%s not found", set)
+		}
+	}
+	adv, _ := os.ReadDir("../testdata/adversarial")
+	for _, e := range adv {
+		if e.IsDir() && !names["adversarial/"+e.Name()] {
+			t.Fatalf("adversarial case %s has no extract/", e.Name())
+		}
 	}
 	return cases
 }
@@ -83,12 +98,14 @@ func TestReferenceCases(t *testing.T) {
 				[]string{"n"}, []string{"median", "lower", "upper"}, 1e-9)
 			compareCSV(t, filepath.Join(c.want, "tests.csv"), filepath.Join(res, "tests.csv"),
 				[]string{"endpoint", "comparison", "within"},
-				[]string{"df", "method"}, []string{"statistic", "p_value"}, 1e-6)
+				[]string{"df", "method", "excluded"}, []string{"statistic", "p_value"}, 1e-6)
 		})
 	}
 }
 
-func readCSVMap(t testing.TB, path string, key []string) (map[string]map[string]string, int) {
+// readCSVMap reads a CSV file into rows keyed by the key columns, and
+// returns its header.
+func readCSVMap(t testing.TB, path string, key []string) (map[string]map[string]string, []string) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -115,14 +132,17 @@ func readCSVMap(t testing.TB, path string, key []string) (map[string]map[string]
 		}
 		out[ks] = row
 	}
-	return out, len(recs) - 1
+	return out, recs[0]
 }
 
 func compareCSV(t *testing.T, wantPath, gotPath string, key, exact, approx []string, tol float64) {
 	t.Helper()
-	want, _ := readCSVMap(t, wantPath, key)
-	got, _ := readCSVMap(t, gotPath, key)
+	want, wantCols := readCSVMap(t, wantPath, key)
+	got, gotCols := readCSVMap(t, gotPath, key)
 	name := filepath.Base(wantPath)
+	if !slices.Equal(wantCols, gotCols) {
+		t.Errorf("%s: columns %q, want %q", name, gotCols, wantCols)
+	}
 	bad := 0
 	report := func(format string, a ...any) {
 		if bad++; bad <= 10 {
