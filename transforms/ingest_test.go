@@ -532,7 +532,7 @@ func TestIngestRefdata(t *testing.T) {
 			"last_contact_before_event|BMT-T0127|events.csv|429|days_before=32 event_line=430",
 		},
 	}
-	for _, name := range []string{"bmt", "ebmt3", "ebmt4"} {
+	for _, name := range []string{"bmt", "bmtcrr", "ebmt2", "ebmt3", "ebmt4"} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join("../testdata/refdata", name, "extract")
 			db := ingestDB(t, 2)
