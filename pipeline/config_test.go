@@ -23,12 +23,16 @@ func TestLoadConfig(t *testing.T) {
 		check               func(Config) bool
 	}{
 		{"defaults", "", "", func(c Config) bool {
-			return c.ConfType == "log-log" && c.MinCell == 10 && c.MaxRejectRate == 0.01 && len(c.Strata) == 6 && len(c.Landmarks) == 6
+			return c.ConfType == "log-log" && c.MinCell == 10 && c.MinGroup == 10 && c.MaxRejectRate == 0.01 && len(c.Strata) == 6 && len(c.Landmarks) == 6
 		}},
 		{"landmarks sorted and unique", "landmarks = [365, 100, 365]", "", func(c Config) bool {
 			return len(c.Landmarks) == 2 && c.Landmarks[0] == 100 && c.Landmarks[1] == 365
 		}},
 		{"min_cell 0 disables", "min_cell = 0", "", func(c Config) bool { return c.MinCell == 0 }},
+		{"min_group 0 keeps every group", "min_group = 0", "", func(c Config) bool { return c.MinGroup == 0 }},
+		{"min_group 25", "min_group = 25", "", func(c Config) bool { return c.MinGroup == 25 }},
+		{"negative min_group", "min_group = -1", "min_group", nil},
+		{"min_group not a number", `min_group = "ten"`, "min_group", nil},
 		{"strata subset", `strata = ["all", "type"]`, "", func(c Config) bool { return len(c.Strata) == 2 }},
 		{"unknown key", `conf_typ = "log"`, "unknown key", nil},
 		{"bad conf_type", `conf_type = "logit"`, "conf_type", nil},
