@@ -55,6 +55,7 @@ func (s *session) reportData(ctx context.Context, m Manifest) (*report.Data, err
 			Landmarks:     s.cfg.Landmarks,
 			ConfType:      s.cfg.ConfType,
 			MinCell:       s.cfg.MinCell,
+			MinGroup:      s.cfg.MinGroup,
 			Cohort:        s.cfg.Cohort,
 			MaxRejectRate: s.cfg.MaxRejectRate,
 		},

@@ -49,6 +49,8 @@ type Config struct {
 	// not plotted and their estimates are not shown; summary counts in
 	// 1..MinCell-1 print as "<MinCell". 0 disables suppression.
 	MinCell int
+	// MinGroup: tests leave out groups with fewer transplants (0 = none).
+	MinGroup int
 	// Cohort is the cohort rule: "first" (each patient's first transplant of
 	// each type) or "all".
 	Cohort string
