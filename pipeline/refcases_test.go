@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"math"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"marrow/internal/duck"
 )
 
 // refCase is one end-to-end reference case: an extract and R's answers.
@@ -199,4 +202,72 @@ func numDiff(a, b string) float64 {
 		return 0
 	}
 	return math.Abs(x - y)
+}
+
+// TestTestsParquet: results/tests.parquet holds what tests.csv holds, with
+// a not-computable statistic and p as NULL and excluded as text, ” when
+// no group was left out (never NULL).
+func TestTestsParquet(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"mingroup", "notcomputable"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join("../testdata/adversarial", name)
+			cfg, err := LoadConfig(filepath.Join(dir, "config.toml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "out")
+			if _, err := Run(ctx, RunOptions{Extract: filepath.Join(dir, "extract"), Out: out, Config: cfg}); err != nil {
+				t.Fatal(err)
+			}
+			csvRows, _ := readCSVMap(t, filepath.Join(out, "results", "tests.csv"), []string{"endpoint", "comparison", "within"})
+			db, err := duck.Open(ctx, duck.Options{Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			rows, err := db.QueryContext(ctx, "SELECT endpoint, comparison, within, statistic, p_value, excluded FROM read_parquet(?) ORDER BY ALL",
+				filepath.Join(out, "results", "tests.parquet"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			n, nulls, excluded := 0, 0, 0
+			for rows.Next() {
+				var ep, comp, within string
+				var stat, p sql.NullFloat64
+				var exc sql.NullString
+				if err := rows.Scan(&ep, &comp, &within, &stat, &p, &exc); err != nil {
+					t.Fatal(err)
+				}
+				n++
+				c := csvRows[ep+","+comp+","+within]
+				if c == nil {
+					t.Fatalf("%s %s %s: in tests.parquet, not in tests.csv", ep, comp, within)
+				}
+				if stat.Valid != p.Valid || stat.Valid != (c["statistic"] != "") {
+					t.Errorf("%s %s %s: statistic %v, p %v in Parquet; %q, %q in CSV", ep, comp, within, stat, p, c["statistic"], c["p_value"])
+				}
+				if !stat.Valid {
+					nulls++
+				}
+				if !exc.Valid || exc.String != c["excluded"] {
+					t.Errorf("%s %s %s: excluded %v in Parquet, %q in CSV", ep, comp, within, exc, c["excluded"])
+				}
+				if exc.String != "" {
+					excluded++
+				}
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if n != len(csvRows) {
+				t.Errorf("%d rows in tests.parquet, %d in tests.csv", n, len(csvRows))
+			}
+			// mingroup leaves groups out; notcomputable has three NULL statistics.
+			if name == "mingroup" && excluded == 0 || name == "notcomputable" && nulls != 3 {
+				t.Errorf("%s: %d rows with excluded groups, %d NULL statistics", name, excluded, nulls)
+			}
+		})
+	}
 }
