@@ -205,7 +205,7 @@ func numDiff(a, b string) float64 {
 }
 
 // TestTestsParquet: results/tests.parquet holds what tests.csv holds, with
-// a not-computable statistic and p as NULL and excluded as text, ” when
+// a not-computable statistic and p as NULL and excluded as text, empty when
 // no group was left out (never NULL).
 func TestTestsParquet(t *testing.T) {
 	ctx := context.Background()
