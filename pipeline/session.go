@@ -177,7 +177,9 @@ const shownRejects = 10
 
 // logRejects names the first rejected rows in the log, one line each in
 // the compiler style file:line: column: reason "value", so an analyst sees
-// at once what was wrong; all of them are in warehouse/rejects.
+// at once what was wrong; all of them are in warehouse/rejects. The log
+// shows the faulty field only, never a whole record or an identifier (see
+// transforms.RowError.LogLine).
 func (s *session) logRejects(ctx context.Context, total int64) error {
 	rows, err := s.db.QueryContext(ctx, queries.Text("first_rejects"), shownRejects)
 	if err != nil {
@@ -190,11 +192,7 @@ func (s *session) logRejects(ctx context.Context, total int64) error {
 		if err := rows.Scan(&file, &line, &column, &value, &reason); err != nil {
 			return err
 		}
-		where := fmt.Sprintf("%s:%d", file, line)
-		if column != "" {
-			where += ": " + column
-		}
-		s.log.Warn(fmt.Sprintf("%s: %s %q", where, reason, value))
+		s.log.Warn(transforms.RejectLogLine(file, line, column, value, reason))
 	}
 	if total > shownRejects {
 		s.log.Warn(fmt.Sprintf("%d more rejected rows", total-shownRejects))
