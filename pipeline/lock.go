@@ -44,8 +44,11 @@ func takeLock(out string, how int) (*lock, error) {
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o644)
 	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
+		switch {
+		case errors.Is(err, syscall.ELOOP):
 			return nil, badInput(fmt.Errorf("lock %s: is a symbolic link: refusing to use it (remove it)", path))
+		case errors.Is(err, syscall.EISDIR):
+			return nil, badInput(fmt.Errorf("lock %s: is a directory: refusing to use it (remove it)", path))
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
