@@ -213,11 +213,11 @@ func Report(ctx context.Context, o ReportOptions) (path string, err error) {
 	}
 	defer end()
 	defer st.userPaths(&err)
-	m, err := readManifest(st.out)
+	m, err := readManifest(o.Out)
 	if err != nil {
 		return "", badInput(fmt.Errorf("%s is not an analyzed output: %w", o.Out, err))
 	}
-	if err := Verify(st.out); err != nil {
+	if err := Verify(o.Out); err != nil {
 		return "", badInput(fmt.Errorf("%w: refusing to report on it (re-run marrow analyze or run)", err))
 	}
 	for _, sub := range []string{"warehouse", "results"} {
