@@ -181,14 +181,15 @@ func lockWarehouse(dir string) (release func(), err error) {
 	if err != nil {
 		return nil, err
 	}
+	// Messages name the paths as the user gave them.
 	if published {
-		err = Verify(output)
+		err = Verify(filepath.Dir(filepath.Clean(dir)))
 	} else {
-		err = verifyWarehouse(real)
+		err = verifyWarehouse(dir)
 	}
 	if err != nil {
 		lk.release()
-		return nil, badInput(fmt.Errorf("--warehouse %s: %w: refusing to read it", dir, err))
+		return nil, badInput(fmt.Errorf("%w: refusing to read it", err))
 	}
 	return lk.release, nil
 }

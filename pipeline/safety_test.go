@@ -397,10 +397,11 @@ func TestAnalyzeChecksWarehouse(t *testing.T) {
 		{"year 4227985", "transplants", "SELECT * REPLACE (CASE WHEN source_line = 3 THEN DATE '4227985-01-01' ELSE transplant_date END AS transplant_date) FROM t", true,
 			"transplants.parquet: column transplant_date: date 4227985-01-01 is outside 1900-01-01..2199-12-31"},
 		{"indication", "transplants", "SELECT * REPLACE ('LEUK' AS indication) FROM t", true, "column indication"},
-		{"missing column", "transplants", "SELECT * EXCLUDE (indication) FROM t", true, "column indication"},
+		{"missing column", "transplants", "SELECT * EXCLUDE (indication) FROM t", true, "transplants.parquet: column indication: missing"},
 		{"karnofsky", "transplants", "SELECT * REPLACE (1000 AS karnofsky) FROM t", true, "column karnofsky: 1000 is outside 10..100"},
 		{"duplicate id", "transplants", "SELECT * FROM t UNION ALL SELECT * FROM t", true, "column transplant_id: "},
 		{"event code", "events", "SELECT * REPLACE ('resurrection' AS event) FROM t", true, "events.parquet: column event"},
+		{"not parquet", "events", "garbage", true, "events.parquet"},
 		{"orphan event", "events", "SELECT * REPLACE ('NOPE' AS transplant_id) FROM t", true, "events.parquet: column transplant_id"},
 	}
 	for _, tc := range cases {
@@ -408,21 +409,27 @@ func TestAnalyzeChecksWarehouse(t *testing.T) {
 			dir := t.TempDir()
 			wh := filepath.Join(dir, "wh")
 			ingestBMT(t, wh)
-			if tc.sel == "" {
-				p := filepath.Join(wh, tc.table+".parquet")
+			p := filepath.Join(wh, tc.table+".parquet")
+			switch tc.sel {
+			case "":
 				b, _ := os.ReadFile(p)
 				b[len(b)/2] ^= 0x10
 				os.WriteFile(p, b, 0o644)
-			} else {
+			case "garbage":
+				os.WriteFile(p, []byte("PAR1 not really\nparquet\n"), 0o644)
+				os.Remove(filepath.Join(wh, warehouseManifestName))
+				writeWarehouseManifest(wh)
+			default:
 				rewriteParquet(t, wh, tc.table, tc.sel, tc.refresh)
 			}
 			err := Analyze(context.Background(), AnalyzeOptions{Warehouse: wh, Out: filepath.Join(dir, "out"), Config: DefaultConfig()})
 			if err == nil || !IsBadInput(err) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want a bad-input error with %q", err, tc.want)
 			}
-			if strings.Contains(Message(err), "\n") {
-				t.Errorf("error is not one line: %q", Message(err))
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
 			}
+			t.Log(err)
 			if _, err := os.Stat(filepath.Join(dir, "out")); !os.IsNotExist(err) {
 				t.Error("analyze wrote an output")
 			}

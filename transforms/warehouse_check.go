@@ -91,6 +91,17 @@ func CheckWarehouse(ctx context.Context, db *sql.DB) error {
 }
 
 func (r columnRule) check(ctx context.Context, db *sql.DB) error {
+	e := &WarehouseError{File: r.table + ".parquet", Column: r.column}
+	var present int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM information_schema.columns WHERE table_name = $1 AND column_name = $2",
+		r.table, r.column).Scan(&present); err != nil {
+		e.Reason = duck.OneLine(err)
+		return e
+	}
+	if present == 0 {
+		e.Reason = "missing"
+		return e
+	}
 	// Table and column names come from warehouseRules, never from input;
 	// values are bound parameters.
 	var bad []string
@@ -117,7 +128,6 @@ func (r columnRule) check(ctx context.Context, db *sql.DB) error {
 		r.column, r.table, strings.Join(bad, " OR "))
 	var v sql.NullString
 	err := db.QueryRowContext(ctx, q, args...).Scan(&v)
-	e := &WarehouseError{File: r.table + ".parquet", Column: r.column}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil
