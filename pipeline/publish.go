@@ -68,33 +68,42 @@ func cleanDebris(out string) error {
 	if err != nil {
 		return fmt.Errorf("clean %s: %w", parent, err)
 	}
-	var debris []string
+	type dir struct {
+		path     string
+		previous bool // a swapped-out output, not a staging directory
+	}
+	var debris []dir
 	for _, e := range entries {
-		for _, kind := range []string{"staging", "previous"} {
-			if e.IsDir() && isDebrisName(e.Name(), filepath.Base(siblingPath(out, kind))) {
-				debris = append(debris, filepath.Join(parent, e.Name()))
-			}
+		if !e.IsDir() {
+			continue
+		}
+		p := filepath.Join(parent, e.Name())
+		switch {
+		case isDebrisName(e.Name(), filepath.Base(siblingPath(out, "staging"))):
+			debris = append(debris, dir{p, false})
+		case isDebrisName(e.Name(), filepath.Base(siblingPath(out, "previous"))):
+			debris = append(debris, dir{p, true})
 		}
 	}
 	var free []string
-	for _, p := range debris {
-		f, ok, err := tryLockDir(p)
+	restored := false
+	_, err = os.Stat(out)
+	missing := errors.Is(err, os.ErrNotExist)
+	for _, d := range debris {
+		f, ok, err := tryLockDir(d.path)
 		if err != nil || !ok {
 			continue // a live run's, or gone already
 		}
 		defer f.Close()
-		free = append(free, p)
-	}
-	if _, err := os.Stat(out); errors.Is(err, os.ErrNotExist) {
-		for _, p := range free {
-			if strings.Contains(filepath.Base(p), ".previous") {
-				// Killed between the two renames of the fallback path: restore.
-				if err := os.Rename(p, out); err != nil {
-					return fmt.Errorf("restore %s: %w", out, err)
-				}
-				break
+		if d.previous && missing && !restored {
+			// Killed between the two renames of the fallback path: restore.
+			if err := os.Rename(d.path, out); err != nil {
+				return fmt.Errorf("restore %s: %w", out, err)
 			}
+			restored = true
+			continue
 		}
+		free = append(free, d.path)
 	}
 	for _, p := range free {
 		if err := os.RemoveAll(p); err != nil {

@@ -795,3 +795,28 @@ func TestRejectLogLines(t *testing.T) {
 		t.Errorf("rejects table lost the record: %q", values)
 	}
 }
+
+// TestRestoresSwappedOutOutput: a run killed between the two renames of
+// the fallback publish leaves no output and the old one aside; the next
+// run puts it back before anything else.
+func TestRestoresSwappedOutOutput(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	runBMT(t, out)
+	before := treeBytes(t, out)
+	if err := os.Rename(out, siblingPath(out, "previous")+"-00112233aabbccdd"); err != nil {
+		t.Fatal(err)
+	}
+	_, end, err := begin(out, "manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end()
+	after := treeBytes(t, out)
+	if len(after) != len(before) {
+		t.Fatalf("restored output has %d files, had %d", len(after), len(before))
+	}
+	if left, _ := filepath.Glob(siblingPath(out, "previous") + "*"); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
