@@ -685,13 +685,16 @@ func TestCutoffRules(t *testing.T) {
 
 // TestSpillDirsPrivate: two sessions with the same temp_dir spill into
 // directories of their own (DuckDB's spill file names collide: two runs
-// sharing one crashed); directories left by dead runs are removed, a live
-// run's are kept.
+// sharing one crashed); empty directories left by dead runs are removed, a
+// live run's are kept.
 func TestSpillDirsPrivate(t *testing.T) {
 	tmp := t.TempDir()
 	stale := filepath.Join(tmp, spillPrefix+"dead")
 	os.MkdirAll(stale, 0o755)
-	os.WriteFile(filepath.Join(stale, "duckdb_temp_storage-0.tmp"), []byte("x"), 0o644)
+	// Not empty and not locked: perhaps an older marrow's, spilling now.
+	busy := filepath.Join(tmp, spillPrefix+"busy")
+	os.MkdirAll(busy, 0o755)
+	os.WriteFile(filepath.Join(busy, "duckdb_temp_storage-0.tmp"), []byte("x"), 0o644)
 	foreign := filepath.Join(tmp, "not-marrow")
 	os.MkdirAll(foreign, 0o755)
 	cfg := DefaultConfig()
@@ -717,7 +720,7 @@ func TestSpillDirsPrivate(t *testing.T) {
 	if da == db || filepath.Dir(da) != tmp || filepath.Dir(db) != tmp {
 		t.Errorf("spill directories %s and %s: want two distinct ones under %s", da, db, tmp)
 	}
-	for _, d := range []string{da, db, foreign} {
+	for _, d := range []string{da, db, foreign, busy} {
 		if _, err := os.Stat(d); err != nil {
 			t.Errorf("%s removed while live: %v", d, err)
 		}
@@ -728,7 +731,7 @@ func TestSpillDirsPrivate(t *testing.T) {
 	a.close()
 	b.close()
 	left, _ := filepath.Glob(filepath.Join(tmp, spillPrefix+"*"))
-	if len(left) > 0 {
+	if len(left) != 1 || left[0] != busy {
 		t.Errorf("spill directories left after close: %v", left)
 	}
 }

@@ -81,9 +81,10 @@ func spillDir(parent string) (dir string, cleanup func(), err error) {
 	return dir, func() { os.RemoveAll(dir); f.Close() }, nil
 }
 
-// cleanStaleSpills removes the marrow-spill-* directories under parent
-// that no live run holds (left by killed runs). Errors are ignored: the
-// directories may belong to another user.
+// cleanStaleSpills removes the empty marrow-spill-* directories under
+// parent that no live run holds (left by killed runs). A directory with
+// files in it is kept: a marrow older than the flock would be spilling
+// there. Errors are ignored: the directories may belong to another user.
 func cleanStaleSpills(parent string) {
 	entries, err := os.ReadDir(parent)
 	if err != nil {
@@ -95,7 +96,7 @@ func cleanStaleSpills(parent string) {
 		}
 		p := filepath.Join(parent, e.Name())
 		if f, ok, err := tryLockDir(p); err == nil && ok {
-			os.RemoveAll(p)
+			os.Remove(p) // fails unless empty
 			f.Close()
 		}
 	}
