@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // Version is marrow's version, recorded in every manifest.
@@ -84,6 +85,22 @@ func Verify(dir string) error {
 		return err
 	}
 	return compareHashes(dir, "manifest.json", m.Outputs, got)
+}
+
+// verifyCopy checks the warehouse/ and results/ copied into dir against
+// the outputs m lists under them; out names the output in messages.
+func verifyCopy(dir, out string, m Manifest) error {
+	got, err := treeHashes(dir, nil)
+	if err != nil {
+		return err
+	}
+	var want []FileHash
+	for _, f := range m.Outputs {
+		if strings.HasPrefix(f.Path, "warehouse/") || strings.HasPrefix(f.Path, "results/") {
+			want = append(want, f)
+		}
+	}
+	return compareHashes(out, "manifest.json", want, got)
 }
 
 // warehouseManifestName is the manifest marrow ingest writes into a

@@ -225,6 +225,11 @@ func Report(ctx context.Context, o ReportOptions) (path string, err error) {
 			return "", err
 		}
 	}
+	// What is re-published is the copy: check it too (a file edited
+	// between the check above and the copy).
+	if err := verifyCopy(st.dir, o.Out, m); err != nil {
+		return "", badInput(err)
+	}
 	// The manifest keeps the analysis settings; the machine settings
 	// (threads, memory, spill) are not part of it and take their defaults.
 	cfg := m.Config
