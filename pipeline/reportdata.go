@@ -36,7 +36,7 @@ func (s *session) report(ctx context.Context, dir string, m Manifest) error {
 			return nil, err
 		}
 		if err := report.Write(filepath.Join(dir, "report"), d); err != nil {
-			return nil, fmt.Errorf("report: %w", err)
+			return nil, err // report.Write's errors begin "report: "
 		}
 		return []any{"endpoints", len(d.Endpoints)}, nil
 	})
@@ -51,6 +51,7 @@ func (s *session) reportData(ctx context.Context, m Manifest) (*report.Data, err
 		Cutoff:        m.Cutoff,
 		MarrowVersion: m.Marrow,
 		DuckDBVersion: m.DuckDB,
+		Warnings:      m.Warnings,
 		Config: report.Config{
 			Landmarks:     s.cfg.Landmarks,
 			ConfType:      s.cfg.ConfType,

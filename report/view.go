@@ -17,6 +17,7 @@ type view struct {
 	Title, Cutoff, MarrowVersion, DuckDBVersion, GeneratedAt string
 
 	Lead        string // cohort size, follow-up and cutoff in one sentence
+	Warnings    []string
 	Suppression string // one sentence on the small-cell rule
 	Headline    table
 	FollowUp    table
@@ -118,6 +119,7 @@ func buildView(d *Data) view {
 		MarrowVersion: d.MarrowVersion,
 		DuckDBVersion: d.DuckDBVersion,
 		GeneratedAt:   d.GeneratedAt,
+		Warnings:      d.Warnings,
 	}
 	if v.Title == "" {
 		v.Title = "marrow report"

@@ -602,8 +602,8 @@ func TestIngestRejectRate(t *testing.T) {
 		wantErr string
 	}{
 		{"1% allowed", 1, 0.01, ""},
-		{"2% over 1%", 2, 0.01, `transplants.csv: 2 of 100 rows rejected (2%), above max_reject_rate 1%; first: transplants.csv:2:4: invalid date "2020-01-32"`},
-		{"none allowed", 1, 0, `transplants.csv: 1 of 100 rows rejected (1%), above max_reject_rate 0%; first: transplants.csv:2:4: invalid date "2020-01-32"`},
+		{"2% over 1%", 2, 0.01, `transplants.csv: 2 of 100 rows rejected (2%), above max_reject_rate 1%; first: transplants.csv:2:4: transplant_date: invalid date "2020-01-32"`},
+		{"none allowed", 1, 0, `transplants.csv: 1 of 100 rows rejected (1%), above max_reject_rate 0%; first: transplants.csv:2:4: transplant_date: invalid date "2020-01-32"`},
 		{"all allowed", 10, 1, ""},
 	}
 	for _, c := range cases {
