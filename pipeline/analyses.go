@@ -81,7 +81,7 @@ func (s *session) estimateAnalyses(ctx context.Context, dir string) (int, error)
 	}
 	for _, r := range s.analysisResults {
 		a := r.analysis
-		tables := r.est.analysisTables(a.dims, a.eps, a.landmarks, true)
+		tables := r.est.analysisTables(a.dims, a.eps, a.landmarks)
 		prefix := "analysis_" + a.name + "_"
 		for i := range tables {
 			tables[i].table = prefix + tables[i].name
@@ -102,7 +102,7 @@ func (s *session) estimateAnalyses(ctx context.Context, dir string) (int, error)
 // run where two groups remain and an event occurred among them; a
 // statistic R cannot compute is empty ("not computable").
 func (s *session) dimensionTests(a analysis, est *estimates) []testResult {
-	index := map[string]*groupSet{}
+	index := map[string]*testGroups{}
 	var order []string
 	for _, t := range est.tables {
 		if slices.Contains(t.Groups, transforms.Pooled) {
@@ -122,7 +122,7 @@ func (s *session) dimensionTests(a analysis, est *estimates) []testResult {
 			id := t.Endpoint + "\x00" + dim + "\x00" + within
 			g := index[id]
 			if g == nil {
-				g = &groupSet{endpoint: t.Endpoint, comparison: dim, within: within}
+				g = &testGroups{endpoint: t.Endpoint, comparison: dim, within: within}
 				index[id] = g
 				order = append(order, id)
 			}
@@ -154,9 +154,9 @@ func (s *session) dimensionTests(a analysis, est *estimates) []testResult {
 	return out
 }
 
-// groupSet is one test's groups: the strata of one dimension's groups
+// testGroups is one test's groups: the strata of one dimension's groups
 // within one combination of the other dimensions.
-type groupSet struct {
+type testGroups struct {
 	endpoint, comparison, within string
 	names                        []string
 	groups                       [][]estimate.RiskRow
@@ -164,7 +164,7 @@ type groupSet struct {
 
 // dimensionTest runs one test under SPEC §3's rules; nil when there is no
 // test to report.
-func (s *session) dimensionTest(a analysis, g *groupSet) *testResult {
+func (s *session) dimensionTest(a analysis, g *testGroups) *testResult {
 	var kept [][]estimate.RiskRow
 	var excluded []string
 	for i, rows := range g.groups {

@@ -140,17 +140,20 @@ func (s *session) estimateCurves(ctx context.Context, a analysis) (*estimates, e
 }
 
 // groupTests runs the SPEC §3 comparisons: across indications within each
-// transplant type, and ALLO vs AUTO within each indication, where at least
-// two groups exist and an event occurred (log-rank for Kaplan–Meier
-// endpoints, Gray's test otherwise).
+// transplant type, and ALLO vs AUTO within each indication (log-rank for
+// Kaplan–Meier endpoints, Gray's test otherwise). A group with fewer than
+// min_group transplants in the endpoint's population is left out and named
+// in Excluded; a test is run where at least two groups remain and an event
+// of interest occurred among them.
 func (s *session) groupTests(est *estimates) []testResult {
 	type groupSet struct {
 		endpoint, comparison, within string
 		groups                       [][]estimate.RiskRow
+		excluded                     []string
 	}
 	index := map[string]*groupSet{}
 	var order []string
-	add := func(ep, comp, within string, rows []estimate.RiskRow) {
+	add := func(ep, comp, within, code string, rows []estimate.RiskRow) {
 		id := ep + "\x00" + comp + "\x00" + within
 		g := index[id]
 		if g == nil {
@@ -158,15 +161,21 @@ func (s *session) groupTests(est *estimates) []testResult {
 			index[id] = g
 			order = append(order, id)
 		}
+		// The first row's n_risk is every transplant of the group (rows
+		// are in time order, and every subject has a time).
+		if n := rows[0].NRisk; n < int64(s.cfg.MinGroup) {
+			g.excluded = append(g.excluded, code)
+			return
+		}
 		g.groups = append(g.groups, rows)
 	}
 	for _, t := range est.tables {
 		typ, donor, ind := t.Groups[0], t.Groups[1], t.Groups[2]
-		if donor != "*" || typ == "*" || ind == "*" {
+		if donor != "*" || typ == "*" || ind == "*" || len(t.Rows) == 0 {
 			continue
 		}
-		add(t.Endpoint, "indication", typ, t.Rows)
-		add(t.Endpoint, "transplant_type", ind, t.Rows)
+		add(t.Endpoint, "indication", typ, ind, t.Rows)
+		add(t.Endpoint, "transplant_type", ind, typ, t.Rows)
 	}
 	sort.Strings(order)
 	var out []testResult
@@ -176,6 +185,7 @@ func (s *session) groupTests(est *estimates) []testResult {
 		if !s.eps.KM(g.endpoint) {
 			test = estimate.Gray
 		}
+		sort.Strings(g.excluded)
 		r, err := test(g.groups)
 		if err != nil {
 			if !errors.Is(err, estimate.ErrTooFewGroups) && !errors.Is(err, estimate.ErrNoEvents) {
@@ -183,7 +193,7 @@ func (s *session) groupTests(est *estimates) []testResult {
 			}
 			continue
 		}
-		out = append(out, testResult{Endpoint: g.endpoint, Comparison: g.comparison, Within: g.within, Test: r})
+		out = append(out, testResult{Endpoint: g.endpoint, Comparison: g.comparison, Within: g.within, Test: r, Excluded: g.excluded})
 	}
 	return out
 }
@@ -191,20 +201,15 @@ func (s *session) groupTests(est *estimates) []testResult {
 // resultTables describes the four results/ tables of the default
 // analysis; each emits its rows in key order straight from the estimates.
 func (est *estimates) resultTables(eps endpoints.Set, days []int) []resultTable {
-	return est.analysisTables(defaultDims, eps, days, false)
+	return est.analysisTables(defaultDims, eps, days)
 }
 
 // analysisTables describes an analysis's four tables: the stratum columns
-// are its dimensions; withExcluded adds the tests' excluded column.
-func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []int, withExcluded bool) []resultTable {
+// are its dimensions.
+func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []int) []resultTable {
 	key := "endpoint, " + strings.Join(dims, ", ")
 	cols := func(extra ...string) []string {
 		return append(append([]string{"endpoint"}, dims...), extra...)
-	}
-	testCols := []string{"endpoint", "comparison", "within", "statistic", "df", "p_value", "method"}
-	var testNotNull []string
-	if withExcluded {
-		testCols, testNotNull = append(testCols, "excluded"), []string{"excluded"}
 	}
 	return []resultTable{{
 		name:    "landmarks",
@@ -247,16 +252,13 @@ func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []in
 	}, {
 		name:    "tests",
 		orderBy: "endpoint, comparison, within",
-		columns: testCols,
-		notNull: testNotNull,
+		columns: []string{"endpoint", "comparison", "within", "statistic", "df", "p_value", "method", "excluded"},
+		notNull: []string{"excluded"},
 		parts:   1,
 		emit: func(_ int, w *csvWriter) {
 			for _, r := range est.tests {
-				w.Str(r.Endpoint).Str(r.Comparison).Str(r.Within).Float(r.Statistic).Int(int64(r.DF)).Float(r.PValue).Str(r.Method)
-				if withExcluded {
-					w.Str(strings.Join(r.Excluded, ";"))
-				}
-				w.End()
+				w.Str(r.Endpoint).Str(r.Comparison).Str(r.Within).Float(r.Statistic).Int(int64(r.DF)).Float(r.PValue).Str(r.Method).
+					Str(strings.Join(r.Excluded, ";")).End()
 			}
 		},
 	}}
