@@ -115,10 +115,12 @@ func (c *csvRows) end() error {
 // jsonRows writes JSON Lines: one object per row, keys in column order,
 // values as DuckDB's to_json gives them (numbers as numbers, dates and
 // intervals as strings, lists and structs as arrays and objects), NULL as
-// null. One object per line streams, and jq, pandas (lines=True) and
+// null (so are NaN and ±Infinity, which JSON has no number for). One
+// object per line streams, and jq, pandas (lines=True) and
 // DuckDB's read_json read it.
 type jsonRows struct {
 	w    io.Writer
+	cols []duck.Column
 	keys []string
 	buf  []byte
 }
@@ -129,7 +131,7 @@ func newJSONRows(w io.Writer, cols []duck.Column) *jsonRows {
 		b, _ := json.Marshal(c.Name)
 		keys[i] = string(b)
 	}
-	return &jsonRows{w: w, keys: keys}
+	return &jsonRows{w: w, cols: cols, keys: keys}
 }
 
 func (j *jsonRows) header() error { return nil }
@@ -142,7 +144,7 @@ func (j *jsonRows) row(vals []string, valid []bool) error {
 		}
 		b = append(b, j.keys[i]...)
 		b = append(b, ':')
-		if !valid[i] {
+		if !valid[i] || j.cols[i].Kind == duck.KindNumber && !finiteJSON(v) {
 			b = append(b, "null"...)
 		} else {
 			b = append(b, v...)
@@ -155,6 +157,12 @@ func (j *jsonRows) row(vals []string, valid []bool) error {
 }
 
 func (j *jsonRows) end() error { return nil }
+
+// finiteJSON is false for the NaN and ±Infinity DuckDB's to_json writes,
+// which JSON cannot hold: they become null.
+func finiteJSON(v string) bool {
+	return v != "NaN" && v != "Infinity" && v != "-Infinity"
+}
 
 // Table layout: the column widths come from the first tableSample rows
 // (the header included), so the table starts printing at once even for an
