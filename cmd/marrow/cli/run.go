@@ -75,9 +75,12 @@ use an --out at a time.`,
 func whereToLook(out, report string) string {
 	return fmt.Sprintf(`report:  %s
 results: %s (landmarks, medians, tests, curves: Parquet; CSV beside them)
-query:   marrow query --warehouse %s --format table "SELECT endpoint, day, round(estimate, 3) AS estimate FROM landmarks WHERE transplant_type = '*' AND donor_type = '*' AND indication = '*' ORDER BY endpoint, day"
-`, report, filepath.Join(out, "results")+string(filepath.Separator), shellQuote(out))
+query:   marrow query --warehouse %s --format table "%s"
+`, report, filepath.Join(out, "results")+string(filepath.Separator), shellQuote(out), exampleQuery)
 }
+
+// exampleQuery is the query a finished run suggests: the pooled estimates.
+const exampleQuery = "SELECT endpoint, day, round(estimate, 3) AS estimate FROM landmarks WHERE transplant_type = '*' AND donor_type = '*' AND indication = '*' ORDER BY endpoint, day"
 
 // shellQuote quotes s for a POSIX shell when it holds anything but plain
 // path characters.
