@@ -115,16 +115,16 @@ func Query(ctx context.Context, o QueryOptions) error {
 	// into a fresh file beside the target that the locked session is
 	// allowed to write and nothing else; it is renamed over the target
 	// only once the query has succeeded.
+	// The file is created in a private (0700) directory beside the target,
+	// so no one else can plant a symlink at the name DuckDB opens.
 	var staged string
 	if format == FormatParquet {
-		f, err := createTempBeside(o.Output)
+		dir, err := os.MkdirTemp(filepath.Dir(o.Output), "."+filepath.Base(o.Output)+".tmp-")
 		if err != nil {
-			return err
+			return writeError{err}
 		}
-		staged = f.Name()
-		f.Close()
-		os.Remove(staged) // COPY creates it; only the name was wanted
-		defer os.Remove(staged)
+		defer os.RemoveAll(dir)
+		staged = filepath.Join(dir, "result.parquet")
 	}
 	if err := lockDownQuerySession(ctx, db, src.dirs, staged); err != nil {
 		return err
@@ -145,7 +145,7 @@ func Query(ctx context.Context, o QueryOptions) error {
 	inner := "query(" + duck.Literal(o.SQL) + ")"
 	if format == FormatParquet {
 		err = db.Exec(qctx, "COPY (SELECT * FROM "+inner+") TO "+duck.Literal(staged)+
-			" (FORMAT parquet, COMPRESSION zstd)")
+			" (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)")
 		if err == nil {
 			err = syncAndRename(staged, o.Output)
 		}
@@ -274,7 +274,14 @@ func checkQueryOutput(output string, src queryDirs) error {
 	if err != nil {
 		return err
 	}
+	// Compare real paths: a symlinked directory must not lead inside.
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		abs = filepath.Join(dir, filepath.Base(abs))
+	}
 	for _, d := range src.dirs {
+		if real, err := filepath.EvalSymlinks(d); err == nil {
+			d = real
+		}
 		if within(abs, d) || within(abs, filepath.Dir(d)) && isOutputDir(filepath.Dir(d)) {
 			return fmt.Errorf("query: --output %s is inside the output being queried (%s): write it elsewhere", output, filepath.Dir(d))
 		}

@@ -207,7 +207,7 @@ func (t *tableRows) row(vals []string, valid []bool) error {
 		if !valid[i] {
 			cells[i] = "NULL"
 		} else {
-			cells[i] = terminalSafe(v)
+			cells[i] = strings.Clone(terminalSafe(v)) // v is DuckDB's memory
 		}
 	}
 	if !t.started {

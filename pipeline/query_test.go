@@ -368,12 +368,15 @@ func TestQueryOutput(t *testing.T) {
 		t.Errorf("debris left: %v", ents)
 	}
 
+	link := filepath.Join(t.TempDir(), "link")
+	os.Symlink(out, link)
 	for _, tc := range []struct {
 		o    QueryOptions
 		want string
 	}{
 		{QueryOptions{Output: filepath.Join(out, "results", "x.csv")}, "inside the output"},
 		{QueryOptions{Output: filepath.Join(out, "x.parquet")}, "inside the output"},
+		{QueryOptions{Output: filepath.Join(link, "results", "x.csv")}, "inside the output"},
 		{QueryOptions{Output: dir}, "is a directory"},
 		{QueryOptions{Output: filepath.Join(dir, "no", "x.csv")}, "does not exist"},
 		{QueryOptions{Output: filepath.Join(dir, "x.parquet"), Format: FormatJSON}, "is Parquet"},

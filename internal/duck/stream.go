@@ -210,7 +210,8 @@ func (s *Stream) prepare(query string) (bindings.PreparedStatement, error) {
 
 // StreamText runs query, one statement whose columns are all VARCHAR, and
 // calls fn for each row with the values and whether each is non-NULL. The
-// slices are reused between calls. A chunk (2,048 rows) is computed only
+// slices are reused between calls and the strings point into DuckDB's
+// vectors: both are valid only until fn returns (strings.Clone to keep). A chunk (2,048 rows) is computed only
 // when the previous one has been handed to fn, so memory stays bounded by
 // the query's own needs. An error from fn stops the query and is returned.
 func (s *Stream) StreamText(ctx context.Context, query string, fn func(vals []string, valid []bool) error) error {
@@ -244,8 +245,8 @@ func (s *Stream) StreamText(ctx context.Context, query string, fn func(vals []st
 	}
 	vals := make([]string, ncol)
 	valid := make([]bool, ncol)
-	data := make([][]bindings.StringT, ncol)
-	masks := make([]unsafe.Pointer, ncol)
+	data := make([]unsafe.Pointer, ncol)
+	masks := make([][]uint64, ncol)
 	for {
 		chunk := bindings.FetchChunk(res)
 		if chunk.Ptr == nil {
@@ -256,15 +257,18 @@ func (s *Stream) StreamText(ctx context.Context, query string, fn func(vals []st
 			n := int(bindings.DataChunkGetSize(chunk))
 			for c := 0; c < ncol; c++ {
 				vec := bindings.DataChunkGetVector(chunk, bindings.IdxT(c))
-				data[c] = unsafe.Slice((*bindings.StringT)(bindings.VectorGetData(vec)), n)
-				masks[c] = bindings.VectorGetValidity(vec)
+				data[c] = bindings.VectorGetData(vec)
+				masks[c] = nil
+				if m := bindings.VectorGetValidity(vec); m != nil {
+					masks[c] = unsafe.Slice((*uint64)(m), (n+63)/64)
+				}
 			}
 			for r := 0; r < n; r++ {
 				for c := 0; c < ncol; c++ {
-					valid[c] = bindings.ValidityRowIsValid(masks[c], bindings.IdxT(r))
+					valid[c] = masks[c] == nil || masks[c][r/64]&(1<<(r%64)) != 0
 					vals[c] = ""
 					if valid[c] {
-						vals[c] = bindings.StringTData(&data[c][r])
+						vals[c] = borrowedString(data[c], r)
 					}
 				}
 				if err := fn(vals, valid); err != nil {
@@ -284,6 +288,20 @@ func (s *Stream) StreamText(ctx context.Context, query string, fn func(vals []st
 		return s.failed(ctx, &dbError{msg, bindings.ResultErrorType(&res)})
 	}
 	return ctx.Err()
+}
+
+// borrowedString reads row r of a VARCHAR vector's duckdb_string_t array
+// without a cgo call or a copy: a uint32 length, then up to 12 bytes
+// inline, or else a 4-byte prefix and a pointer at offset 8 (duckdb.h,
+// string_t; duckdb-go reads it the same way). The C allocator aligns the
+// array to 8 bytes and each element is 16, so the pointer is aligned.
+func borrowedString(data unsafe.Pointer, r int) string {
+	p := unsafe.Add(data, uintptr(r)*16)
+	n := *(*uint32)(p)
+	if n <= 12 {
+		return unsafe.String((*byte)(unsafe.Add(p, 4)), int(n))
+	}
+	return unsafe.String(*(**byte)(unsafe.Add(p, 8)), int(n))
 }
 
 // typeFromMessage recovers the error type where the C API gives only a
