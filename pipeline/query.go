@@ -498,18 +498,6 @@ func isDir(p string) bool {
 	return err == nil && st.IsDir()
 }
 
-func isIdent(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
 // oneLine folds DuckDB's multi-line messages (caret diagrams, hints) into
 // the one-line reason the command line prints.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

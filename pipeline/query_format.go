@@ -207,7 +207,9 @@ func (t *tableRows) row(vals []string, valid []bool) error {
 		if !valid[i] {
 			cells[i] = "NULL"
 		} else {
-			cells[i] = strings.Clone(terminalSafe(v)) // v is DuckDB's memory
+			// Cut now: the sample then holds at most 1,000 short rows
+			// however long the values; Clone because v is DuckDB's memory.
+			cells[i] = strings.Clone(fitWidth(terminalSafe(v), tableMaxWidth))
 		}
 	}
 	if !t.started {
