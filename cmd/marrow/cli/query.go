@@ -20,9 +20,9 @@ type queryOptions struct {
 func (o *queryOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
 	f.StringVar(&o.warehouse, "warehouse", "", "an output `DIR` (e.g. marrow-out), its warehouse/ or its results/")
-	f.StringVar(&o.format, "format", "", "`csv` (default), json (one object per line) or table (aligned, for a terminal)")
+	f.StringVar(&o.format, "format", "", "output `FORMAT`: csv (default), json (one object per line) or table (aligned, for a terminal)")
 	f.StringVar(&o.output, "output", "", "write to `FILE` instead of stdout (replaced only on success); FILE.parquet writes Parquet")
-	f.StringVar(&o.timeout, "timeout", "10m", "stop the query after this long (a Go `DURATION`: 30s, 10m, 1h)")
+	f.StringVar(&o.timeout, "timeout", "10m", "stop the query after `DURATION` (a Go duration: 30s, 10m, 1h)")
 	f.StringVar(&o.memoryLimit, "memory-limit", pipeline.DefaultQueryMemoryLimit, "stop the query when DuckDB needs more memory than `SIZE` (500MB, 2GB)")
 }
 
@@ -42,7 +42,8 @@ queries/warehouse_schema.sql and queries/results_schema.sql):
   tests           log-rank and Gray tests
 and any other results/*.parquet by its name; a declared analysis's
 results/analyses/<name>/*.parquet as <name>.landmarks, <name>.curves, ...
-A file DuckDB cannot read is skipped with a warning naming it.`
+A file DuckDB cannot read is skipped with a warning naming it. SHOW TABLES and
+DESCRIBE cohort list the tables and a table's columns.`
 
 const queryExamples = `Examples:
   marrow query --warehouse marrow-out --format table \
