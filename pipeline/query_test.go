@@ -185,6 +185,8 @@ func TestQueryFormats(t *testing.T) {
 		{"ORDER BY is kept", "csv", "SELECT id FROM t ORDER BY id DESC", "id\n4\n3\n2\n1\n0\n"},
 		{"trailing semicolon and comment", "csv", "SELECT 1 AS x; -- done", "x\n1\n"},
 		{"quotes in the statement", "csv", "SELECT 'it''s' AS x", "x\nit's\n"},
+		{"SHOW TABLES", "csv", "SHOW TABLES", "name\nr\nt\n"},
+		{"DESCRIBE", "csv", "SELECT column_name, column_type FROM (DESCRIBE t)", "column_name,column_type\nid,BIGINT\nname,VARCHAR\n"},
 		{"results and analyses are tables", "csv", "SELECT r.estimate, b.year FROM r, by_year.landmarks AS b", "estimate,year\n0.5,2020\n"},
 	}
 	for _, tc := range tests {
