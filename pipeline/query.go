@@ -135,7 +135,7 @@ func Query(ctx context.Context, o QueryOptions) error {
 	case errors.Is(err, duck.ErrSeveralStatements):
 		return badInput(fmt.Errorf("query: %v: %w", err, ErrNotReadOnly))
 	case err != nil:
-		return badInput(fmt.Errorf("query: %s", explainQueryError(err, broken)))
+		return badInput(fmt.Errorf("query: %s", explainQueryError(oneLine(err.Error()), broken)))
 	case !st.Select:
 		return badInput(fmt.Errorf("query: %w", ErrNotReadOnly))
 	}
@@ -174,7 +174,9 @@ func queryFailure(ctx context.Context, err error, timeout time.Duration, memLimi
 	if errors.As(err, &we) {
 		return fmt.Errorf("query: %w", err)
 	}
-	return badInput(fmt.Errorf("query: %s", explainQueryError(err, broken)))
+	// The statement DuckDB ran is marrow's wrapper around the user's, so
+	// its "LINE 1: ..." excerpt would only confuse: drop it.
+	return badInput(fmt.Errorf("query: %s", explainQueryError(duckReason(err), broken)))
 }
 
 // writeError is a failure to write the result (disk full, closed pipe), as
@@ -389,8 +391,7 @@ func lockDownQuerySession(ctx context.Context, db *duck.Stream, dirs []string, w
 
 // explainQueryError is DuckDB's reason on one line, naming the skipped
 // file when the statement needs a table that could not be opened.
-func explainQueryError(err error, broken map[string]string) string {
-	msg := oneLine(err.Error())
+func explainQueryError(msg string, broken map[string]string) string {
 	tables := make([]string, 0, len(broken))
 	for t := range broken {
 		tables = append(tables, t)

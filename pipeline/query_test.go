@@ -393,6 +393,20 @@ func TestQueryOutput(t *testing.T) {
 	}
 }
 
+// TestQueryRuntimeError: an error met while the rows stream is one line
+// naming the problem, not the wrapper marrow runs the statement in.
+func TestQueryRuntimeError(t *testing.T) {
+	out := queryFixture(t)
+	_, err := runQuery(t, QueryOptions{Warehouse: out, SQL: "SELECT CAST(CASE WHEN range = 5000 THEN 'x' ELSE '1' END AS INT) AS v FROM range(10000)"})
+	if err == nil || !IsBadInput(err) || err.Error() != "query: Conversion Error: Could not convert string 'x' to INT32" {
+		t.Errorf("err = %v", err)
+	}
+	_, err = runQuery(t, QueryOptions{Warehouse: out, SQL: "SELECT nope FROM t"})
+	if err == nil || !strings.Contains(err.Error(), `Referenced column "nope" not found`) || !strings.Contains(err.Error(), "LINE 1: SELECT nope FROM t") {
+		t.Errorf("a binder error should show the user's statement: %v", err)
+	}
+}
+
 // TestQueryBrokenFile: a damaged Parquet file is skipped and named; queries
 // of the other tables work, and one of the damaged table says why it is
 // missing.
