@@ -112,16 +112,15 @@ func Query(ctx context.Context, o QueryOptions) error {
 	}
 
 	// The Parquet writer is DuckDB's own COPY (the pipeline's writer),
-	// into a fresh file beside the target that the locked session is
-	// allowed to write and nothing else; it is renamed over the target
-	// only once the query has succeeded.
-	// The file is created in a private (0700) directory beside the target,
-	// so no one else can plant a symlink at the name DuckDB opens.
+	// into a fresh file beside the target that the locked session may
+	// create and nothing else, renamed over the target only once the query
+	// has succeeded. The file is in a private (0700) directory, so no one
+	// can plant a symlink at the name DuckDB opens.
 	var staged string
 	if format == FormatParquet {
 		dir, err := os.MkdirTemp(filepath.Dir(o.Output), "."+filepath.Base(o.Output)+".tmp-")
 		if err != nil {
-			return writeError{err}
+			return fmt.Errorf("query: %w", writeError{err})
 		}
 		defer os.RemoveAll(dir)
 		staged = filepath.Join(dir, "result.parquet")
