@@ -30,7 +30,7 @@ CREATE TABLE events (
 CREATE TABLE rejects (
     file   VARCHAR NOT NULL,            -- transplants.csv | events.csv
     line   BIGINT  NOT NULL,
-    "column" VARCHAR NOT NULL,          -- column name ('' when the row as a whole is bad)
+    column_name VARCHAR NOT NULL,       -- column name ('' when the row as a whole is bad)
     value  VARCHAR NOT NULL,
     reason VARCHAR NOT NULL
 );
