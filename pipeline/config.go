@@ -45,6 +45,9 @@ type Config struct {
 	// system temp dir, removed when the run ends (DuckDB's own default for
 	// an in-memory database would be ./.tmp in the working directory).
 	TempDir string `toml:"temp_dir" json:"-"`
+	// MaxChange, if set, fails a run that changed more than it allows
+	// against the output it replaces (changes.go). Off by default.
+	MaxChange *MaxChange `toml:"max_change" json:"max_change,omitempty"`
 }
 
 // DefaultConfig returns the SPEC defaults.
@@ -141,6 +144,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MemoryLimit != "" && !memoryLimitRE.MatchString(c.MemoryLimit) {
 		return fmt.Errorf("memory_limit %q: want a size such as 4GB", c.MemoryLimit)
+	}
+	if err := c.MaxChange.validate(); err != nil {
+		return err
 	}
 	if strings.ContainsAny(c.TempDir, "'\x00") {
 		return fmt.Errorf("temp_dir %q: quotes are not allowed", c.TempDir)
