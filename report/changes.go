@@ -2,6 +2,7 @@ package report
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -94,13 +95,14 @@ type changesView struct {
 const screeningZ = 1.959963984540054
 
 // changes builds the section. Counts follow the small-cell rule: 1 to
-// min−1 read "<min". Rows-per-file and transplant counts are bound by
-// sums (read = accepted + rejected in each output; this run's accepted
-// transplants = the previous output's + added − removed), so where a term
-// of one is hidden another is too: the accepted count beside a hidden
-// rejected count, the previous output's transplants.csv counts beside a
-// hidden added or removed count. Landmark estimates are shown only for
-// strata the report shows in both outputs (the current strata by the
+// min−1 read "<min". The section's counts are bound by sums — in each
+// output read = accepted + rejected, and this run's accepted transplants
+// are the previous output's + added − removed — so complementary
+// suppression runs over those sums as the report's does over its own:
+// wherever a sum has exactly one hidden term another is hidden ("≥min"),
+// the previous output's totals first, then this run's, never an added or
+// removed count unless nothing else is left. Landmark estimates are shown
+// only for strata the report shows in both outputs (this run's by the
 // report's own suppression, the previous by min_cell).
 func changes(d *Data, sup suppressor) *changesView {
 	c := d.Changes
@@ -120,9 +122,12 @@ func changes(d *Data, sup suppressor) *changesView {
 	}
 
 	tc := c.Transplants
-	hiddenTx := sup.hides(tc.Added) && tc.Added > 0 || sup.hides(tc.Removed) && tc.Removed > 0
-	v.Lead = "Compared with the output this run replaced: " + sup.count(tc.Added) + " transplants added, " +
-		sup.count(tc.Removed) + " removed"
+	files := append([]FileChange(nil), c.Files...)
+	sort.SliceStable(files, func(i, j int) bool { return fileRank(files[i].File) < fileRank(files[j].File) })
+	cs := changeCounts(files, tc, sup)
+
+	v.Lead = "Compared with the output this run replaced: " + cs.text("added") + " transplants added, " +
+		cs.text("removed") + " removed"
 	if tc.Hashed {
 		v.Lead += ", " + sup.count(tc.Changed) + " changed (their own values or their events)"
 	}
@@ -135,31 +140,21 @@ func changes(d *Data, sup suppressor) *changesView {
 	}
 
 	v.Files = table{Head: []string{"File", "Output", "Rows read", "Accepted", "Rejected"}, Right: []bool{false, false, true, true, true}}
-	files := append([]FileChange(nil), c.Files...)
-	sort.SliceStable(files, func(i, j int) bool { return fileRank(files[i].File) < fileRank(files[j].File) })
 	for _, f := range files {
 		for k, side := range []struct {
 			name    string
 			present bool
-			n       FileCount
-		}{{"previous", f.InOld, f.Old}, {"now", f.InNew, f.New}} {
+		}{{"previous", f.InOld}, {"now", f.InNew}} {
 			r := row{Cells: []string{f.File, side.name}, Break: k == 0}
 			if k == 1 {
 				r.Cells[0] = ""
 			}
-			switch {
-			case !side.present:
+			if !side.present {
 				r.Cells = append(r.Cells, "not in the extract")
 				r.Span = 2
-			case k == 0 && f.File == "transplants.csv" && hiddenTx:
-				r.Cells = append(r.Cells, "suppressed (complementary)")
-				r.Span = 2
-			default:
-				acc := sup.count(side.n.RowsAccepted)
-				if side.n.RowsRejected > 0 && sup.hides(side.n.RowsRejected) && !sup.hides(side.n.RowsAccepted) {
-					acc = "≥" + strconv.Itoa(sup.min)
-				}
-				r.Cells = append(r.Cells, sup.count(side.n.RowsRead), acc, sup.count(side.n.RowsRejected))
+			} else {
+				p := f.File + "|" + side.name + "|"
+				r.Cells = append(r.Cells, cs.text(p+"read"), cs.text(p+"accepted"), cs.text(p+"rejected"))
 			}
 			v.Files.Rows = append(v.Files.Rows, r)
 		}
@@ -167,8 +162,8 @@ func changes(d *Data, sup suppressor) *changesView {
 
 	v.Transplants = table{Head: []string{"Transplants", "Count"}, Right: []bool{false, true}}
 	v.Transplants.Rows = append(v.Transplants.Rows,
-		row{Cells: []string{"added (transplant_id not in the previous output)", sup.count(tc.Added)}},
-		row{Cells: []string{"removed (transplant_id no longer in the extract)", sup.count(tc.Removed)}})
+		row{Cells: []string{"added (transplant_id not in the previous output)", cs.text("added")}},
+		row{Cells: []string{"removed (transplant_id no longer in the extract)", cs.text("removed")}})
 	if tc.Hashed {
 		v.Transplants.Rows = append(v.Transplants.Rows,
 			row{Cells: []string{"changed (a value or an event differs)", sup.count(tc.Changed)}})
@@ -190,7 +185,7 @@ func changes(d *Data, sup suppressor) *changesView {
 			hidden++
 			continue
 		}
-		limit := screeningZ * sqrtSum(l.OldStdErr, l.NewStdErr)
+		limit := screeningZ * math.Sqrt(l.OldStdErr*l.OldStdErr+l.NewStdErr*l.NewStdErr)
 		v.Landmarks.Rows = append(v.Landmarks.Rows, row{Cells: []string{label(l.Endpoint),
 			pooled(l.TransplantType), pooled(l.DonorType), pooled(l.Indication), strconv.Itoa(l.Day),
 			pct(l.Old), pct(l.New), signed(100 * (l.New - l.Old)), fixed(100*limit, 1)}})
@@ -200,20 +195,33 @@ func changes(d *Data, sup suppressor) *changesView {
 			strconv.Itoa(sup.min) + " transplants, or suppressed); results/changes lists them."
 	}
 
-	v.Coverage = table{Head: []string{"Change", "Endpoint", "Stratum (type · donor · indication)"}}
-	for _, e := range c.EndpointsAppeared {
-		v.Coverage.Rows = append(v.Coverage.Rows, row{Cells: []string{"endpoint appeared", label(e), "all strata"}})
-	}
-	for _, e := range c.EndpointsVanished {
-		v.Coverage.Rows = append(v.Coverage.Rows, row{Cells: []string{"endpoint vanished", label(e), "all strata"}})
+	// Endpoints, then strata grouped with the endpoints they concern.
+	v.Coverage = table{Head: []string{"Change", "Stratum (type · donor · indication)", "Endpoints"}}
+	for _, e := range []struct {
+		what string
+		eps  []string
+	}{{"endpoint appeared", c.EndpointsAppeared}, {"endpoint vanished", c.EndpointsVanished}} {
+		for _, ep := range e.eps {
+			v.Coverage.Rows = append(v.Coverage.Rows, row{Cells: []string{e.what, "all strata", label(ep)}})
+		}
 	}
 	for _, s := range []struct {
 		what   string
 		strata []StratumChange
 	}{{"stratum appeared", c.StrataAppeared}, {"stratum vanished", c.StrataVanished}} {
+		byStratum := map[Stratum][]string{}
+		var order []Stratum
 		for _, st := range s.strata {
-			v.Coverage.Rows = append(v.Coverage.Rows, row{Cells: []string{s.what, label(st.Endpoint),
-				pooled(st.TransplantType) + " · " + pooled(st.DonorType) + " · " + pooled(st.Indication)}})
+			if byStratum[st.Stratum] == nil {
+				order = append(order, st.Stratum)
+			}
+			byStratum[st.Stratum] = append(byStratum[st.Stratum], st.Endpoint)
+		}
+		sort.Slice(order, func(i, j int) bool { return lessStratum(order[i], order[j]) })
+		for _, st := range order {
+			v.Coverage.Rows = append(v.Coverage.Rows, row{Cells: []string{s.what,
+				pooled(st.TransplantType) + " · " + pooled(st.DonorType) + " · " + pooled(st.Indication),
+				strings.Join(byStratum[st], ", ")}})
 		}
 	}
 
@@ -224,6 +232,81 @@ func changes(d *Data, sup suppressor) *changesView {
 		"compared by a hash of their values and events kept in the warehouse; no identifier is shown. " +
 		"results/changes has every row, unsuppressed."
 	return v
+}
+
+// changeCountSet is the section's counts with their suppression.
+type changeCountSet struct {
+	sup    suppressor
+	n      map[string]int
+	hidden map[string]bool
+}
+
+// text formats count key: "<min" when small, "≥min" when hidden to
+// protect another, the number otherwise.
+func (cs changeCountSet) text(key string) string {
+	n := cs.n[key]
+	if cs.hidden[key] && !cs.sup.hides(n) {
+		return "≥" + strconv.Itoa(cs.sup.min)
+	}
+	return cs.sup.count(n)
+}
+
+// changeCounts collects the counts of the files table and the transplant
+// counts, with the sums binding them, and suppresses them.
+func changeCounts(files []FileChange, tc TransplantChanges, sup suppressor) changeCountSet {
+	cs := changeCountSet{sup: sup, n: map[string]int{"added": tc.Added, "removed": tc.Removed}, hidden: map[string]bool{}}
+	var sums [][]string // each: terms..., total
+	var order []string  // which to hide first
+	for _, side := range []string{"previous", "now"} {
+		for _, f := range files {
+			fc, present := f.Old, f.InOld
+			if side == "now" {
+				fc, present = f.New, f.InNew
+			}
+			if !present {
+				continue
+			}
+			p := f.File + "|" + side + "|"
+			cs.n[p+"read"], cs.n[p+"accepted"], cs.n[p+"rejected"] = fc.RowsRead, fc.RowsAccepted, fc.RowsRejected
+			sums = append(sums, []string{p + "accepted", p + "rejected", p + "read"})
+			order = append(order, p+"accepted", p+"read", p+"rejected")
+		}
+	}
+	const tx = "transplants.csv|"
+	if _, ok := cs.n[tx+"previous|accepted"]; ok {
+		if _, ok := cs.n[tx+"now|accepted"]; ok {
+			// now = previous + added − removed: the same rule as a sum,
+			// with now + removed as the total.
+			sums = append(sums, []string{tx + "previous|accepted", "added", "removed", tx + "now|accepted"})
+		}
+	}
+	order = append(order, "removed", "added")
+	for k, n := range cs.n {
+		if n > 0 && sup.hides(n) {
+			cs.hidden[k] = true
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, sum := range sums {
+			hidden := 0
+			for _, k := range sum {
+				if cs.hidden[k] {
+					hidden++
+				}
+			}
+			if hidden != 1 {
+				continue
+			}
+			for _, k := range order {
+				if slices.Contains(sum, k) && !cs.hidden[k] && cs.n[k] > 0 {
+					cs.hidden[k], changed = true, true
+					break
+				}
+			}
+		}
+	}
+	return cs
 }
 
 // fileRank puts transplants.csv before events.csv, as the ingest table.
@@ -248,5 +331,3 @@ func signed(x float64) string {
 	}
 	return "+" + s
 }
-
-func sqrtSum(a, b float64) float64 { return math.Sqrt(a*a + b*b) }
