@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"marrow/internal/duck"
 	"marrow/synth"
 )
 
@@ -536,5 +538,126 @@ func TestMaxChangeConfig(t *testing.T) {
 	}
 	if cfg := DefaultConfig(); cfg.MaxChange != nil {
 		t.Error("max_change is on by default")
+	}
+}
+
+// TestChangesPreviousOutput: what the comparison makes of previous outputs
+// that are not as this version writes them.
+func TestChangesPreviousOutput(t *testing.T) {
+	one := synthExtract(t, 300, 11)
+	first := filepath.Join(t.TempDir(), "first")
+	if err := runExtract(t, one, first, time.Time{}, DefaultConfig()); err != nil {
+		t.Fatal(err)
+	}
+	editManifest := func(t *testing.T, out string, fn func(*Manifest)) {
+		t.Helper()
+		m, err := readManifest(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(&m)
+		b, _ := json.MarshalIndent(m, "", "  ")
+		if err := os.WriteFile(filepath.Join(out, "manifest.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name    string
+		edit    func(t *testing.T, out string)
+		changed bool // transplants_changed is written
+		none    bool // no results/changes at all
+	}{
+		{"as written", func(*testing.T, string) {}, true, false},
+		{"another DuckDB version", func(t *testing.T, out string) {
+			editManifest(t, out, func(m *Manifest) { m.DuckDB = "v0.0.1" })
+		}, false, false},
+		{"no row hashes (an older marrow)", func(t *testing.T, out string) {
+			path := filepath.Join(out, "warehouse", "transplants.parquet")
+			db, err := duck.Open(context.Background(), duck.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			tmp := path + ".new"
+			if err := duck.CopyParquet(context.Background(), db,
+				"SELECT * EXCLUDE (row_hash) FROM read_parquet("+duck.Literal(path)+") ORDER BY transplant_id", tmp); err != nil {
+				t.Fatal(err)
+			}
+			os.Rename(tmp, path)
+			sum, _ := fileSHA256(path)
+			editManifest(t, out, func(m *Manifest) {
+				for i := range m.Outputs {
+					if m.Outputs[i].Path == "warehouse/transplants.parquet" {
+						m.Outputs[i].SHA256 = sum
+					}
+				}
+			})
+		}, false, false},
+		{"a file not as the manifest lists", func(t *testing.T, out string) {
+			path := filepath.Join(out, "results", "landmarks.parquet")
+			b, _ := os.ReadFile(path)
+			os.WriteFile(path, append(b, 0), 0o644)
+		}, false, true},
+		{"a file missing", func(t *testing.T, out string) {
+			os.Remove(filepath.Join(out, "warehouse", "quality.parquet"))
+		}, false, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			if err := copyTree(first, out); err != nil {
+				t.Fatal(err)
+			}
+			c.edit(t, out)
+			if err := runExtract(t, one, out, time.Time{}, DefaultConfig()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(filepath.Join(out, "results", "changes.csv")); c.none != errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("results/changes.csv: %v, want none: %v", err, c.none)
+			}
+			if c.none {
+				return
+			}
+			rows := changesRows(t, out)
+			got := slices.ContainsFunc(rows, func(r map[string]string) bool { return r["kind"] == "transplants_changed" })
+			if got != c.changed {
+				t.Errorf("transplants_changed written: %v, want %v", got, c.changed)
+			}
+			if c.changed && value(t, rows, "transplants_changed", "", "new") != "0" {
+				t.Error("the same extract changed transplants")
+			}
+			for _, k := range []string{"transplants_added", "transplants_removed"} {
+				if v := value(t, rows, k, "", "new"); v != "0" {
+					t.Errorf("%s = %s on the same extract", k, v)
+				}
+			}
+		})
+	}
+}
+
+// TestChangesAnalyze: marrow analyze compares too.
+func TestChangesAnalyze(t *testing.T) {
+	one := synthExtract(t, 300, 11)
+	two := editExtract(t, one)
+	ctx := context.Background()
+	out := filepath.Join(t.TempDir(), "out")
+	for i, ex := range []string{one, two.dir} {
+		wh := filepath.Join(t.TempDir(), "wh")
+		if _, err := Ingest(ctx, IngestOptions{Extract: ex, Warehouse: wh, Config: DefaultConfig()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := Analyze(ctx, AnalyzeOptions{Warehouse: wh, Out: out, Config: DefaultConfig()}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := os.Stat(filepath.Join(out, "results", "changes.parquet"))
+		if (i == 0) != errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("night %d: results/changes.parquet: %v", i+1, err)
+		}
+	}
+	rows := changesRows(t, out)
+	if got := value(t, rows, "transplants_removed", "", "new"); got != strconv.Itoa(two.removed) {
+		t.Errorf("transplants_removed %s, want %d", got, two.removed)
+	}
+	if err := Verify(out); err != nil {
+		t.Error(err)
 	}
 }
