@@ -136,7 +136,7 @@ func changes(d *Data, sup suppressor) *changesView {
 
 	v.Settings = table{Head: []string{"Setting", "Previous", "Now"}}
 	for _, s := range c.Settings {
-		v.Settings.Rows = append(v.Settings.Rows, row{Cells: []string{s.Name, s.Old, s.New}})
+		v.Settings.Rows = append(v.Settings.Rows, row{Cells: []string{s.Name, unquote(s.Old), unquote(s.New)}})
 	}
 
 	v.Files = table{Head: []string{"File", "Output", "Rows read", "Accepted", "Rejected"}, Right: []bool{false, false, true, true, true}}
@@ -307,6 +307,15 @@ func changeCounts(files []FileChange, tc TransplantChanges, sup suppressor) chan
 		}
 	}
 	return cs
+}
+
+// unquote shows a JSON string value without its quotes ("2025-01-31");
+// other JSON (numbers, lists) is shown as it is.
+func unquote(v string) string {
+	if u, err := strconv.Unquote(v); err == nil && strings.HasPrefix(v, `"`) {
+		return u
+	}
+	return v
 }
 
 // fileRank puts transplants.csv before events.csv, as the ingest table.

@@ -74,6 +74,7 @@ func TestChangesSuppression(t *testing.T) {
 		`<td class="num">430</td><td class="num">430</td><td class="num">0</td>`,
 		"<td>two_deaths</td><td class=\"num\">&lt;10</td>",
 		"<td>no_events</td><td class=\"num\">11</td>",
+		"<td>cutoff</td><td>2024-12-31</td><td>2025-01-31</td>",
 		// The shown landmark, in percent, with its change and limit.
 		`<td class="num">90.0</td><td class="num">80.0</td><td class="num">−10.0</td><td class="num">7.1</td>`,
 		"1 more in strata the report does not show",
