@@ -508,7 +508,11 @@ func TestMaxChange(t *testing.T) {
 			t.Errorf("%s changed although the run failed", p)
 		}
 	}
-	cfg.MaxChange = &MaxChange{TransplantsRemoved: share(0.5), TransplantsAdded: share(0.5)}
+	cfg.MaxChange = &MaxChange{Landmarks: share(0)}
+	if err := runExtract(t, two.dir, out, time.Time{}, cfg); err == nil || !strings.Contains(err.Error(), "max_change.landmarks") {
+		t.Fatalf("run beyond max_change.landmarks = 0: err = %v", err)
+	}
+	cfg.MaxChange = &MaxChange{TransplantsRemoved: share(0.5), TransplantsAdded: share(0.5), TransplantsChanged: share(0.5), Landmarks: share(0.5)}
 	if err := runExtract(t, two.dir, out, time.Time{}, cfg); err != nil {
 		t.Fatalf("run within max_change: %v", err)
 	}
