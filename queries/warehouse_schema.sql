@@ -17,7 +17,8 @@ CREATE TABLE transplants (
     sex             VARCHAR,            -- M F
     karnofsky       INTEGER,
     hct_ci          INTEGER,
-    source_line     BIGINT  NOT NULL
+    source_line     BIGINT  NOT NULL,
+    row_hash        UBIGINT             -- the row's fields and its events, hashed (transplant_row_hash.sql)
 );
 CREATE TABLE events (
     transplant_id VARCHAR NOT NULL,

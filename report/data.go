@@ -40,6 +40,9 @@ type Data struct {
 	FollowUp  []FollowUp
 	Summary   Summary
 	Endpoints []Endpoint
+	// Changes is what changed since the output this run replaced
+	// (changes.go); nil for a first run.
+	Changes *Changes
 }
 
 // Config is the part of the analysis configuration the methods section

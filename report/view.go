@@ -28,6 +28,7 @@ type view struct {
 	Flags       table
 	Complete    table
 	Methods     []methodItem
+	Changes     *changesView // nil: no changes section (changes.go)
 }
 
 // table is a rendered table. A row whose Span is set shows Cells[:Span]
@@ -140,6 +141,7 @@ func buildView(d *Data) view {
 		v.Endpoints = append(v.Endpoints, endpoint(d, &d.Endpoints[i], sup))
 	}
 	v.Files, v.Rejects, v.Flags = quality(d)
+	v.Changes = changes(d, sup)
 	v.Methods = methods(d, sup)
 	return v
 }
