@@ -56,6 +56,9 @@ type Config struct {
 	// [[analysis]] tables (SPEC §5; analysis_config.go).
 	Endpoints []EndpointConfig `toml:"endpoint" json:"endpoint,omitempty"`
 	Analyses  []AnalysisConfig `toml:"analysis" json:"analysis,omitempty"`
+	// MaxChange, if set, fails a run that changed more than it allows
+	// against the output it replaces (changes.go). Off by default.
+	MaxChange *MaxChange `toml:"max_change" json:"max_change,omitempty"`
 }
 
 // DefaultConfig returns the SPEC defaults.
@@ -210,6 +213,9 @@ func (c *Config) Validate() error {
 		case n < minMemoryLimit:
 			return fmt.Errorf("memory_limit %q: must be at least 64MB", c.MemoryLimit)
 		}
+	}
+	if err := c.MaxChange.validate(); err != nil {
+		return err
 	}
 	if strings.ContainsAny(c.TempDir, "'\x00") {
 		return fmt.Errorf("temp_dir %q: quotes are not allowed", c.TempDir)

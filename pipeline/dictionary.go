@@ -54,9 +54,11 @@ func (s *session) writeWarehouseDictionary(ctx context.Context, dir string, with
 }
 
 // writeResultsDictionary writes dir/DICTIONARY.md for results/: the
-// default analysis's tables, then each analysis's under analyses/<name>/.
-func (s *session) writeResultsDictionary(ctx context.Context, dir string) error {
-	files := map[string]string{"landmarks": ".parquet, %s.csv", "curves": ".parquet", "medians": ".parquet, %s.csv", "tests": ".parquet, %s.csv"}
+// default analysis's tables (and changes, once written), then each
+// analysis's under analyses/<name>/.
+func (s *session) writeResultsDictionary(ctx context.Context, dir string, withChanges bool) error {
+	files := map[string]string{"landmarks": ".parquet, %s.csv", "curves": ".parquet", "medians": ".parquet, %s.csv",
+		"tests": ".parquet, %s.csv", "changes": ".parquet, %s.csv"}
 	order := []string{"landmarks", "curves", "medians", "tests"}
 	var tables []dictionary.Table
 	add := func(table, path, name string, dims []string) error {
@@ -73,6 +75,11 @@ func (s *session) writeResultsDictionary(ctx context.Context, dir string) error 
 	}
 	for _, n := range order {
 		if err := add(n, "", n, nil); err != nil {
+			return err
+		}
+	}
+	if withChanges {
+		if err := add("changes", "", "changes", nil); err != nil {
 			return err
 		}
 	}

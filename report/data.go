@@ -42,6 +42,9 @@ type Data struct {
 	Endpoints []Endpoint
 	// Analyses are the config's declared analyses (analysis.go).
 	Analyses []Analysis
+	// Changes is what changed since the output this run replaced
+	// (changes.go); nil for a first run.
+	Changes *Changes
 }
 
 // Config is the part of the analysis configuration the methods section

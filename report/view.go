@@ -29,6 +29,7 @@ type view struct {
 	Complete    table
 	Methods     []methodItem
 	Analyses    []analysisView // declared analyses (analysis.go)
+	Changes     *changesView   // nil: no changes section (changes.go)
 }
 
 // table is a rendered table. A row whose Span is set shows Cells[:Span]
@@ -141,6 +142,7 @@ func buildView(d *Data) view {
 		v.Endpoints = append(v.Endpoints, endpoint(d, &d.Endpoints[i], sup))
 	}
 	v.Files, v.Rejects, v.Flags = quality(d)
+	v.Changes = changes(d, sup)
 	v.Methods = methods(d, sup)
 	v.Analyses = analysisViews(d, sup)
 	return v
