@@ -144,7 +144,7 @@ func specEndpoints() []Endpoint {
 			Population: pop, Label: label, Definition: def}
 	}
 	nrm := ci("nrm", "Non-relapse mortality", terms("death"),
-		"Event: death without prior relapse. Competing event: relapse. Population: all transplants.", PopulationAll, 0)
+		"Event: death without prior or same-day relapse. Competing event: relapse (a relapse on the day of death is a relapse). Population: all transplants.", PopulationAll, 0)
 	nrm.Competing, nrm.SameDay = terms("relapse"), SameDayCompeting
 	return []Endpoint{
 		km("os", "Overall survival", terms("death"),
@@ -152,7 +152,7 @@ func specEndpoints() []Endpoint {
 		km("lfs", "Leukaemia-free survival", terms("relapse", "death"),
 			"Event: relapse or death, whichever comes first. Population: all transplants.", PopulationAll),
 		ci("relapse", "Relapse incidence", terms("relapse"),
-			"Event: relapse. Competing event: death without prior relapse. Population: all transplants.", PopulationAll, 0),
+			"Event: relapse (also on the day of death). Competing event: death without prior or same-day relapse. Population: all transplants.", PopulationAll, 0),
 		nrm,
 		ci("agvhd24", "Acute GVHD grade II–IV", terms("agvhd:2,3,4"),
 			"Event: first acute GVHD of grade 2 or more (a row without grade does not count)."+death+"Population: allogeneic transplants.", PopulationAllo, 180),
