@@ -33,9 +33,39 @@ type Data struct {
 
 	Config    Config
 	Ingest    Ingest
+	Flow      Flow
 	FollowUp  []FollowUp
 	Summary   Summary
 	Endpoints []Endpoint
+	// Trend is 1-year OS and NRM per year of transplant and transplant
+	// type, for the first page's trend figure; empty until the built-in
+	// by_year analysis fills it (the figure's slot then says so).
+	Trend []TrendPoint
+}
+
+// Flow is how the accepted transplants become the analysed cohort; rows
+// read, rejected and accepted come from Ingest.Files (transplants.csv).
+type Flow struct {
+	// Known is false when the pipeline could not count the flow (then the
+	// first page shows rows read, rejected and accepted only).
+	Known bool
+	// Accepted transplants in the warehouse; Later are left out as a later
+	// transplant of the same type of the same patient (cohort "first");
+	// AfterCutoff are dated after the cutoff; Analysed are in the cohort.
+	// Accepted = Later + AfterCutoff + Analysed.
+	Accepted, Later, AfterCutoff, Analysed int
+}
+
+// TrendPoint is one endpoint's estimate at Day for the transplants of one
+// year and transplant type ("*" = all types).
+type TrendPoint struct {
+	Endpoint       string // os | nrm
+	TransplantType string
+	Year           int
+	Day            int // 365
+	N              int
+	Estimate       float64
+	Lower, Upper   float64
 }
 
 // Config is the part of the analysis configuration the methods section
@@ -55,6 +85,12 @@ type Config struct {
 	// MaxRejectRate is the largest accepted share of rejected rows per file
 	// (0.01 = 1%).
 	MaxRejectRate float64
+	// MinGroup is the smallest group a test compares (SPEC §3 min_group);
+	// smaller groups are left out and named in Test.Excluded.
+	MinGroup int
+	// Out is the output directory as given on the command line, for the
+	// marrow query line that lists the rejected rows ("" = OUT).
+	Out string
 }
 
 // Ingest summarises the extract's ingest. Its counts are rows and flags,
@@ -88,6 +124,15 @@ type RejectCount struct {
 type FlagCount struct {
 	Flag  string
 	Count int
+	// Centres are the flag's records per centre (every centre with one,
+	// most first, then by id); empty when the extract has no center_id.
+	Centres []CentreCount
+}
+
+// CentreCount is a count of one centre.
+type CentreCount struct {
+	Centre string
+	Count  int
 }
 
 // FollowUp describes the follow-up of one group of the cohort.
@@ -100,6 +145,9 @@ type FollowUp struct {
 	// method (death censors, end of follow-up is the event), with its 95%
 	// limits Lower and Upper (NaN when not given).
 	Median, Lower, Upper float64
+	// Q1 and Q3 are the reverse Kaplan–Meier quartiles in days (NaN when
+	// not reached).
+	Q1, Q3 float64
 	// Eligible counts transplants dated at least 365 days before the
 	// cutoff; Complete counts those of them followed for at least 365 days
 	// (or dead before). Complete/Eligible is the follow-up completeness.
@@ -127,6 +175,7 @@ type Summary struct {
 type AgeSummary struct {
 	Known            int
 	Median, Min, Max float64
+	Q1, Q3           float64 // quartiles (R's quantile type 7)
 }
 
 // Variable is one categorical characteristic.
@@ -225,4 +274,7 @@ type Test struct {
 	DF         int
 	PValue     float64
 	Method     string // logrank | gray
+	// Excluded are the groups left out of the test (fewer than
+	// Config.MinGroup transplants), as tests.csv's excluded column.
+	Excluded []string
 }

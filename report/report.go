@@ -8,18 +8,20 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	texttemplate "text/template"
 )
 
-//go:embed templates/index.html.tmpl templates/report.md.tmpl
+//go:embed templates/index.html.tmpl
 var templateFS embed.FS
 
-// The templates are parsed once; a parse error is a programming error.
+// The template is parsed once; a parse error is a programming error.
+var htmlTmpl = htmltemplate.Must(htmltemplate.New("index.html.tmpl").ParseFS(templateFS, "templates/index.html.tmpl"))
+
+// Test hooks of the disclosure test: markCounts wraps every printed count
+// with its cell key; bypassTable names a table that ignores the
+// suppressor's decisions.
 var (
-	htmlTmpl = htmltemplate.Must(htmltemplate.New("index.html.tmpl").ParseFS(templateFS, "templates/index.html.tmpl"))
-	mdTmpl   = texttemplate.Must(texttemplate.New("report.md.tmpl").Funcs(texttemplate.FuncMap{
-		"cell": mdCell,
-	}).ParseFS(templateFS, "templates/report.md.tmpl"))
+	markCounts  bool
+	bypassTable string
 )
 
 // Write renders d into dir/index.html and dir/report.md, creating dir if
@@ -43,23 +45,95 @@ func Write(dir string, d *Data) error {
 	return nil
 }
 
-// Render returns the HTML and Markdown reports of d.
+type pageView struct {
+	Title, Cutoff, MarrowVersion, DuckDBVersion, GeneratedAt string
+	Sections                                                 []Section
+}
+
+// Render returns the HTML and Markdown reports of d. The sections are
+// rendered twice: once to record every count and sum, then, after the
+// suppressor has decided over all of them, to print.
 func Render(d *Data) (html, md []byte, err error) {
-	v := buildView(d)
-	var hb, mb bytes.Buffer
+	c := newCounter(d.Config.MinCell)
+	c.mark, c.bypass = markCounts, bypassTable
+	r := &renderer{d: d, c: c}
+	r.sections()
+	c.decide()
+	secs := r.sections()
+	v := pageView{Title: d.Title, Cutoff: d.Cutoff, MarrowVersion: d.MarrowVersion, DuckDBVersion: d.DuckDBVersion, GeneratedAt: d.GeneratedAt, Sections: secs}
+	if v.Title == "" {
+		v.Title = "marrow report"
+	}
+	var hb bytes.Buffer
 	if err := htmlTmpl.Execute(&hb, v); err != nil {
 		return nil, nil, fmt.Errorf("report: index.html: %w", err)
 	}
-	if err := mdTmpl.Execute(&mb, v); err != nil {
-		return nil, nil, fmt.Errorf("report: report.md: %w", err)
-	}
-	return hb.Bytes(), mb.Bytes(), nil
+	return hb.Bytes(), markdown(v), nil
 }
 
-// mdCell makes text safe inside a Markdown table cell.
-func mdCell(s string) string {
-	s = strings.ReplaceAll(s, "\\", "\\\\")
-	s = strings.ReplaceAll(s, "|", "\\|")
-	s = strings.ReplaceAll(s, "\r", " ")
-	return strings.ReplaceAll(s, "\n", " ")
+// markdown is report.md: a short summary (the first page and the quality
+// verdict) and the list of sections in index.html.
+func markdown(v pageView) []byte {
+	var b strings.Builder
+	b.WriteString("# " + mdText(v.Title) + "\n\n")
+	b.WriteString("Data cutoff " + mdText(v.Cutoff) + " · marrow " + mdText(v.MarrowVersion) + " · DuckDB " + mdText(v.DuckDBVersion))
+	if v.GeneratedAt != "" {
+		b.WriteString(" · generated " + mdText(v.GeneratedAt))
+	}
+	b.WriteString("\n\nA short summary; every figure and table is in index.html.\n")
+	for _, s := range v.Sections {
+		if s.Markdown != "" {
+			b.WriteString("\n## " + mdText(s.Title) + "\n\n" + s.Markdown)
+		}
+	}
+	b.WriteString("\n## In index.html\n\n")
+	for _, s := range v.Sections {
+		b.WriteString("- " + mdText(s.Title) + " (#" + mdText(s.ID) + ")\n")
+	}
+	return []byte(b.String())
+}
+
+// mdText escapes text for Markdown: every character that Markdown or the
+// HTML it may pass through gives a meaning is backslash-escaped, so text
+// from the extract (a header, a code) renders as written and harmless.
+func mdText(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch c {
+		case '\\', '`', '*', '_', '[', ']', '#', '|', '<', '>', '&', '~':
+			b.WriteByte('\\')
+			b.WriteRune(c)
+		case '\r', '\n':
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// mdTable renders a table as Markdown, every cell escaped.
+func mdTable(t table) string {
+	var b strings.Builder
+	b.WriteString("|")
+	for _, h := range t.Head {
+		b.WriteString(" " + mdText(h) + " |")
+	}
+	b.WriteString("\n|")
+	for i := range t.Head {
+		if t.RightAt(i) {
+			b.WriteString(" ---: |")
+		} else {
+			b.WriteString(" --- |")
+		}
+	}
+	b.WriteString("\n")
+	for _, r := range t.Rows {
+		b.WriteString("|")
+		for _, c := range t.Flat(r) {
+			b.WriteString(" " + mdText(c) + " |")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }

@@ -26,7 +26,7 @@ var simIndications = map[string][]string{
 var simDonors = []string{"MSD", "MUD", "MMUD", "HAPLO", "CORD", "UNKNOWN"}
 
 // simCohort draws n transplants with a fixed seed.
-func simCohort(n int, seed uint64) []simSubject {
+func simCohort(n int, seed uint64, inds map[string][]string) []simSubject {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	pick := func(xs []string, w []float64) string {
 		u := rng.Float64() * w[len(w)-1]
@@ -42,6 +42,13 @@ func simCohort(n int, seed uint64) []simSubject {
 		return out
 	}
 	allo := cum(40, 18, 14, 3, 6, 8, 4, 3, 0.5)
+	if k := len(inds["ALLO"]); k != 9 {
+		ws := make([]float64, k)
+		for i := range ws {
+			ws[i] = 40 / float64(i+1)
+		}
+		allo = cum(ws...)
+	}
 	auto := cum(55, 25, 12, 1, 0.4)
 	donors := cum(30, 35, 10, 18, 5, 2)
 	subs := make([]simSubject, n)
@@ -52,10 +59,10 @@ func simCohort(n int, seed uint64) []simSubject {
 			s.tt = "AUTO"
 		}
 		if s.tt == "ALLO" {
-			s.ind = pick(simIndications["ALLO"], allo)
+			s.ind = pick(inds["ALLO"], allo)
 			s.donor = pick(simDonors, donors)
 		} else {
-			s.ind = pick(simIndications["AUTO"], auto)
+			s.ind = pick(inds["AUTO"], auto)
 		}
 		risk := 1.0
 		if s.tt == "ALLO" {
@@ -186,8 +193,19 @@ func simMedian(c *Curve, st Stratum) Median {
 }
 
 // simData builds a full Data from a simulated cohort of n transplants.
-func simData(n int, seed uint64) *Data {
-	subs := simCohort(n, seed)
+func simData(n int, seed uint64) *Data { return simDataWith(n, seed, simIndications) }
+
+// simWide is a registry with 15 allogeneic indications.
+func simWide(n int, seed uint64) *Data {
+	inds := map[string][]string{
+		"ALLO": {"AML", "ALL", "MDS", "CML", "MPN", "NHL", "SAA", "HGB", "IMD", "CLL", "HL", "MM", "PCD", "AL", "OTHER"},
+		"AUTO": simIndications["AUTO"],
+	}
+	return simDataWith(n, seed, inds)
+}
+
+func simDataWith(n int, seed uint64, simIndications map[string][]string) *Data {
+	subs := simCohort(n, seed, simIndications)
 	d := &Data{
 		Title:         "marrow registry outcomes (simulated)",
 		Cutoff:        "2025-06-30",
@@ -288,7 +306,7 @@ func simData(n int, seed uint64) *Data {
 			}
 		}
 		d.Summary.N = append(d.Summary.N, k)
-		d.Summary.Age = append(d.Summary.Age, AgeSummary{Known: k, Median: 52.5, Min: 0.8, Max: 76})
+		d.Summary.Age = append(d.Summary.Age, AgeSummary{Known: k, Median: 52.5, Min: 0.8, Max: 76, Q1: 41.2, Q3: 61})
 	}
 	variable := func(name string, levels []string, of func(s *simSubject) string) {
 		v := Variable{Name: name}
@@ -316,13 +334,13 @@ func simData(n int, seed uint64) *Data {
 		return "M"
 	})
 	d.FollowUp = []FollowUp{
-		{TransplantType: "*", N: d.Summary.N[0], Median: 1210, Lower: 1150, Upper: 1302, Eligible: n * 8 / 10, Complete: n * 7 / 10},
-		{TransplantType: "ALLO", N: d.Summary.N[1], Median: 1190, Lower: 1101, Upper: 1290, Eligible: d.Summary.N[1] * 8 / 10, Complete: d.Summary.N[1] * 7 / 10},
-		{TransplantType: "AUTO", N: d.Summary.N[2], Median: 1250, Lower: 1160, Upper: 1351, Eligible: d.Summary.N[2] * 8 / 10, Complete: d.Summary.N[2] * 7 / 10},
+		{TransplantType: "*", N: d.Summary.N[0], Median: 1210, Lower: 1150, Upper: 1302, Q1: 640, Q3: 1830, Eligible: n * 8 / 10, Complete: n * 7 / 10},
+		{TransplantType: "ALLO", N: d.Summary.N[1], Median: 1190, Lower: 1101, Upper: 1290, Q1: 620, Q3: 1800, Eligible: d.Summary.N[1] * 8 / 10, Complete: d.Summary.N[1] * 7 / 10},
+		{TransplantType: "AUTO", N: d.Summary.N[2], Median: 1250, Lower: 1160, Upper: 1351, Q1: 660, Q3: 1850, Eligible: d.Summary.N[2] * 8 / 10, Complete: d.Summary.N[2] * 7 / 10},
 	}
 	d.Ingest = Ingest{
 		Files: []FileCount{
-			{File: "transplants.csv", RowsRead: n + 3, RowsAccepted: n, RowsRejected: 3, UnknownColumns: []string{"ward"}},
+			{File: "transplants.csv", RowsRead: n + 15, RowsAccepted: n + 12, RowsRejected: 3, UnknownColumns: []string{"ward"}},
 			{File: "events.csv", RowsRead: 4 * n, RowsAccepted: 4*n - 5, RowsRejected: 5},
 		},
 		Rejects: []RejectCount{
@@ -330,7 +348,33 @@ func simData(n int, seed uint64) *Data {
 			{File: "transplants.csv", Column: "indication", Reason: "unknown code", Count: 1},
 			{File: "events.csv", Column: "transplant_id", Reason: "unknown transplant", Count: 5},
 		},
-		Quality: []FlagCount{{Flag: "agvhd_without_grade", Count: 7}, {Flag: "two_deaths", Count: 1}},
+		Quality: []FlagCount{
+			{Flag: "agvhd_without_grade", Count: 7, Centres: []CentreCount{{"C01", 4}, {"C02", 2}, {"C03", 1}}},
+			{Flag: "no_events", Count: n / 40, Centres: []CentreCount{{"C01", n / 80}, {"C04", n/40 - n/80 - 12}, {"C02", 9}, {"C03", 3}}},
+			{Flag: "two_deaths", Count: 1, Centres: []CentreCount{{"C02", 1}}},
+		},
+	}
+	d.Flow = Flow{Known: true, Accepted: n + 12, Later: 9, AfterCutoff: 3, Analysed: n}
+	d.Config.MinGroup = 10
+	// A plausible trend: 1-year OS and NRM per year, both types.
+	rng := rand.New(rand.NewPCG(seed, 2))
+	for year := 2012; year <= 2024; year++ {
+		for _, tt := range []string{"ALLO", "AUTO"} {
+			k := 20 + rng.IntN(n/20+1)
+			os := 0.72 + 0.01*float64(year-2012) + 0.04*rng.NormFloat64()
+			nrm := 0.2 - 0.006*float64(year-2012) + 0.02*rng.NormFloat64()
+			if tt == "AUTO" {
+				os, nrm = os+0.08, nrm/2
+			}
+			for _, p := range []struct {
+				ep  string
+				est float64
+			}{{"os", os}, {"nrm", nrm}} {
+				se := math.Sqrt(p.est * (1 - p.est) / float64(k))
+				d.Trend = append(d.Trend, TrendPoint{Endpoint: p.ep, TransplantType: tt, Year: year, Day: 365, N: k,
+					Estimate: p.est, Lower: math.Max(0, p.est-1.96*se), Upper: math.Min(1, p.est+1.96*se)})
+			}
+		}
 	}
 	return d
 }
