@@ -24,10 +24,13 @@ func cellKey(q string, kv ...string) string {
 	var b strings.Builder
 	b.WriteString(q)
 	for i := 0; i+1 < len(kv); i += 2 {
-		b.WriteString("|" + kv[i] + "=" + kv[i+1])
+		b.WriteString("|" + kv[i] + "=" + keyValue.Replace(kv[i+1]))
 	}
 	return b.String()
 }
+
+// keyValue keeps a key parseable whatever a value (a centre id) holds.
+var keyValue = strings.NewReplacer("|", "/", "=", ":", "⟦", "[", "⟧", "]")
 
 // stratumCell is the key of a stratum's number of transplants.
 func stratumCell(st Stratum) string {
@@ -59,6 +62,9 @@ type counter struct {
 	clash  []string        // keys recorded with two different values
 	sums   []sumRel
 	hidden map[string]bool // decided by the suppressor (second pass)
+	// printed are the cells a printing pass printed: fewer than the
+	// recording pass's shown once strata are withheld.
+	printed map[string]bool
 	// mark wraps every printed count as ⟦key⟧text⟦/⟧, for the disclosure
 	// test to read what was published; bypass names a table that ignores
 	// the suppressor (the test shows the check then fails).
@@ -109,6 +115,8 @@ func (c *counter) show(table, key string, n int) string {
 	c.note(key, n)
 	if c.record {
 		c.shown[key] = true
+	} else if c.printed != nil {
+		c.printed[key] = true
 	}
 	s := strconv.Itoa(n)
 	if c.isHidden(table, key, n) {
@@ -128,10 +136,35 @@ func (c *counter) show(table, key string, n int) string {
 // pass) and switches the counter to printing.
 func (c *counter) decide() {
 	c.record = false
+	c.printed = map[string]bool{}
 	if c.min <= 0 {
 		return
 	}
-	c.hidden = suppress(c.min, c.value, c.shown, c.sums)
+	c.hidden = suppress(c.min, c.value, c.shown, c.sums, c.hidden)
+}
+
+// settle compares what the last printing pass printed with what the
+// decision assumed. Withholding a stratum also withholds its numbers at
+// risk, which then are unknowns a reader might derive: if the printed set
+// shrank, the suppressor decides again on it (keeping every cell already
+// hidden) and settle reports false, asking for another printing pass.
+func (c *counter) settle() bool {
+	if c.min <= 0 {
+		return true
+	}
+	same := len(c.printed) == len(c.shown)
+	for k := range c.printed {
+		if !c.shown[k] {
+			same = false
+		}
+	}
+	if same {
+		return true
+	}
+	c.shown = c.printed
+	c.hidden = suppress(c.min, c.value, c.shown, c.sums, c.hidden)
+	c.printed = map[string]bool{}
+	return false
 }
 
 // suppress decides the hidden cells. Primary suppression hides every count
@@ -155,8 +188,11 @@ func (c *counter) decide() {
 // hidden (nothing to protect, and a zero printed as "≥10" would be false).
 // The result is not an optimal suppression; it never leaves a count the
 // audit can pin.
-func suppress(min int, value map[string]int, shown map[string]bool, sums []sumRel) map[string]bool {
+func suppress(min int, value map[string]int, shown map[string]bool, sums []sumRel, already map[string]bool) map[string]bool {
 	hidden := map[string]bool{}
+	for k := range already {
+		hidden[k] = true
+	}
 	for k, v := range value {
 		if (v > 0 && v < min) || !shown[k] {
 			hidden[k] = true

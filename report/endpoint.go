@@ -263,7 +263,11 @@ func (r *renderer) figures(e *Endpoint, ax axis) []figureView {
 			}
 			fc := figCurve{label: label, curve: c, n: r.count("figures", stratumCell(c.Stratum), c.N)}
 			for _, t := range ax.ticks {
-				fc.risk = append(fc.risk, r.count("atrisk", riskCell(e.Name, t, c.Stratum), atRisk(c, t)))
+				n := atRisk(c, t)
+				if t == 0 {
+					n = c.N // every time is >= 0
+				}
+				fc.risk = append(fc.risk, r.count("atrisk", riskCell(e.Name, t, c.Stratum), n))
 			}
 			f.curves = append(f.curves, fc)
 		}

@@ -60,6 +60,9 @@ func Render(d *Data) (html, md []byte, err error) {
 	r.sections()
 	c.decide()
 	secs := r.sections()
+	for i := 0; i < 8 && !c.settle(); i++ {
+		secs = r.sections()
+	}
 	v := pageView{Title: d.Title, Cutoff: d.Cutoff, MarrowVersion: d.MarrowVersion, DuckDBVersion: d.DuckDBVersion, GeneratedAt: d.GeneratedAt, Sections: secs}
 	if v.Title == "" {
 		v.Title = "marrow report"

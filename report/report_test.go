@@ -17,7 +17,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
-
 // The suppressed stratum's numbers are chosen to appear nowhere else in
 // the report, so finding any of them is a leak.
 var (
@@ -84,7 +83,7 @@ func smallData() *Data {
 		},
 		Tests: []Test{{Comparison: "transplant_type", Within: "AML", Statistic: 0.0123, DF: 1, PValue: 0.9117, Method: "gray"}},
 	}
-	return &Data{
+	return consistentRisk(&Data{
 		Title:         "marrow test report",
 		Cutoff:        "2024-12-31",
 		MarrowVersion: "0.0.0-test",
@@ -113,7 +112,24 @@ func smallData() *Data {
 			},
 		},
 		Endpoints: []Endpoint{os, relapse},
+	})
+}
+
+// consistentRisk sets every landmark's number at risk to its curve's, as
+// the pipeline's are (one risk set gives both).
+func consistentRisk(d *Data) *Data {
+	for i := range d.Endpoints {
+		e := &d.Endpoints[i]
+		for j := range e.Landmarks {
+			l := &e.Landmarks[j]
+			for k := range e.Curves {
+				if e.Curves[k].Stratum == l.Stratum {
+					l.NRisk = atRisk(&e.Curves[k], l.Day)
+				}
+			}
+		}
 	}
+	return d
 }
 
 func render(t testing.TB, d *Data) (html, md string) {
