@@ -172,8 +172,11 @@ func (c *counter) settle() bool {
 // a reader as well. The complementary step then works on every published
 // sum of every table together:
 //
-//  1. a sum with exactly one unknown nonzero term (the total counts as a
-//     term) would give it away by subtraction: one more term is hidden;
+//  1. a sum with exactly one unknown term (the total counts as a term)
+//     would give it away by subtraction: where that term is small or
+//     printed as hidden, one more term is hidden (a count the report never
+//     prints and that is not small, such as the all-types number at risk at
+//     a tick no all-types figure shows, needs no protection);
 //  2. a reader can do more than subtract: with the bounds the labels give
 //     ("<10" is 1–9, "≥10" is at least 10, an unprinted count at least 0),
 //     linear combinations of sums and interval reasoning can still pin a
@@ -184,7 +187,9 @@ func (c *counter) settle() bool {
 // Both repeat until the audit finds nothing. The term hidden is, by
 // preference, one pooled over transplant types ("*" type, the All column),
 // which mixes autologous and allogeneic transplants and matters least
-// clinically; then the smallest; then the first key. Zero counts are never
+// clinically; then the most specific (fewest pooled dimensions), so that
+// the totals a reader looks for stay; then the smallest; then the first
+// key. Zero counts are never
 // hidden (nothing to protect, and a zero printed as "≥10" would be false).
 // The result is not an optimal suppression; it never leaves a count the
 // audit can pin.
@@ -201,6 +206,11 @@ func suppress(min int, value map[string]int, shown map[string]bool, sums []sumRe
 	better := func(a, b string) bool {
 		if pa, pb := pooledOverType(a), pooledOverType(b); pa != pb {
 			return pa
+		}
+		// A more specific count (fewer pooled dimensions) before a total a
+		// reader looks for.
+		if sa, sb := strings.Count(a, "=*"), strings.Count(b, "=*"); sa != sb {
+			return sa < sb
 		}
 		if value[a] != value[b] {
 			return value[a] < value[b]
@@ -238,7 +248,7 @@ func suppress(min int, value map[string]int, shown map[string]bool, sums []sumRe
 						last = k
 					}
 				}
-				if unknown == 1 && value[last] > 0 {
+				if unknown == 1 && value[last] > 0 && (value[last] < min || shown[last]) {
 					if k := pick([]int{i}); k != "" {
 						hidden[k] = true
 						changed = true
@@ -292,8 +302,9 @@ func suppress(min int, value map[string]int, shown map[string]bool, sums []sumRe
 // auditSystem states what a reader knows: printed counts, the bounds of
 // hidden ones, and the sums.
 func auditSystem(min int, value map[string]int, shown, hidden map[string]bool, sums []sumRel) linSystem {
-	sys := linSystem{known: map[string]float64{}, lo: map[string]float64{}, hi: map[string]float64{}, truth: map[string]int{}}
+	sys := linSystem{known: map[string]float64{}, lo: map[string]float64{}, hi: map[string]float64{}, truth: map[string]int{}, protect: map[string]bool{}}
 	for k, v := range value {
+		sys.protect[k] = v > 0 && (v < min || shown[k] && hidden[k])
 		switch {
 		case !hidden[k]:
 			sys.known[k] = float64(v)

@@ -30,11 +30,15 @@ type linSystem struct {
 	known  map[string]float64 // printed counts
 	lo, hi map[string]float64 // bounds of the hidden counts
 	rels   []sumRel
-	truth  map[string]int // the true counts (to report only pinned nonzero ones)
+	truth  map[string]int // the true counts
+	// protect are the counts that must not be pinned: every count from 1 to
+	// min−1 (printed or not) and every count printed as hidden. A count the
+	// report never prints and that is not small (the all-types number at
+	// risk at a tick no figure of all types shows) may be derivable.
+	protect map[string]bool
 }
 
-// audit returns the hidden cells with a nonzero true count that the reader
-// can pin, sorted.
+// audit returns the protected cells the reader can pin, sorted.
 func audit(sys linSystem) []string {
 	// Equations over the unknowns: Σ coef·x = rhs.
 	type eq struct {
@@ -197,7 +201,7 @@ func audit(sys linSystem) []string {
 	}
 	var out []string
 	for k := range pinned {
-		if sys.truth[k] > 0 {
+		if sys.protect[k] && sys.truth[k] > 0 {
 			out = append(out, k)
 		}
 	}

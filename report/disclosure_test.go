@@ -210,9 +210,11 @@ func findDisclosures(t testing.TB, d *Data) []string {
 	min := d.Config.MinCell
 	var out []string
 	out = append(out, clash...)
-	sys := linSystem{known: map[string]float64{}, lo: map[string]float64{}, hi: map[string]float64{}, truth: truth}
+	sys := linSystem{known: map[string]float64{}, lo: map[string]float64{}, hi: map[string]float64{}, truth: truth, protect: map[string]bool{}}
 	for _, k := range sortedKeys(truth) {
 		text, ok := shown[k]
+		// Protected: every small count, and every count printed as hidden.
+		sys.protect[k] = truth[k] > 0 && truth[k] < min || ok && (strings.HasPrefix(text, "<") || strings.HasPrefix(text, "≥"))
 		switch {
 		case !ok:
 			sys.lo[k], sys.hi[k] = 0, inf
