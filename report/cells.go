@@ -118,7 +118,7 @@ func (c *counter) show(table, key string, n int) string {
 	} else if c.printed != nil {
 		c.printed[key] = true
 	}
-	s := strconv.Itoa(n)
+	s := grouped(n)
 	if c.isHidden(table, key, n) {
 		if c.small(n) {
 			s = "<" + strconv.Itoa(c.min)
@@ -334,4 +334,16 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// grouped formats a count with thousands separators: 96,005.
+func grouped(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + grouped(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -223,7 +223,7 @@ func findDisclosures(t testing.TB, d *Data) []string {
 		case text == "≥"+strconv.Itoa(min):
 			sys.lo[k], sys.hi[k] = float64(min), inf
 		default:
-			v, err := strconv.Atoi(text)
+			v, err := strconv.Atoi(strings.ReplaceAll(text, ",", ""))
 			if err != nil {
 				out = append(out, k+": printed as "+text)
 				continue

@@ -689,6 +689,8 @@ func TestFormat(t *testing.T) {
 		{"count hidden", newCounter(10).show("t", "k", 3), "<10"},
 		{"count zero", newCounter(10).show("t", "k", 0), "0"},
 		{"count at min", newCounter(10).show("t", "k", 10), "10"},
+		{"count grouped", newCounter(10).show("t", "k", 1234567), "1,234,567"},
+		{"count hundreds", newCounter(10).show("t", "k", 999), "999"},
 		{"count disabled", newCounter(0).show("t", "k", 3), "3"},
 		{"day 100", dayLabel(100), "100 d"},
 		{"day 180", dayLabel(180), "6 mo"},
