@@ -373,9 +373,18 @@ func (f *figure) open(w *svgWriter, height float64) string {
 
 // riskTable draws the numbers at risk, one row per curve, one column per
 // tick of frame fr, from y0 on.
-func (f *figure) riskTable(w *svgWriter, fr frame, y0 float64, colors []string) {
+func (f *figure) riskTable(w *svgWriter, fr frame, y0 float64, colors []string, tickRow bool) {
 	w.w(`<g class="atrisk" text-anchor="middle">`)
 	w.w(`<text x="8" y="`, coord(y0), `" text-anchor="start" font-weight="bold" fill="#333">Number at risk</text>`, "\n")
+	if tickRow {
+		// Small multiples: the table's own time labels, under the title.
+		y0 += 15
+		w.w(`<text x="`, coord(fr.left-30), `" y="`, coord(y0), `" text-anchor="end" fill="#666">`, svgText(strings.TrimSuffix(f.ax.title, " since transplant")), "</text>")
+		for i, t := range f.ax.ticks {
+			w.w(`<text x="`, coord(fr.x(float64(t))), `" y="`, coord(y0), `" fill="#666">`, svgText(f.ax.labels[i]), "</text>")
+		}
+		w.w("\n")
+	}
 	for i, fc := range f.curves {
 		y := coord(y0 + 18 + float64(i)*riskRow)
 		w.w(`<text x="`, coord(fr.left-30), `" y="`, y, `" text-anchor="end" fill="`, colors[i], `" font-weight="bold">`, svgText(fc.label), "</text>")
@@ -431,7 +440,7 @@ func (f *figure) plotSVG() string {
 		w.w(`<text class="pvalue" x="`, coord(legendX), `" y="`, coord(y), `" font-weight="bold">`, svgText(f.test), "</text>\n")
 	}
 	w.w("</g>\n")
-	f.riskTable(&w, fr, riskY, colors)
+	f.riskTable(&w, fr, riskY, colors, false)
 	w.w("</svg>")
 	return w.b.String()
 }
@@ -449,7 +458,7 @@ func (f *figure) panelsSVG() string {
 	rows := (len(f.curves) + panelCols - 1) / panelCols
 	gridBottom := panelTop + float64(rows)*(panelH+panelGapY) - panelGapY
 	riskY := gridBottom + 52
-	height := riskY + 18 + float64(len(f.curves)-1)*riskRow + 10
+	height := riskY + 15 + 18 + float64(len(f.curves)-1)*riskRow + 10
 	f.open(&w, height)
 	// The figure's own header: reference key and test.
 	w.w(`<g class="key" fill="#222">`)
@@ -460,16 +469,12 @@ func (f *figure) panelsSVG() string {
 	}
 	w.w("</g>\n")
 	colors := make([]string, len(f.curves))
-	var first frame
 	for i, fc := range f.curves {
 		colors[i] = palette[0]
 		col, rw := i%panelCols, i/panelCols
 		left := panelLeft + float64(col)*(panelW+panelGapX)
 		top := panelTop + float64(rw)*(panelH+panelGapY)
 		fr := frame{left, left + panelW, top, top + panelH, f.horizon, f.yTop}
-		if i == 0 {
-			first = fr
-		}
 		w.w(`<g class="panel" data-stratum="`, svgText(fc.label), `">`, "\n")
 		w.w(`<text x="`, coord(left), `" y="`, coord(top-6), `" font-weight="bold" fill="#222">`, svgText(fc.label),
 			` <tspan fill="#666" font-weight="normal">(n = `, svgText(fc.n), ")</tspan></text>\n")
@@ -486,13 +491,7 @@ func (f *figure) panelsSVG() string {
 	w.w(`<text x="`, coord(figWidth/2+20), `" y="`, coord(gridBottom+32), `" text-anchor="middle" fill="#333">`, svgText(f.ax.title), "</text>\n")
 	// Numbers at risk on the first panel's time scale, full width.
 	fr := frame{plotLeft, plotRight, 0, 0, f.horizon, f.yTop}
-	_ = first
-	w.w(`<g class="xaxis risk-ticks" fill="#333" text-anchor="middle" font-size="9">`)
-	for i, t := range f.ax.ticks {
-		w.w(`<text x="`, coord(fr.x(float64(t))), `" y="`, coord(riskY), `">`, svgText(f.ax.labels[i]), "</text>")
-	}
-	w.w("</g>\n")
-	f.riskTable(&w, fr, riskY, colors)
+	f.riskTable(&w, fr, riskY, colors, true)
 	w.w("</svg>")
 	return w.b.String()
 }
