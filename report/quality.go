@@ -153,7 +153,10 @@ func (r *renderer) verdict() verdictView {
 	if concerns == 0 {
 		v.Head = "No concern: every check is within its threshold."
 	} else {
-		v.Head = strconv.Itoa(concerns) + " concern(s) to look at (Data quality below says where):"
+		v.Head = "1 concern to look at:"
+		if concerns > 1 {
+			v.Head = strconv.Itoa(concerns) + " concerns to look at:"
+		}
 	}
 	return v
 }

@@ -721,3 +721,23 @@ func TestWriteErrors(t *testing.T) {
 		t.Error("Write under a regular file succeeded")
 	}
 }
+
+// TestMarkdownEscapesExtractText: text from the extract (an unknown
+// header, a centre id) reaches report.md escaped, never as raw markup, and
+// index.html as escaped text.
+func TestMarkdownEscapesExtractText(t *testing.T) {
+	const evil = "<img src=x onerror=alert(1)>"
+	d := smallData()
+	d.Ingest.Files[0].UnknownColumns = []string{evil}
+	d.Ingest.Quality[0].Centres = []CentreCount{{"*C1*" + evil, 12}}
+	html, md := render(t, d)
+	if regexp.MustCompile(`(^|[^\\])<img`).MatchString(md) || strings.Contains(html, "<img") {
+		t.Error("raw <img> from the extract in the report")
+	}
+	if !strings.Contains(md, `\<img src=x onerror=alert(1)\>`) || !strings.Contains(md, `\*C1\*`) {
+		t.Errorf("report.md does not carry the escaped text:\n%s", md)
+	}
+	if !strings.Contains(html, "&lt;img src=x onerror=alert(1)&gt;") {
+		t.Error("index.html does not carry the escaped text")
+	}
+}
