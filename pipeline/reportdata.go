@@ -77,7 +77,63 @@ func (s *session) reportData(ctx context.Context, m Manifest) (*report.Data, err
 		return nil, err
 	}
 	s.endpointData(d)
+	if err := s.trendData(ctx, d); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// trendData estimates 1-year OS and NRM per transplant type and year of
+// transplant for the first page's trend figure, with the estimators of
+// results/ (until the built-in by_year analysis gives the same numbers).
+func (s *session) trendData(ctx context.Context, d *report.Data) error {
+	type key struct {
+		ep, tt string
+		year   int
+	}
+	var order []key
+	rows := map[key][]estimate.RiskRow{}
+	err := s.scan(ctx, queries.Text("trend_risk_sets"), nil, func(r *sql.Rows) error {
+		var k key
+		var row estimate.RiskRow
+		if err := r.Scan(&k.ep, &k.tt, &k.year, &row.Time, &row.NEvent, &row.NCompete, &row.NCensor); err != nil {
+			return err
+		}
+		if _, ok := rows[k]; !ok {
+			order = append(order, k)
+		}
+		rows[k] = append(rows[k], row)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	conf, _ := estimate.ParseConfType(s.cfg.ConfType)
+	const day = 365
+	for _, k := range order {
+		rs := rows[k]
+		at := int64(0)
+		for i := len(rs) - 1; i >= 0; i-- {
+			at += rs[i].NEvent + rs[i].NCompete + rs[i].NCensor
+			rs[i].NRisk = at
+		}
+		var c *estimate.Curve
+		if k.ep == "os" {
+			for i := range rs { // death is the event, nothing competes
+				rs[i].NCompete = 0
+			}
+			c, err = estimate.NewKaplanMeier(rs, conf)
+		} else {
+			c, err = estimate.NewCumulativeIncidence(rs)
+		}
+		if err != nil {
+			return fmt.Errorf("report trend: %w", err)
+		}
+		l := c.At(day)
+		d.Trend = append(d.Trend, report.TrendPoint{Endpoint: k.ep, TransplantType: k.tt, Year: k.year, Day: day,
+			N: int(at), Estimate: l.Estimate, Lower: l.Lower, Upper: l.Upper})
+	}
+	return nil
 }
 
 func (s *session) ingestData(ctx context.Context, d *report.Data) error {

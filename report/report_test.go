@@ -741,3 +741,31 @@ func TestMarkdownEscapesExtractText(t *testing.T) {
 		t.Error("index.html does not carry the escaped text")
 	}
 }
+
+// TestTrendFigure: the first page draws 1-year OS and NRM by year of
+// transplant, one panel each, one line per type; years of a type with
+// fewer than min_cell transplants are left out; without data, the slot.
+func TestTrendFigure(t *testing.T) {
+	d := simData(1500, 7)
+	d.Trend = append(d.Trend, TrendPoint{Endpoint: "os", TransplantType: "ALLO", Year: 2030, Day: 365, N: 3, Estimate: 0.5, Lower: 0.1, Upper: 0.9})
+	html, _ := render(t, d)
+	i := strings.Index(html, `<svg class="trend"`)
+	if i < 0 {
+		t.Fatal("no trend figure")
+	}
+	fig := html[i : i+strings.Index(html[i:], "</svg>")]
+	if got := strings.Count(fig, `<g class="panel"`); got != 2 {
+		t.Errorf("%d trend panels, want 2", got)
+	}
+	if got := strings.Count(fig, `class="line"`); got != 4 {
+		t.Errorf("%d trend lines, want 4 (two types, two panels)", got)
+	}
+	if strings.Contains(fig, ">2030<") {
+		t.Error("a year with 3 transplants is plotted")
+	}
+	d.Trend = nil
+	html, _ = render(t, d)
+	if !strings.Contains(html, `id="slot-trend"`) || strings.Contains(html, `class="trend"`) {
+		t.Error("without trend data the first page does not keep the marked slot")
+	}
+}

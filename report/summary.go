@@ -384,7 +384,8 @@ func (r *renderer) cohortTable() table {
 }
 
 // trend is the first page's figure of 1-year OS and NRM per transplant
-// year per type, or the slot's note while there is no by_year estimate.
+// year per type (Data.Trend: the pipeline estimates it now; the built-in
+// by_year analysis may fill it later), or the slot's note without it.
 func (r *renderer) trend() (template.HTML, string) {
 	if len(r.d.Trend) == 0 {
 		return "", "Slot: 1-year overall survival and non-relapse mortality per year of transplant and transplant type appear here once the built-in analysis by_year is estimated."

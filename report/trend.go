@@ -20,9 +20,12 @@ func trendSVG(r *renderer, pts []TrendPoint) (string, string) {
 		if p.TransplantType == "*" {
 			continue
 		}
-		if r.small(p.N) || empty(p.Estimate) {
+		if r.small(p.N) {
 			leftOut++
 			continue
+		}
+		if empty(p.Estimate) {
+			continue // no follow-up to 1 year yet
 		}
 		k := key{p.Endpoint, p.TransplantType}
 		series[k] = append(series[k], p)
