@@ -70,6 +70,7 @@ func qualitySection(r *renderer) []Section {
 		out = "OUT"
 	}
 	v.Query = "marrow query --warehouse " + out + "/warehouse 'SELECT * FROM rejects ORDER BY file, line'"
+
 	v.FlagNote = "Share: records over the " + r.acceptedText() + " accepted transplants. A flag above " + fixed(100*flagThreshold, 0) +
 		"% of transplants is a concern. Centres: the " + strconv.Itoa(topCentres) + " centres with most records of the flag. Quality flags are in warehouse/quality (one row per flagged record)."
 	var md strings.Builder
@@ -81,7 +82,7 @@ func qualitySection(r *renderer) []Section {
 			md.WriteString(mdText(f.File+": unknown columns ignored: "+strings.Join(f.UnknownColumns, ", ")+".") + "\n\n")
 		}
 	}
-	md.WriteString("Rejected rows: warehouse/rejects; to list them: `" + strings.ReplaceAll(v.Query, "`", "'") + "`\n")
+	md.WriteString("Rejected rows: warehouse/rejects; to list them: `" + strings.ReplaceAll(v.Query, "`", "'") + "` (OUT: the output directory)\n")
 	return []Section{{ID: "quality", Title: "Data quality", Body: r.exec("quality", v), Markdown: md.String()}}
 }
 
