@@ -70,6 +70,8 @@ type counter struct {
 	// the suppressor (the test shows the check then fails).
 	mark   bool
 	bypass string
+	// bypassComplementary names a table that applies the primary rule only.
+	bypassComplementary string
 }
 
 func newCounter(min int) *counter {
@@ -105,6 +107,9 @@ func (c *counter) isHidden(table, key string, n int) bool {
 		return false
 	}
 	c.note(key, n)
+	if table == c.bypassComplementary && table != "" {
+		return c.small(n)
+	}
 	return c.small(n) || n > 0 && c.hidden[key]
 }
 

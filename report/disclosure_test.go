@@ -292,3 +292,26 @@ func TestDisclosureBypass(t *testing.T) {
 		})
 	}
 }
+
+// TestDisclosureComplementaryBypass: the check also fails when one table
+// applies the primary rule ("<10") but not the complementary step: the
+// hidden small counts then follow from the table's other numbers.
+func TestDisclosureComplementaryBypass(t *testing.T) {
+	tables := []string{"lead", "flow", "outcomes", "followup", "cohort", "verdict", "files", "rejects", "flags",
+		"completeness", "figures", "atrisk", "landmarks", "quality"}
+	defer func() { bypassComplementary = "" }()
+	for _, table := range tables {
+		t.Run(table, func(t *testing.T) {
+			for _, tc := range disclosureCases() {
+				bypassComplementary = table
+				found := findDisclosures(t, tc.d())
+				bypassComplementary = ""
+				if len(found) > 0 {
+					t.Logf("%s: %s", tc.name, found[0])
+					return
+				}
+			}
+			t.Errorf("table %s without complementary suppression, yet no registry shows a disclosure", table)
+		})
+	}
+}

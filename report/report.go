@@ -18,10 +18,12 @@ var htmlTmpl = htmltemplate.Must(htmltemplate.New("index.html.tmpl").ParseFS(tem
 
 // Test hooks of the disclosure test: markCounts wraps every printed count
 // with its cell key; bypassTable names a table that ignores the
-// suppressor's decisions.
+// suppressor's decisions, bypassComplementary one that applies only the
+// primary rule.
 var (
-	markCounts  bool
-	bypassTable string
+	markCounts          bool
+	bypassTable         string
+	bypassComplementary string
 )
 
 // Write renders d into dir/index.html and dir/report.md, creating dir if
@@ -55,7 +57,7 @@ type pageView struct {
 // suppressor has decided over all of them, to print.
 func Render(d *Data) (html, md []byte, err error) {
 	c := newCounter(d.Config.MinCell)
-	c.mark, c.bypass = markCounts, bypassTable
+	c.mark, c.bypass, c.bypassComplementary = markCounts, bypassTable, bypassComplementary
 	r := &renderer{d: d, c: c}
 	r.sections()
 	c.decide()

@@ -341,17 +341,19 @@ func simDataWith(n int, seed uint64, simIndications map[string][]string) *Data {
 	d.Ingest = Ingest{
 		Files: []FileCount{
 			{File: "transplants.csv", RowsRead: n + 15, RowsAccepted: n + 12, RowsRejected: 3, UnknownColumns: []string{"ward"}},
-			{File: "events.csv", RowsRead: 4 * n, RowsAccepted: 4*n - 5, RowsRejected: 5},
+			{File: "events.csv", RowsRead: 4 * n, RowsAccepted: 4*n - 29, RowsRejected: 29},
 		},
 		Rejects: []RejectCount{
 			{File: "transplants.csv", Column: "transplant_date", Reason: "invalid date", Count: 2},
 			{File: "transplants.csv", Column: "indication", Reason: "unknown code", Count: 1},
-			{File: "events.csv", Column: "transplant_id", Reason: "unknown transplant", Count: 5},
+			{File: "events.csv", Column: "event_date", Reason: "invalid date", Count: 4},
+			{File: "events.csv", Column: "transplant_id", Reason: "unknown transplant", Count: 25},
 		},
 		Quality: []FlagCount{
 			{Flag: "agvhd_without_grade", Count: 7, Centres: []CentreCount{{"C01", 4}, {"C02", 2}, {"C03", 1}}},
 			{Flag: "no_events", Count: n / 40, Centres: []CentreCount{{"C01", n / 80}, {"C04", n/40 - n/80 - 12}, {"C02", 9}, {"C03", 3}}},
 			{Flag: "two_deaths", Count: 1, Centres: []CentreCount{{"C02", 1}}},
+			{Flag: "value_out_of_range", Count: 40, Centres: []CentreCount{{"C05", 35}, {"C06", 5}}},
 		},
 	}
 	d.Flow = Flow{Known: true, Accepted: n + 12, Later: 9, AfterCutoff: 3, Analysed: n}
