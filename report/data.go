@@ -88,9 +88,6 @@ type Config struct {
 	// MinGroup is the smallest group a test compares (SPEC §3 min_group);
 	// smaller groups are left out and named in Test.Excluded.
 	MinGroup int
-	// Out is the output directory as given on the command line, for the
-	// marrow query line that lists the rejected rows ("" = OUT).
-	Out string
 }
 
 // Ingest summarises the extract's ingest. Its counts are rows and flags,

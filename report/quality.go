@@ -65,11 +65,9 @@ func qualitySection(r *renderer) []Section {
 	v.Rejects = r.rejectsTable()
 	v.Flags = r.flagsTable()
 	v.Complete = r.completenessTable()
-	out := r.d.Config.Out
-	if out == "" {
-		out = "OUT"
-	}
-	v.Query = "marrow query --warehouse " + out + "/warehouse 'SELECT * FROM rejects ORDER BY file, line'"
+	// The output directory is not named: the report's bytes must not depend
+	// on where it was written.
+	v.Query = "marrow query --warehouse OUT/warehouse 'SELECT * FROM rejects ORDER BY file, line'"
 
 	v.FlagNote = "Share: records over the " + r.acceptedText() + " accepted transplants. A flag above " + fixed(100*flagThreshold, 0) +
 		"% of transplants is a concern. Centres: the " + strconv.Itoa(topCentres) + " centres with most records of the flag. Quality flags are in warehouse/quality (one row per flagged record)."
