@@ -423,6 +423,9 @@ func (r *renderer) landmarkTable(e *Endpoint) (table, string, string) {
 	if km {
 		note += " NR = limit not reached."
 	}
+	if m := r.minCell(); m > 0 {
+		note += " At-risk numbers below " + strconv.Itoa(m) + " read \"<" + strconv.Itoa(m) + "\"; \"≥" + strconv.Itoa(m) + "\" is one hidden so that a smaller one cannot be worked out."
+	}
 	var hidden []string
 	if len(small) > 0 {
 		hidden = append(hidden, "Not shown, fewer than "+strconv.Itoa(r.minCell())+" transplants: "+strings.Join(small, ", ")+".")
