@@ -79,15 +79,14 @@ type Config struct {
 	// not plotted and their estimates are not shown; summary counts in
 	// 1..MinCell-1 print as "<MinCell". 0 disables suppression.
 	MinCell int
+	// MinGroup: tests leave out groups with fewer transplants (0 = none).
+	MinGroup int
 	// Cohort is the cohort rule: "first" (each patient's first transplant of
 	// each type) or "all".
 	Cohort string
 	// MaxRejectRate is the largest accepted share of rejected rows per file
 	// (0.01 = 1%).
 	MaxRejectRate float64
-	// MinGroup is the smallest group a test compares (SPEC §3 min_group);
-	// smaller groups are left out and named in Test.Excluded.
-	MinGroup int
 }
 
 // Ingest summarises the extract's ingest. Its counts are rows and flags,
@@ -265,13 +264,11 @@ type Median struct {
 
 // Test is one row of results/tests.
 type Test struct {
-	Comparison string // indication | transplant_type
-	Within     string // ALLO | AUTO | <indication>
-	Statistic  float64
+	Comparison string  // indication | transplant_type
+	Within     string  // ALLO | AUTO | <indication>
+	Statistic  float64 // NaN: not computable (R's statistic is negative)
 	DF         int
-	PValue     float64
-	Method     string // logrank | gray
-	// Excluded are the groups left out of the test (fewer than
-	// Config.MinGroup transplants), as tests.csv's excluded column.
-	Excluded []string
+	PValue     float64  // NaN with Statistic
+	Method     string   // logrank | gray
+	Excluded   []string // groups left out for having fewer than min_group transplants
 }
