@@ -203,11 +203,10 @@ func (r *renderer) figures(e *Endpoint, ax axis) []figureView {
 		return nil
 	}
 	type spec struct {
-		id, title  string
-		ref        Stratum
-		test       *Test
-		pick       func(c *Curve) (string, bool)
-		comparison string
+		id, title string
+		ref       Stratum
+		test      *Test
+		pick      func(c *Curve) (string, bool)
 	}
 	typeTitle := "By transplant type"
 	if len(types) == 1 {

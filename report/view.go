@@ -109,14 +109,6 @@ func typeLabel(tt string) string {
 	return tt
 }
 
-// allLabel is how a pooled donor type or indication reads in a column.
-func allLabel(s string) string {
-	if s == "*" {
-		return "All"
-	}
-	return s
-}
-
 // stratumName names a stratum in one line: "ALLO · MSD · AML",
 // "All types · AML".
 func stratumName(st Stratum) string {
