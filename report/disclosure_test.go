@@ -1,11 +1,7 @@
 package report
 
 import (
-	"fmt"
-	"html"
-	"regexp"
-	"sort"
-	"strconv"
+	"os"
 	"strings"
 	"testing"
 )
@@ -19,8 +15,6 @@ import (
 // (linear algebra over the sums plus interval reasoning on the labels'
 // bounds) try to pin every hidden nonzero count. It must find nothing; and
 // with any one table bypassing the suppressor it must find something.
-
-var marked = regexp.MustCompile(`⟦([^⟧]*)⟧([^⟦]*)⟦/⟧`)
 
 type disclosureCase struct {
 	name string
@@ -39,212 +33,6 @@ func disclosureCases() []disclosureCase {
 	}
 }
 
-// published renders d with marked counts and returns what each cell shows
-// (cells never printed are absent), the true counts, and the report.
-func published(t testing.TB, d *Data) (shown map[string]string, truth map[string]int, doc string, clash []string) {
-	t.Helper()
-	markCounts = true
-	defer func() { markCounts = false }()
-	h, m, err := Render(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc = string(h) + "\n" + string(m)
-	shown = map[string]string{}
-	for _, mm := range marked.FindAllStringSubmatch(doc, -1) {
-		key, text := html.UnescapeString(mm[1]), html.UnescapeString(mm[2])
-		text = strings.TrimPrefix(text, `\`) // Markdown's escaped "<"
-		if prev, ok := shown[key]; ok && prev != text {
-			clash = append(clash, key+": printed as "+prev+" and "+text)
-		}
-		shown[key] = text
-	}
-	// The true counts: the recording pass of the same rule.
-	c := newCounter(d.Config.MinCell)
-	(&renderer{d: d, c: c}).sections()
-	for _, k := range c.clash {
-		clash = append(clash, k+": two values")
-	}
-	return shown, c.value, doc, clash
-}
-
-// parsedKey is a cell key split into quantity and dimensions.
-type parsedKey struct {
-	q     string
-	names []string
-	vals  []string
-}
-
-func parseKey(k string) parsedKey {
-	parts := strings.Split(k, "|")
-	p := parsedKey{q: parts[0]}
-	for _, d := range parts[1:] {
-		n, v, _ := strings.Cut(d, "=")
-		p.names = append(p.names, n)
-		p.vals = append(p.vals, v)
-	}
-	return p
-}
-
-// relations derives the report's sums from the cells themselves: a count
-// pooled ("*") over one dimension is the sum of the counts that differ from
-// it in that dimension only (kept where the true counts agree, as a reader
-// checking them would find); and from the tables' structure: the cohort
-// table's levels add up to its Transplants row and its type columns to the
-// All column, the cohort flow's steps add up.
-func relations(truth map[string]int, doc string) []sumRel {
-	var rels []sumRel
-	keys := sortedKeys(truth)
-	byShape := map[string][]string{} // quantity+names → keys
-	parsed := map[string]parsedKey{}
-	for _, k := range keys {
-		p := parseKey(k)
-		parsed[k] = p
-		shape := p.q + "|" + strings.Join(p.names, "|")
-		byShape[shape] = append(byShape[shape], k)
-	}
-	holds := func(total string, terms []string) bool {
-		s := 0
-		for _, t := range terms {
-			s += truth[t]
-		}
-		return s == truth[total]
-	}
-	for _, k := range keys {
-		p := parsed[k]
-		for i, v := range p.vals {
-			if v != "*" {
-				continue
-			}
-			var terms []string
-			for _, o := range byShape[p.q+"|"+strings.Join(p.names, "|")] {
-				op := parsed[o]
-				same := op.vals[i] != "*"
-				for j := range op.vals {
-					if j != i && op.vals[j] != p.vals[j] {
-						same = false
-					}
-				}
-				if same {
-					terms = append(terms, o)
-				}
-			}
-			if len(terms) > 0 && holds(k, terms) {
-				rels = append(rels, sumRel{k, terms})
-			}
-		}
-	}
-	// Table structure, read from the HTML.
-	tables := regexp.MustCompile(`(?s)<table class="(cohort|flow)">(.*?)</table>`).FindAllStringSubmatch(doc, -1)
-	for _, tb := range tables {
-		var grid [][]string // per row, the cell key of each column ("" = none)
-		var group []bool
-		for _, tr := range regexp.MustCompile(`(?s)<tr[^>]*>(.*?)</tr>`).FindAllStringSubmatch(tb[2], -1) {
-			var rowKeys []string
-			for _, td := range regexp.MustCompile(`(?s)<td[^>]*>(.*?)</td>`).FindAllStringSubmatch(tr[1], -1) {
-				k := ""
-				if m := marked.FindStringSubmatch(td[1]); m != nil {
-					k = html.UnescapeString(m[1])
-				}
-				rowKeys = append(rowKeys, k)
-			}
-			if len(rowKeys) == 0 {
-				continue
-			}
-			grid = append(grid, rowKeys)
-			group = append(group, strings.Contains(tr[0], `class="group"`))
-		}
-		add := func(total string, terms []string) {
-			if total != "" && len(terms) > 0 && holds(total, terms) {
-				rels = append(rels, sumRel{total, terms})
-			}
-		}
-		if tb[1] == "flow" && len(grid) >= 3 {
-			add(grid[0][1], []string{grid[1][1], grid[2][1]})
-			if len(grid) > 3 {
-				var ex []string
-				for _, rw := range grid[3:] {
-					ex = append(ex, rw[1])
-				}
-				add(grid[2][1], ex)
-			}
-			continue
-		}
-		if len(grid) == 0 {
-			continue
-		}
-		n := grid[0] // the Transplants row
-		add(n[1], n[2:])
-		var block [][]string
-		flush := func() {
-			for c := 1; c < len(n); c++ {
-				var terms []string
-				for _, rw := range block {
-					if c < len(rw) && rw[c] != "" {
-						terms = append(terms, rw[c])
-					}
-				}
-				add(n[c], terms)
-			}
-			block = nil
-		}
-		for i, rw := range grid[1:] {
-			if group[i+1] {
-				flush()
-				continue
-			}
-			if rw[1] == "" {
-				continue // age
-			}
-			block = append(block, rw)
-			add(rw[1], rw[2:])
-		}
-		flush()
-	}
-	return rels
-}
-
-// findDisclosures returns what a reader could learn exactly.
-func findDisclosures(t testing.TB, d *Data) []string {
-	shown, truth, doc, clash := published(t, d)
-	min := d.Config.MinCell
-	var out []string
-	out = append(out, clash...)
-	sys := linSystem{known: map[string]float64{}, lo: map[string]float64{}, hi: map[string]float64{}, truth: truth, protect: map[string]bool{}}
-	for _, k := range sortedKeys(truth) {
-		text, ok := shown[k]
-		// Protected: every small count, and every count printed as hidden.
-		sys.protect[k] = truth[k] > 0 && truth[k] < min || ok && (strings.HasPrefix(text, "<") || strings.HasPrefix(text, "≥"))
-		switch {
-		case !ok:
-			sys.lo[k], sys.hi[k] = 0, inf
-		case text == "<"+strconv.Itoa(min):
-			sys.lo[k], sys.hi[k] = 1, float64(min-1)
-		case text == "≥"+strconv.Itoa(min):
-			sys.lo[k], sys.hi[k] = float64(min), inf
-		default:
-			v, err := strconv.Atoi(strings.ReplaceAll(text, ",", ""))
-			if err != nil {
-				out = append(out, k+": printed as "+text)
-				continue
-			}
-			if v != truth[k] {
-				out = append(out, fmt.Sprintf("%s: printed %d, true %d", k, v, truth[k]))
-			}
-			if v > 0 && v < min {
-				out = append(out, fmt.Sprintf("%s: a count of %d printed", k, v))
-			}
-			sys.known[k] = float64(v)
-		}
-	}
-	sys.rels = relations(truth, doc)
-	for _, k := range audit(sys) {
-		out = append(out, fmt.Sprintf("%s: hidden (%s) but derivable, true %d", k, orDash(shown[k]), truth[k]))
-	}
-	sort.Strings(out)
-	return out
-}
-
 func TestDisclosure(t *testing.T) {
 	for _, tc := range disclosureCases() {
 		t.Run(tc.name, func(t *testing.T) {
@@ -258,7 +46,10 @@ func TestDisclosure(t *testing.T) {
 				t.Error(f)
 			}
 			// The case must exercise the rule: some count is hidden.
-			shown, _, _, _ := published(t, d)
+			shown, _, _, _, err := published(d)
+			if err != nil {
+				t.Fatal(err)
+			}
 			hidden := 0
 			for _, v := range shown {
 				if strings.HasPrefix(v, "<") || strings.HasPrefix(v, "≥") {
@@ -313,5 +104,32 @@ func TestDisclosureComplementaryBypass(t *testing.T) {
 			}
 			t.Errorf("table %s without complementary suppression, yet no registry shows a disclosure", table)
 		})
+	}
+}
+
+func findDisclosures(t testing.TB, d *Data) []string {
+	t.Helper()
+	found, err := Audit(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
+}
+
+// TestWriteRefusesDisclosure: Write audits the report and writes nothing
+// when a hidden count could be derived (here: one table bypasses the rule).
+func TestWriteRefusesDisclosure(t *testing.T) {
+	dir := t.TempDir()
+	bypassTable = "cohort"
+	err := Write(dir, smallData())
+	bypassTable = ""
+	if err == nil || !strings.Contains(err.Error(), "small-count audit") {
+		t.Fatalf("Write with a leaking table: err = %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("Write left %d files behind", len(entries))
+	}
+	if err := Write(dir, smallData()); err != nil {
+		t.Fatalf("Write of a sound report: %v", err)
 	}
 }

@@ -16,19 +16,25 @@ var templateFS embed.FS
 // The template is parsed once; a parse error is a programming error.
 var htmlTmpl = htmltemplate.Must(htmltemplate.New("index.html.tmpl").ParseFS(templateFS, "templates/index.html.tmpl"))
 
-// Test hooks of the disclosure test: markCounts wraps every printed count
-// with its cell key; bypassTable names a table that ignores the
-// suppressor's decisions, bypassComplementary one that applies only the
-// primary rule.
+// Test hooks of the disclosure tests: bypassTable names a table that
+// ignores the suppressor's decisions, bypassComplementary one that applies
+// only the primary rule.
 var (
-	markCounts          bool
 	bypassTable         string
 	bypassComplementary string
 )
 
 // Write renders d into dir/index.html and dir/report.md, creating dir if
-// needed. The same d always gives the same bytes.
+// needed. The same d always gives the same bytes. It first audits the
+// report (Audit) and writes nothing if a hidden count could be derived.
 func Write(dir string, d *Data) error {
+	found, err := Audit(d)
+	if err != nil {
+		return err
+	}
+	if len(found) > 0 {
+		return fmt.Errorf("report: the small-count audit can derive %d hidden count(s), first %s; no report written", len(found), found[0])
+	}
 	h, m, err := Render(d)
 	if err != nil {
 		return err
@@ -55,9 +61,13 @@ type pageView struct {
 // Render returns the HTML and Markdown reports of d. The sections are
 // rendered twice: once to record every count and sum, then, after the
 // suppressor has decided over all of them, to print.
-func Render(d *Data) (html, md []byte, err error) {
+func Render(d *Data) (html, md []byte, err error) { return renderPage(d, false) }
+
+// render is Render, with every printed count marked by its cell when mark
+// is set (for the audit).
+func renderPage(d *Data, mark bool) (html, md []byte, err error) {
 	c := newCounter(d.Config.MinCell)
-	c.mark, c.bypass, c.bypassComplementary = markCounts, bypassTable, bypassComplementary
+	c.mark, c.bypass, c.bypassComplementary = mark, bypassTable, bypassComplementary
 	r := &renderer{d: d, c: c}
 	r.sections()
 	c.decide()
