@@ -110,6 +110,9 @@ type estimates struct {
 type testResult struct {
 	Endpoint, Comparison, Within string
 	estimate.Test
+	// Excluded are the groups left out for having fewer than min_group
+	// transplants, sorted by byte value.
+	Excluded []string
 }
 
 // estimate computes every stratum's curve, the landmarks, medians and
@@ -185,17 +188,20 @@ func (s *session) computeEstimates(ctx context.Context) (*estimates, error) {
 }
 
 // groupTests runs the SPEC §3 comparisons: across indications within each
-// transplant type, and ALLO vs AUTO within each indication, where at least
-// two groups exist and an event occurred (log-rank for Kaplan–Meier
-// endpoints, Gray's test otherwise).
+// transplant type, and ALLO vs AUTO within each indication (log-rank for
+// Kaplan–Meier endpoints, Gray's test otherwise). A group with fewer than
+// min_group transplants in the endpoint's population is left out and named
+// in Excluded; a test is run where at least two groups remain and an event
+// of interest occurred among them.
 func (s *session) groupTests(est *estimates) []testResult {
 	type groupSet struct {
 		endpoint, comparison, within string
 		groups                       [][]estimate.RiskRow
+		excluded                     []string
 	}
 	index := map[string]*groupSet{}
 	var order []string
-	add := func(ep, comp, within string, rows []estimate.RiskRow) {
+	add := func(ep, comp, within, code string, rows []estimate.RiskRow) {
 		id := ep + "\x00" + comp + "\x00" + within
 		g := index[id]
 		if g == nil {
@@ -203,15 +209,21 @@ func (s *session) groupTests(est *estimates) []testResult {
 			index[id] = g
 			order = append(order, id)
 		}
+		// The first row's n_risk is every transplant of the group (rows
+		// are in time order, and every subject has a time).
+		if n := rows[0].NRisk; n < int64(s.cfg.MinGroup) {
+			g.excluded = append(g.excluded, code)
+			return
+		}
 		g.groups = append(g.groups, rows)
 	}
 	for _, t := range est.tables {
 		k := t.key
-		if k.DonorType != "*" || k.TransplantType == "*" || k.Indication == "*" {
+		if k.DonorType != "*" || k.TransplantType == "*" || k.Indication == "*" || len(t.rows) == 0 {
 			continue
 		}
-		add(k.Endpoint, "indication", k.TransplantType, t.rows)
-		add(k.Endpoint, "transplant_type", k.Indication, t.rows)
+		add(k.Endpoint, "indication", k.TransplantType, k.Indication, t.rows)
+		add(k.Endpoint, "transplant_type", k.Indication, k.TransplantType, t.rows)
 	}
 	sort.Strings(order)
 	var out []testResult
@@ -221,6 +233,7 @@ func (s *session) groupTests(est *estimates) []testResult {
 		if !kmEndpoints[g.endpoint] {
 			test = estimate.Gray
 		}
+		sort.Strings(g.excluded)
 		r, err := test(g.groups)
 		if err != nil {
 			if !errors.Is(err, estimate.ErrTooFewGroups) && !errors.Is(err, estimate.ErrNoEvents) {
@@ -228,7 +241,7 @@ func (s *session) groupTests(est *estimates) []testResult {
 			}
 			continue
 		}
-		out = append(out, testResult{Endpoint: g.endpoint, Comparison: g.comparison, Within: g.within, Test: r})
+		out = append(out, testResult{Endpoint: g.endpoint, Comparison: g.comparison, Within: g.within, Test: r, Excluded: g.excluded})
 	}
 	return out
 }
@@ -276,11 +289,13 @@ func (est *estimates) resultTables(days []int) []resultTable {
 	}, {
 		name:    "tests",
 		orderBy: "endpoint, comparison, within",
-		columns: []string{"endpoint", "comparison", "within", "statistic", "df", "p_value", "method"},
+		columns: []string{"endpoint", "comparison", "within", "statistic", "df", "p_value", "method", "excluded"},
+		notNull: []string{"excluded"},
 		parts:   1,
 		emit: func(_ int, w *csvWriter) {
 			for _, r := range est.tests {
-				w.Str(r.Endpoint).Str(r.Comparison).Str(r.Within).Float(r.Statistic).Int(int64(r.DF)).Float(r.PValue).Str(r.Method).End()
+				w.Str(r.Endpoint).Str(r.Comparison).Str(r.Within).Float(r.Statistic).Int(int64(r.DF)).Float(r.PValue).Str(r.Method).
+					Str(strings.Join(r.Excluded, ";")).End()
 			}
 		},
 	}}

@@ -36,7 +36,7 @@ func (s *session) report(ctx context.Context, dir string, m Manifest) error {
 			return nil, err
 		}
 		if err := report.Write(filepath.Join(dir, "report"), d); err != nil {
-			return nil, fmt.Errorf("report: %w", err)
+			return nil, err // report.Write's errors begin "report: "
 		}
 		return []any{"endpoints", len(d.Endpoints)}, nil
 	})
@@ -51,10 +51,12 @@ func (s *session) reportData(ctx context.Context, m Manifest) (*report.Data, err
 		Cutoff:        m.Cutoff,
 		MarrowVersion: m.Marrow,
 		DuckDBVersion: m.DuckDB,
+		Warnings:      m.Warnings,
 		Config: report.Config{
 			Landmarks:     s.cfg.Landmarks,
 			ConfType:      s.cfg.ConfType,
 			MinCell:       s.cfg.MinCell,
+			MinGroup:      s.cfg.MinGroup,
 			Cohort:        s.cfg.Cohort,
 			MaxRejectRate: s.cfg.MaxRejectRate,
 		},
@@ -345,7 +347,7 @@ func (s *session) endpointData(d *report.Data) {
 		for _, t := range s.est.tests {
 			if t.Endpoint == info.Name {
 				ep.Tests = append(ep.Tests, report.Test{Comparison: t.Comparison, Within: t.Within,
-					Statistic: t.Statistic, DF: t.DF, PValue: t.PValue, Method: t.Method})
+					Statistic: t.Statistic, DF: t.DF, PValue: t.PValue, Method: t.Method, Excluded: t.Excluded})
 			}
 		}
 		d.Endpoints = append(d.Endpoints, ep)

@@ -25,6 +25,7 @@ type resultTable struct {
 	name    string
 	columns []string
 	orderBy string
+	notNull []string // text columns where an empty field is '' rather than NULL
 	parts   int
 	emit    func(part int, w *csvWriter)
 }
@@ -54,8 +55,12 @@ func (s *session) writeResults(ctx context.Context, dir string, tables []resultT
 			return err
 		}
 		s.step("write "+t.name+".csv", start, "rows", rows)
-		load := fmt.Sprintf("COPY %s (%s) FROM %s (FORMAT csv, HEADER true, NULLSTR '')",
-			t.name, strings.Join(t.columns, ", "), duck.Literal(csvPath))
+		opts := "FORMAT csv, HEADER true, NULLSTR ''"
+		if len(t.notNull) > 0 {
+			opts += ", FORCE_NOT_NULL (" + strings.Join(t.notNull, ", ") + ")"
+		}
+		load := fmt.Sprintf("COPY %s (%s) FROM %s (%s)",
+			t.name, strings.Join(t.columns, ", "), duck.Literal(csvPath), opts)
 		if _, err := conn.ExecContext(ctx, load); err != nil {
 			return fmt.Errorf("results %s: %w", t.name, err)
 		}

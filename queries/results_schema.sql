@@ -44,8 +44,9 @@ CREATE TABLE tests (
     endpoint   VARCHAR NOT NULL,
     comparison VARCHAR NOT NULL,       -- indication | transplant_type
     within     VARCHAR NOT NULL,       -- ALLO | AUTO | <indication>
-    statistic  DOUBLE  NOT NULL,
+    statistic  DOUBLE,                 -- NULL: not computable (R's is negative)
     df         INTEGER NOT NULL,
-    p_value    DOUBLE  NOT NULL,
-    method     VARCHAR NOT NULL        -- logrank | gray
+    p_value    DOUBLE,                 -- NULL with statistic
+    method     VARCHAR NOT NULL,       -- logrank | gray
+    excluded   VARCHAR NOT NULL        -- groups under min_group, ';'-joined in byte order; '' = none
 );

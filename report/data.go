@@ -30,6 +30,10 @@ type Data struct {
 	// GeneratedAt is printed when not empty. The caller leaves it "" unless
 	// SOURCE_DATE_EPOCH is set, so no wall-clock time reaches the report.
 	GeneratedAt string
+	// Warnings are one-sentence notes of the run shown at the top of the
+	// summary (e.g. a cutoff long after the latest event). They never hold
+	// an identifier.
+	Warnings []string
 
 	Config    Config
 	Ingest    Ingest

@@ -37,7 +37,7 @@ func (r *renderer) methods() []methodItem {
 	add("Cumulative incidence", "Aalen–Johansen estimate with the variance of R cmprsk::cuminc, competing events as defined per endpoint; 95% confidence intervals on the log(−log) scale, est^exp(±z·sd/(est·log est)); where the estimate is 1 both limits are 1.")
 	add("Confidence intervals", "All intervals are 95% with z = Φ⁻¹(0.975) = 1.959963984540054.")
 	add("Landmarks", "Estimates at days "+joinInts(c.Landmarks)+" (columns 100 d, 6 mo, 1 y, …): the step function's value at that day. Past a stratum's last follow-up time the estimate is not estimable and is not carried forward. The number at risk counts transplants whose endpoint time is on or after the day.")
-	add("Tests", "Log-rank test (survival::survdiff, rho = 0) for Kaplan–Meier endpoints and Gray's test (cmprsk::cuminc, rho = 0) for cumulative incidence: across indications within each transplant type, and ALLO against AUTO within each indication. A group with fewer than "+strconv.Itoa(c.MinGroup)+" transplants in the endpoint's population (min_group) is left out and named; a test runs where at least two groups remain and an event occurred among them. p is the upper chi-square tail. A statistic R cannot compute (cuminc's −1 for a singular variance, or any negative value) is shown as \"not computable\", never as a chi-square below 0.")
+	add("Tests", "Log-rank test (survival::survdiff, rho = 0) for Kaplan–Meier endpoints and Gray's test (cmprsk::cuminc, rho = 0) for cumulative incidence: across indications within each transplant type, and ALLO against AUTO within each indication. "+minGroupText(c.MinGroup)+" A test runs where at least two groups remain and an event occurred among them. p is the upper chi-square tail. A statistic R cannot compute (cuminc's −1 for a singular variance, or any negative value) is shown as \"not computable\", never as a chi-square below 0.")
 	add("Strata", "Each endpoint is estimated overall, by transplant type, by indication, by transplant type and indication, and for ALLO by donor type and by donor type and indication. ALLO-only endpoints (GVHD, GRFS) are estimated for allogeneic transplants only.")
 	add("Figures", "At most six curves share a plot; with more groups, one small panel per group on shared axes with the pooled curve in grey behind it. Colours: Okabe & Ito's colour-blind-safe palette. Survival axes run 0–100%; incidence axes to 10 points above the largest upper confidence limit plotted, rounded up to a multiple of 10. Time in days for GVHD and engraftment, in years beyond one year.")
 	add("Median follow-up", "Reverse Kaplan–Meier: follow-up time with the censoring indicator reversed (death censors follow-up); quartiles as the first time the reverse curve falls to 75% and 25%. Completeness: the share of transplants dated at least one year before the cutoff that have at least one year of follow-up (or died before).")
@@ -63,4 +63,12 @@ func confScale(t string) string {
 	default:
 		return "log(−log) scale (conf.type = \"log-log\")"
 	}
+}
+
+// minGroupText says which groups the tests leave out.
+func minGroupText(minGroup int) string {
+	if minGroup <= 0 {
+		return "Every group is compared (min_group = 0)."
+	}
+	return "A group with fewer than " + strconv.Itoa(minGroup) + " transplants in the endpoint's population (min_group) is left out, named on the figure and in the table, and in results/tests.csv's excluded column."
 }

@@ -19,6 +19,7 @@ func init() { addSection(orderSummary, "summary", summarySection) }
 
 type summaryView struct {
 	Lead        string
+	Warnings    []string // the run's warnings (Data.Warnings), first
 	Flow        table
 	FlowNote    string
 	Outcomes    table
@@ -48,6 +49,7 @@ func summarySection(r *renderer) []Section {
 	r.strataCells()
 	v := summaryView{
 		Lead:     r.lead(),
+		Warnings: r.d.Warnings,
 		Outcomes: r.outcomes(),
 		FollowUp: r.followUpTable(),
 		Cohort:   r.cohortTable(),
@@ -398,6 +400,9 @@ func (r *renderer) trend() (template.HTML, string) {
 func (r *renderer) summaryMarkdown(v summaryView) string {
 	var b strings.Builder
 	b.WriteString(mdText(v.Lead) + "\n\n")
+	for _, w := range v.Warnings {
+		b.WriteString("**Warning:** " + mdText(w) + "\n\n")
+	}
 	b.WriteString("### Cohort flow\n\n" + mdTable(v.Flow) + "\n")
 	if v.FlowNote != "" {
 		b.WriteString(mdText(v.FlowNote) + "\n\n")

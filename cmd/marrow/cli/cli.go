@@ -115,7 +115,7 @@ reproducible report.
 		return ExitOK
 	}
 	code := exitCode(ctx, err)
-	fmt.Fprintf(stderr, "marrow: %v\n", err)
+	fmt.Fprintf(stderr, "marrow: %s\n", pipeline.Message(err))
 	return code
 }
 

@@ -48,6 +48,7 @@ func TestExitCodes(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "events.csv"), []byte("transplant_id,event,event_date\n"), 0o644)
 	bad := filepath.Join(dir, "bad.toml")
 	os.WriteFile(bad, []byte("conf_typ = \"log\"\n"), 0o644)
+	wh := filepath.Join(t.TempDir(), "wh") // outside the extract
 	tests := []struct {
 		name    string
 		args    []string
@@ -59,8 +60,12 @@ func TestExitCodes(t *testing.T) {
 		{"unknown flag", []string{"run", "--nope"}, ExitUsage, "unknown flag"},
 		{"bad cutoff", []string{"run", "--cutoff", "2020-02-30"}, ExitUsage, "--cutoff"},
 		{"unknown config key", []string{"run", "--config", bad}, ExitUsage, "conf_typ"},
-		{"missing required column", []string{"ingest", "--extract", dir, "--warehouse", filepath.Join(dir, "wh")}, ExitUsage, "transplants.csv"},
-		{"missing extract", []string{"ingest", "--extract", filepath.Join(dir, "nope"), "--warehouse", filepath.Join(dir, "wh")}, ExitUsage, "transplants.csv"},
+		{"missing required column", []string{"ingest", "--extract", dir, "--warehouse", wh}, ExitUsage, "transplants.csv"},
+		{"missing extract", []string{"ingest", "--extract", filepath.Join(dir, "nope"), "--warehouse", wh}, ExitUsage, "transplants.csv"},
+		{"cutoff year 1", []string{"run", "--cutoff", "0001-01-01"}, ExitUsage, "--cutoff 0001-01-01: must be between 1900-01-01 and 2199-12-31"},
+		{"cutoff year 2200", []string{"analyze", "--warehouse", wh, "--out", wh + "-out", "--cutoff", "2200-01-01"}, ExitUsage, "--cutoff"},
+		{"threads out of range", []string{"run", "--config", writeFile(t, "threads = 2147483648\n")}, ExitUsage, "threads 2147483648"},
+		{"multi-line DuckDB error on one line", []string{"query", "--warehouse", dir, "SELECT nosuchcolumn FROM range(1)"}, ExitUsage, "nosuchcolumn"},
 		{"query refuses writes", []string{"query", "--warehouse", dir, "CREATE TABLE x AS SELECT 1"}, ExitUsage, "read-only"},
 	}
 	for _, tc := range tests {
@@ -82,6 +87,16 @@ func TestExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeFile writes text to a fresh file and returns its path.
+func writeFile(t testing.TB, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "marrow.toml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // bigExtract writes a synthetic extract large enough that a run takes a

@@ -11,10 +11,11 @@ import (
 
 // runOptions are the flags of `marrow run`.
 type runOptions struct {
-	extract string
-	out     string
-	cutoff  string
-	config  string
+	extract    string
+	out        string
+	cutoff     string
+	config     string
+	allowEmpty bool
 }
 
 func (o *runOptions) addFlags(c *cobra.Command) {
@@ -23,12 +24,13 @@ func (o *runOptions) addFlags(c *cobra.Command) {
 	f.StringVar(&o.out, "out", "marrow-out", "output directory (replaced atomically)")
 	f.StringVar(&o.cutoff, "cutoff", "", "data cutoff `YYYY-MM-DD` (default: the latest event date)")
 	f.StringVar(&o.config, "config", "", "TOML config `FILE` (landmarks, conf_type, min_cell, max_reject_rate, cohort)")
+	f.BoolVar(&o.allowEmpty, "allow-empty", false, "publish even when the cohort is empty (default: fail, keeping the previous output)")
 }
 
 func newRunCommand(g *globals) *cobra.Command {
 	var o runOptions
 	c := &cobra.Command{
-		Use:   "run [--extract DIR] [--out DIR] [--cutoff YYYY-MM-DD] [--config FILE]",
+		Use:   "run [--extract DIR] [--out DIR] [--cutoff YYYY-MM-DD] [--config FILE] [--allow-empty]",
 		Short: "ingest + analyze + report in one atomic run",
 		Long: `Runs the whole nightly job: ingest the extract into the warehouse, derive the
 analysis cohort, estimate every endpoint in every stratum, write the report and
@@ -52,6 +54,8 @@ use an --out at a time.`,
 				Out:        o.out,
 				Cutoff:     cutoff,
 				Config:     cfg,
+				ConfigFile: o.config,
+				AllowEmpty: o.allowEmpty,
 				Log:        g.logger(prog),
 				OnStage:    prog.stage,
 				SourceDate: g.sourceDate,
@@ -69,6 +73,8 @@ use an --out at a time.`,
 }
 
 // parseCutoff parses --cutoff; "" means the default (latest event date).
+// A date outside those ingest accepts is refused: 0001-01-01 would
+// otherwise read as "no cutoff".
 func parseCutoff(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
@@ -76,6 +82,9 @@ func parseCutoff(s string) (time.Time, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		return time.Time{}, usagef("--cutoff %q: want YYYY-MM-DD", s)
+	}
+	if t.Year() < 1900 || t.Year() > 2199 {
+		return time.Time{}, usagef("--cutoff %s: must be between 1900-01-01 and 2199-12-31", s)
 	}
 	return t, nil
 }
