@@ -52,6 +52,9 @@ type Config struct {
 	// would be ./.tmp in the working directory). Each run spills into a
 	// private marrow-spill-* directory under it, removed when the run ends.
 	TempDir string `toml:"temp_dir" json:"-"`
+	// MaxChange, if set, fails a run that changed more than it allows
+	// against the output it replaces (changes.go). Off by default.
+	MaxChange *MaxChange `toml:"max_change" json:"max_change,omitempty"`
 }
 
 // DefaultConfig returns the SPEC defaults.
@@ -206,6 +209,9 @@ func (c *Config) Validate() error {
 		case n < minMemoryLimit:
 			return fmt.Errorf("memory_limit %q: must be at least 64MB", c.MemoryLimit)
 		}
+	}
+	if err := c.MaxChange.validate(); err != nil {
+		return err
 	}
 	if strings.ContainsAny(c.TempDir, "'\x00") {
 		return fmt.Errorf("temp_dir %q: quotes are not allowed", c.TempDir)

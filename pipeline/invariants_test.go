@@ -35,7 +35,7 @@ func estimatesOf(t testing.TB, extract string, prepare string) *estimates {
 	if _, err := s.ingest(ctx, extract, wh); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.derive(ctx, time.Time{}, wh); err != nil {
+	if _, err := s.derive(ctx, time.Time{}, false, wh); err != nil {
 		t.Fatal(err)
 	}
 	if prepare != "" {
@@ -216,7 +216,7 @@ func countSameDay(t testing.TB, extract string) int {
 	if _, err := s.ingest(ctx, extract, wh); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.derive(ctx, time.Time{}, wh); err != nil {
+	if _, err := s.derive(ctx, time.Time{}, false, wh); err != nil {
 		t.Fatal(err)
 	}
 	var n int

@@ -35,6 +35,9 @@ func (s *session) report(ctx context.Context, dir string, m Manifest) error {
 		if err != nil {
 			return nil, err
 		}
+		if d.Changes, err = s.changesData(ctx, filepath.Join(dir, "results")); err != nil {
+			return nil, err
+		}
 		if err := report.Write(filepath.Join(dir, "report"), d); err != nil {
 			return nil, err // report.Write's errors begin "report: "
 		}

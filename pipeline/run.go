@@ -78,6 +78,9 @@ func Run(ctx context.Context, o RunOptions) (res *RunResult, err error) {
 		return nil, err
 	}
 	m := s.manifest(sum, cutoff, o.Cutoff.IsZero())
+	if err := s.changes(ctx, o.Out, st.dir, m); err != nil {
+		return nil, err
+	}
 	if err := s.report(ctx, st.dir, m); err != nil {
 		return nil, err
 	}
@@ -188,7 +191,11 @@ func Analyze(ctx context.Context, o AnalyzeOptions) (err error) {
 	if err := s.estimate(ctx, filepath.Join(st.dir, "results")); err != nil {
 		return err
 	}
-	if err := writeManifest(st.dir, s.manifest(sum, cutoff, o.Cutoff.IsZero())); err != nil {
+	m := s.manifest(sum, cutoff, o.Cutoff.IsZero())
+	if err := s.changes(ctx, o.Out, st.dir, m); err != nil {
+		return err
+	}
+	if err := writeManifest(st.dir, m); err != nil {
 		return err
 	}
 	return st.publish()

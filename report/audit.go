@@ -116,8 +116,17 @@ func relations(truth map[string]int, doc string) []sumRel {
 				continue
 			}
 			if ts := terms[sig(p, i)]; len(ts) > 0 && holds(k, ts) {
-				rels = append(rels, sumRel{k, ts})
+				rels = append(rels, sumRel{total: k, terms: ts})
 			}
+		}
+	}
+	// The changes section: this run's accepted transplants are the previous
+	// output's plus those added minus those removed.
+	now, prev := rowsCell("transplants.csv", "accepted", "*"), changeCell("file", "transplants.csv", "side", "previous", "status", "accepted")
+	add, rem := changeCell("what", "added"), changeCell("what", "removed")
+	if _, ok := truth[prev]; ok {
+		if _, ok := truth[add]; ok && truth[now]+truth[rem] == truth[prev]+truth[add] {
+			rels = append(rels, sumRel{total: now, terms: []string{prev, add}, minus: []string{rem}})
 		}
 	}
 	// Table structure, read from the HTML.
@@ -142,7 +151,7 @@ func relations(truth map[string]int, doc string) []sumRel {
 		}
 		add := func(total string, terms []string) {
 			if total != "" && len(terms) > 0 && holds(total, terms) {
-				rels = append(rels, sumRel{total, terms})
+				rels = append(rels, sumRel{total: total, terms: terms})
 			}
 		}
 		if tb[1] == "flow" && len(grid) >= 3 {

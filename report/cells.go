@@ -46,10 +46,17 @@ func riskCell(ep string, day int, st Stratum) string {
 	return cellKey("risk", "ep", ep, "day", strconv.Itoa(day), "tt", st.TransplantType, "donor", st.DonorType, "ind", st.Indication)
 }
 
-// sumRel is a published sum: the terms add up to the total.
+// sumRel is a published sum: the terms add up to the total plus the
+// minus terms (total + Σ minus = Σ terms; minus is usually empty).
 type sumRel struct {
 	total string
 	terms []string
+	minus []string
+}
+
+// cells are every cell of the relation.
+func (s sumRel) cells() []string {
+	return append(append([]string{s.total}, s.terms...), s.minus...)
 }
 
 // counter records the cells and sums of the first pass and applies the
@@ -94,7 +101,14 @@ func (c *counter) note(key string, n int) {
 // sum records a published sum (first pass only).
 func (c *counter) sum(total string, terms ...string) {
 	if c.record && len(terms) > 0 {
-		c.sums = append(c.sums, sumRel{total, append([]string(nil), terms...)})
+		c.sums = append(c.sums, sumRel{total: total, terms: append([]string(nil), terms...)})
+	}
+}
+
+// sumSigned records total + Σ minus = Σ terms (first pass only).
+func (c *counter) sumSigned(total string, terms, minus []string) {
+	if c.record {
+		c.sums = append(c.sums, sumRel{total, append([]string(nil), terms...), append([]string(nil), minus...)})
 	}
 }
 
@@ -227,7 +241,7 @@ func suppress(min int, value map[string]int, shown map[string]bool, sums []sumRe
 		best := ""
 		for _, i := range rels {
 			s := sums[i]
-			for _, k := range append([]string{s.total}, s.terms...) {
+			for _, k := range s.cells() {
 				if !hidden[k] && value[k] > 0 && (best == "" || better(k, best)) {
 					best = k
 				}
@@ -237,7 +251,7 @@ func suppress(min int, value map[string]int, shown map[string]bool, sums []sumRe
 	}
 	holding := map[string][]int{} // cell → sums it is in
 	for i, s := range sums {
-		for _, k := range append([]string{s.total}, s.terms...) {
+		for _, k := range s.cells() {
 			holding[k] = append(holding[k], i)
 		}
 	}
@@ -247,7 +261,7 @@ func suppress(min int, value map[string]int, shown map[string]bool, sums []sumRe
 			changed = false
 			for i, s := range sums {
 				unknown, last := 0, ""
-				for _, k := range append([]string{s.total}, s.terms...) {
+				for _, k := range s.cells() {
 					if hidden[k] {
 						unknown++
 						last = k
@@ -280,7 +294,7 @@ func suppress(min int, value map[string]int, shown map[string]bool, sums []sumRe
 				var next []int
 				for _, i := range rels {
 					s := sums[i]
-					for _, c := range append([]string{s.total}, s.terms...) {
+					for _, c := range s.cells() {
 						for _, j := range holding[c] {
 							if !seen[j] {
 								seen[j] = true

@@ -41,6 +41,9 @@ type Data struct {
 	FollowUp  []FollowUp
 	Summary   Summary
 	Endpoints []Endpoint
+	// Changes is what changed since the output this run replaced
+	// (changes.go); nil for a first run.
+	Changes *Changes
 	// Trend is 1-year OS and NRM per year of transplant and transplant
 	// type, for the first page's trend figure; empty until the built-in
 	// by_year analysis fills it (the figure's slot then says so).

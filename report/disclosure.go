@@ -62,6 +62,9 @@ func audit(sys linSystem) []string {
 			add(t, 1)
 		}
 		add(r.total, -1)
+		for _, t := range r.minus {
+			add(t, -1)
+		}
 		for k, c := range e.coef {
 			if c == 0 {
 				delete(e.coef, k)

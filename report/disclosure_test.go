@@ -26,6 +26,7 @@ func disclosureCases() []disclosureCase {
 	return []disclosureCase{
 		{"small", smallData},
 		{"small min 20", func() *Data { return withMin(smallData(), 20) }},
+		{"small with changes", changesData},
 		{"sim 300", func() *Data { return simData(300, 1) }},
 		{"sim 1500", func() *Data { return simData(1500, 7) }},
 		{"sim 800 min 30", func() *Data { return withMin(simData(800, 3), 30) }},
@@ -67,7 +68,7 @@ func TestDisclosure(t *testing.T) {
 // its counts without the suppressor.
 func TestDisclosureBypass(t *testing.T) {
 	tables := []string{"lead", "flow", "outcomes", "followup", "cohort", "verdict", "files", "rejects", "flags",
-		"completeness", "figures", "atrisk", "landmarks", "quality"}
+		"completeness", "figures", "atrisk", "landmarks", "quality", "changes"}
 	defer func() { bypassTable = "" }()
 	for _, table := range tables {
 		t.Run(table, func(t *testing.T) {
@@ -89,7 +90,7 @@ func TestDisclosureBypass(t *testing.T) {
 // hidden small counts then follow from the table's other numbers.
 func TestDisclosureComplementaryBypass(t *testing.T) {
 	tables := []string{"lead", "flow", "outcomes", "followup", "cohort", "verdict", "files", "rejects", "flags",
-		"completeness", "figures", "atrisk", "landmarks", "quality"}
+		"completeness", "figures", "atrisk", "landmarks", "quality", "changes"}
 	defer func() { bypassComplementary = "" }()
 	for _, table := range tables {
 		t.Run(table, func(t *testing.T) {

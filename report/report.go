@@ -10,11 +10,12 @@ import (
 	"strings"
 )
 
-//go:embed templates/index.html.tmpl
+//go:embed templates/*.html.tmpl
 var templateFS embed.FS
 
-// The template is parsed once; a parse error is a programming error.
-var htmlTmpl = htmltemplate.Must(htmltemplate.New("index.html.tmpl").ParseFS(templateFS, "templates/index.html.tmpl"))
+// The templates are parsed once; a parse error is a programming error. A
+// section's own file may keep its named templates in templates/NAME.html.tmpl.
+var htmlTmpl = htmltemplate.Must(htmltemplate.New("index.html.tmpl").ParseFS(templateFS, "templates/*.html.tmpl"))
 
 // Test hooks of the disclosure tests: bypassTable names a table that
 // ignores the suppressor's decisions, bypassComplementary one that applies

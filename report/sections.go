@@ -21,9 +21,9 @@ import (
 // between them.
 const (
 	orderSummary   = 100
-	orderChanges   = 150 // what changed since the previous output (changes.go)
 	orderEndpoints = 200
 	orderQuality   = 300
+	orderChanges   = 350 // what changed since the previous output (changes.go)
 	orderMethods   = 400
 	orderAnalyses  = 500 // analysis-<name>, one per declared analysis
 	orderCentres   = 600

@@ -359,7 +359,7 @@ func TestIngestRejects(t *testing.T) {
 				}
 			}
 			if c.wantTable != nil {
-				got := queryStrings(t, db, `SELECT file, line, "column", value, reason FROM rejects ORDER BY file, line`)
+				got := queryStrings(t, db, `SELECT file, line, column_name, value, reason FROM rejects ORDER BY file, line`)
 				if !slices.Equal(got, c.wantTable) {
 					t.Errorf("rejects table:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.wantTable, "\n"))
 				}

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -64,12 +66,40 @@ use an --out at a time.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "report: %s\n", res.ReportPath)
+			fmt.Fprint(g.stdout, whereToLook(res.Out, res.ReportPath))
 			return nil
 		},
 	}
 	o.addFlags(c)
 	return c
+}
+
+// whereToLook is what a finished run prints: the report, the results and
+// a query to start from.
+func whereToLook(out, report string) string {
+	return fmt.Sprintf(`report:  %s
+results: %s (landmarks, medians, tests, curves: Parquet; CSV beside them)
+query:   marrow query --warehouse %s --format table "%s"
+`, report, filepath.Join(out, "results")+string(filepath.Separator), shellQuote(out), exampleQuery)
+}
+
+// exampleQuery is the query a finished run suggests: the pooled estimates.
+const exampleQuery = "SELECT endpoint, day, round(estimate, 3) AS estimate FROM landmarks WHERE transplant_type = '*' AND donor_type = '*' AND indication = '*' ORDER BY endpoint, day"
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain
+// path characters.
+func shellQuote(s string) string {
+	plain := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:,@%", r)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // parseCutoff parses --cutoff; "" means the default (latest event date).
