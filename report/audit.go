@@ -154,19 +154,21 @@ func relations(truth map[string]int, doc string) []sumRel {
 				rels = append(rels, sumRel{total: total, terms: terms})
 			}
 		}
-		if tb[1] == "flow" && len(grid) >= 3 {
+		if tb[1] == "flow" && len(grid) >= 3 && len(grid[0]) > 1 && len(grid[1]) > 1 && len(grid[2]) > 1 {
 			add(grid[0][1], []string{grid[1][1], grid[2][1]})
 			if len(grid) > 3 {
 				var ex []string
 				for _, rw := range grid[3:] {
-					ex = append(ex, rw[1])
+					if len(rw) > 1 {
+						ex = append(ex, rw[1])
+					}
 				}
 				add(grid[2][1], ex)
 			}
 			continue
 		}
-		if len(grid) == 0 {
-			continue
+		if len(grid) == 0 || len(grid[0]) < 2 {
+			continue // no column: nothing adds up
 		}
 		n := grid[0] // the Transplants row
 		add(n[1], n[2:])
@@ -188,7 +190,7 @@ func relations(truth map[string]int, doc string) []sumRel {
 				flush()
 				continue
 			}
-			if rw[1] == "" {
+			if len(rw) < 2 || rw[1] == "" {
 				continue // age
 			}
 			block = append(block, rw)

@@ -206,7 +206,9 @@ func (c *counter) settle() bool {
 // Both repeat until the audit finds nothing. The term hidden is, by
 // preference, one pooled over transplant types ("*" type, the All column),
 // which mixes autologous and allogeneic transplants and matters least
-// clinically; then the most specific (fewest pooled dimensions), so that
+// clinically; then a file's rows read rather than its accepted rows; the
+// changes section's added and removed transplants last (hideRank); then
+// the most specific (fewest pooled dimensions), so that
 // the totals a reader looks for stay; then the smallest; then the first
 // key. Zero counts are never
 // hidden (nothing to protect, and a zero printed as "≥10" would be false).
@@ -223,8 +225,8 @@ func suppress(min int, value map[string]int, shown map[string]bool, sums []sumRe
 		}
 	}
 	better := func(a, b string) bool {
-		if pa, pb := pooledOverType(a), pooledOverType(b); pa != pb {
-			return pa
+		if ra, rb := hideRank(a), hideRank(b); ra != rb {
+			return ra < rb
 		}
 		// A more specific count (fewer pooled dimensions) before a total a
 		// reader looks for.
@@ -342,8 +344,21 @@ func auditSystem(min int, value map[string]int, shown, hidden map[string]bool, s
 	return sys
 }
 
-// pooledOverType reports whether a cell counts transplants of every type.
-func pooledOverType(key string) bool { return strings.Contains(key, "|tt=*") }
+// hideRank orders the candidates of the complementary step: counts pooled
+// over transplant types first, then rows-read totals (a file's accepted
+// and rejected rows are what a reader checks), then the rest, and the
+// transplants added, removed or changed since the previous output last.
+func hideRank(key string) int {
+	switch {
+	case strings.Contains(key, "|tt=*"):
+		return 0
+	case strings.Contains(key, "|status=*"):
+		return 1
+	case strings.HasPrefix(key, "chg|what="):
+		return 3
+	}
+	return 2
+}
 
 // sortedKeys returns m's keys sorted.
 func sortedKeys[V any](m map[string]V) []string {
