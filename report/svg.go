@@ -436,8 +436,14 @@ func (f *figure) plotSVG() string {
 			` <tspan fill="#666">(n = `, svgText(fc.n), ")</tspan></text>\n")
 	}
 	if f.test != "" {
+		// Two lines in the legend column: the result, then what it compares.
 		y := plotTop + float64(len(f.curves))*legendRow + 14
-		w.w(`<text class="pvalue" x="`, coord(legendX), `" y="`, coord(y), `" font-weight="bold">`, svgText(f.test), "</text>\n")
+		first, rest, _ := strings.Cut(f.test, " (")
+		w.w(`<text class="pvalue" x="`, coord(legendX), `" y="`, coord(y), `" font-weight="bold">`, svgText(first))
+		if rest != "" {
+			w.w(`<tspan x="`, coord(legendX), `" dy="14" font-weight="normal" fill="#555">(`, svgText(rest), `</tspan>`)
+		}
+		w.w("</text>\n")
 	}
 	w.w("</g>\n")
 	f.riskTable(&w, fr, riskY, colors, false)
