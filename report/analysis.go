@@ -141,8 +141,10 @@ func analysisCell(q string, a *Analysis, e *AnalysisEndpoint, day int, groups []
 // canonicalCell maps the key of an analysis's count onto the default
 // analysis's key of the same count where there is one: an analysis of
 // every transplant ("of=all") whose dimensions other than transplant_type,
-// donor_type and indication are all pooled. An endpoint of one transplant
-// type counts that type's transplants. Any other key is returned as it is.
+// donor_type and indication are all pooled, in a stratum the default
+// analysis has (donor types within ALLO only). An endpoint of one
+// transplant type counts that type's transplants. Any other key is
+// returned as it is.
 // The audit applies it to the totals it derives, so that an analysis's
 // groups add up to the default stratum they split.
 func canonicalCell(k string) string {
@@ -182,6 +184,11 @@ func canonicalCell(k string) string {
 	}
 	if pop != "all" && pop != "" && st.TransplantType == "*" {
 		st.TransplantType = pop
+	}
+	if st.DonorType != "*" && st.TransplantType != "ALLO" {
+		// The default analysis has donor types within ALLO only: a donor
+		// type pooled over transplant types is the analysis's own count.
+		return k
 	}
 	if p.q == "n" {
 		return stratumCell(st)

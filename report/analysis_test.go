@@ -77,6 +77,15 @@ func TestAnalysisCanonicalCells(t *testing.T) {
 	if got, want := analysisCell("n", &Analysis{Name: "d", Dims: []string{"donor_type"}}, allo, 0, []string{"*"}), stratumCell(Stratum{"ALLO", "*", "*"}); got != want {
 		t.Errorf("ALLO endpoint pooled: %s, want %s", got, want)
 	}
+	// Donor types exist within ALLO only in the default analysis: a donor
+	// type of every transplant is not one of its strata.
+	donor := &Analysis{Name: "donor", Dims: []string{"donor_type", "conditioning"}}
+	if got := analysisCell("n", donor, e, 0, []string{"HAPLO", "*"}); !strings.Contains(got, "an=donor") {
+		t.Errorf("donor type over every transplant type: %s", got)
+	}
+	if got, want := analysisCell("n", donor, allo, 0, []string{"HAPLO", "*"}), stratumCell(Stratum{"ALLO", "HAPLO", "*"}); got != want {
+		t.Errorf("donor type of an ALLO endpoint: %s, want %s", got, want)
+	}
 	a.Subset = true
 	if got := analysisCell("n", a, e, 0, []string{"ALLO", "*"}); got == stratumCell(Stratum{"ALLO", "*", "*"}) {
 		t.Errorf("a subset analysis shares the default stratum's cell %s", got)
