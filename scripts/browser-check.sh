@@ -107,7 +107,7 @@ cat >"$work/check.js" <<'JS'
   var svgs = document.querySelectorAll("svg.curve");
   // Every figure draws curves or says why not (a stratum below min_cell,
   // nothing to draw): a tiny registry may have no plot at all.
-  var figs = document.querySelectorAll("section.endpoint figure");
+  var figs = document.querySelectorAll("section.endpoint figure, section.analysis figure");
   if (figs.length === 0) errs.push("no figure");
   figs.forEach(function (f) {
     if (!f.querySelector("svg.curve") && !f.querySelector("p.note")) errs.push((f.id || "figure") + ": neither a plot nor a note saying why not");
