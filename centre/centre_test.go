@@ -1,0 +1,228 @@
+package centre
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+func near(tb testing.TB, what string, got, want, tol float64) {
+	tb.Helper()
+	if math.IsNaN(got) != math.IsNaN(want) || math.Abs(got-want) > tol {
+		tb.Errorf("%s = %.17g, want %.17g (tol %g)", what, got, want, tol)
+	}
+}
+
+// Without censoring before t the pseudo-values are the indicators
+// themselves: 1{T > t} for survival, 1{T <= t, cause 1} for incidence.
+func TestPseudoUncensored(t *testing.T) {
+	time := []int64{5, 5, 10, 20, 400, 400, 30, 365, 366, 0}
+	status := []int8{1, 2, 1, 2, 0, 1, 1, 2, 0, 1}
+	var km []float64
+	aj, err := PseudoAJ(time, status, 365)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The KM counts status 2 as censored: check it on status 1 and 0 only.
+	kmTime := []int64{5, 5, 10, 20, 400, 400, 30, 365, 366, 0}
+	kmStatus := []int8{1, 1, 1, 1, 0, 1, 1, 1, 0, 1}
+	km, err = PseudoKM(kmTime, kmStatus, 365)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range kmTime {
+		alive := 0.0
+		if kmTime[i] > 365 {
+			alive = 1
+		}
+		near(t, "km", km[i], alive, 1e-12)
+	}
+	for i := range time {
+		ev := 0.0
+		if status[i] == Event && time[i] <= 365 {
+			ev = 1
+		}
+		near(t, "aj", aj[i], ev, 1e-12)
+	}
+}
+
+// The mean of the pseudo-values is the estimate itself (the influences sum
+// to zero), with censoring too.
+func TestPseudoMean(t *testing.T) {
+	time := []int64{1, 3, 3, 4, 6, 6, 6, 9, 12, 12, 15, 400}
+	status := []int8{1, 0, 2, 1, 0, 1, 2, 0, 1, 2, 0, 0}
+	for _, tc := range []struct {
+		name string
+		f    func([]int64, []int8, int64) ([]float64, error)
+		want float64
+	}{
+		// KM of status 1 (2 censored): steps at 1 (12 at risk), 4 (9),
+		// 6 (8) and 12 (4).
+		{"km", PseudoKM, (11.0 / 12) * (8.0 / 9) * (7.0 / 8) * (3.0 / 4)},
+		// Aalen–Johansen: all-cause steps at 1, 3, 4, 6, 12 (12, 11, 9, 8, 4
+		// at risk, 1, 1, 1, 2, 2 failures).
+		{"aj", PseudoAJ, 1.0/12 + (11.0/12)*(10.0/11)/9 + (11.0/12)*(10.0/11)*(8.0/9)/8 +
+			(11.0/12)*(10.0/11)*(8.0/9)*(6.0/8)/4},
+	} {
+		p, err := tc.f(time, status, 14)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s float64
+		for _, v := range p {
+			s += v
+		}
+		near(t, tc.name+" mean", s/float64(len(p)), tc.want, 1e-12)
+	}
+}
+
+func TestPseudoErrors(t *testing.T) {
+	if _, err := PseudoKM([]int64{1}, []int8{3}, 10); err == nil {
+		t.Error("status 3 accepted")
+	}
+	if _, err := PseudoAJ([]int64{-1}, []int8{1}, 10); err == nil {
+		t.Error("negative time accepted")
+	}
+}
+
+func TestCodeRules(t *testing.T) {
+	// 100 subjects: A 50 (events), B 25 (events), C 15, D 10 (no events):
+	// C and D pool into POOLED (25, with events). E appears in one
+	// covariate with a single level: dropped.
+	var lv, one []string
+	var ev []bool
+	add := func(l string, k int, withEvent bool) {
+		for i := 0; i < k; i++ {
+			lv = append(lv, l)
+			one = append(one, "X")
+			ev = append(ev, withEvent && i%3 == 0)
+		}
+	}
+	add("A", 50, true)
+	add("B", 25, true)
+	add("C", 15, true)
+	add("D", 10, false)
+	c, err := Code([]Covariate{{"f", lv}, {"g", one}}, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Factors) != 1 || strings.Join(c.Factors[0].Levels, ",") != "A,B,POOLED" {
+		t.Fatalf("factors %+v", c.Factors)
+	}
+	if c.Factors[0].Merged["C"] != Pooled || c.Factors[0].Merged["D"] != Pooled {
+		t.Errorf("merged %v", c.Factors[0].Merged)
+	}
+	if len(c.Dropped) != 1 || c.Dropped[0].Name != "g" {
+		t.Errorf("dropped %v", c.Dropped)
+	}
+	// A pooled level that is itself sparse joins the reference.
+	lv, one, ev = nil, nil, nil
+	add("A", 50, true)
+	add("B", 25, true)
+	add("C", 5, true)
+	c, _ = Code([]Covariate{{"f", lv}}, ev)
+	if got := strings.Join(c.Factors[0].Levels, ","); got != "A,B" || c.Factors[0].Merged["C"] != "A" {
+		t.Errorf("levels %s merged %v", got, c.Factors[0].Merged)
+	}
+	// Every level sparse: dropped.
+	lv, one, ev = nil, nil, nil
+	add("A", 10, true)
+	add("B", 5, true)
+	c, _ = Code([]Covariate{{"f", lv}}, ev)
+	if len(c.Factors) != 0 || len(c.Dropped) != 1 {
+		t.Errorf("factors %+v dropped %v", c.Factors, c.Dropped)
+	}
+}
+
+// An intercept-only model's coefficient is the logit of the mean, and its
+// robust SE the delta-method SE of that mean's logit.
+func TestGEEInterceptOnly(t *testing.T) {
+	y := []float64{1, 0, 1, 1, 0.5, -0.2, 1.1, 0, 1, 1}
+	var s, s2 float64
+	for _, v := range y {
+		s += v
+		s2 += v * v
+	}
+	n := float64(len(y))
+	fit, err := FitLogitGEE([]Pattern{{X: []float64{1}, N: n, SumY: s, SumY2: s2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := s / n
+	near(t, "coef", fit.Coef[0], math.Log(m/(1-m)), 1e-12)
+	rss := s2 - 2*m*s + n*m*m
+	near(t, "se", fit.RobustSE[0], math.Sqrt(rss)/(n*m*(1-m)), 1e-12)
+}
+
+func TestGEEFails(t *testing.T) {
+	// Two columns, identical: singular.
+	_, err := FitLogitGEE([]Pattern{{X: []float64{1, 1}, N: 5, SumY: 2, SumY2: 2}})
+	if !errors.Is(err, ErrSingular) {
+		t.Errorf("err %v, want ErrSingular", err)
+	}
+	if _, err := FitLogitGEE([]Pattern{{X: []float64{1}, N: 5, SumY: 0, SumY2: 0}}); err == nil {
+		t.Error("mean 0 fitted")
+	}
+}
+
+func TestLimitsOrdered(t *testing.T) {
+	for _, tc := range []struct {
+		e, o, se float64
+		n        int64
+	}{{0.7, 0.6, 0.05, 40}, {0.05, 0, 0, 25}, {0.95, 1, 0, 200}, {0.3, math.NaN(), math.NaN(), 20}} {
+		l95, u95, l998, u998 := Limits(tc.e, tc.o, tc.se, tc.n)
+		if !(l998 <= l95 && l95 <= tc.e && tc.e <= u95 && u95 <= u998) || l998 <= 0 || u998 >= 1 {
+			t.Errorf("%+v: limits %v %v %v %v", tc, l998, l95, u95, u998)
+		}
+	}
+	// Uncensored: nEff = n, so the 95% half-width on the logit scale is
+	// 1.96/sqrt(n E(1-E)).
+	l95, _, _, _ := Limits(0.5, 0.6, math.Sqrt(0.6*0.4/100), 100)
+	near(t, "lower95", l95, expit(-Z95/math.Sqrt(25)), 1e-12)
+}
+
+func TestFlags(t *testing.T) {
+	o := Options{Day: 365, MinCentre: 20}
+	base := CentreRow{N: 30, Completeness: 1, Expected: 0.5, Lower998: 0.3, Lower95: 0.4, Upper95: 0.6, Upper998: 0.7}
+	for _, tc := range []struct {
+		obs   float64
+		ep    Endpoint
+		want  string
+		tweak func(*CentreRow)
+	}{
+		{0.75, OS, FlagBetter, nil},
+		{0.65, OS, FlagBetter95, nil},
+		{0.5, OS, FlagAsExpected, nil},
+		{0.35, OS, FlagWorse95, nil},
+		{0.2, OS, FlagWorse, nil},
+		{0.75, NRM, FlagWorse, nil},
+		{0.35, NRM, FlagBetter95, nil},
+		{0.5, OS, FlagNotAssessed, func(r *CentreRow) { r.N = 19 }},
+		{0.5, OS, FlagNotAssessed, func(r *CentreRow) { r.Completeness = 0.89 }},
+		{math.NaN(), OS, FlagNotAssessed, nil},
+	} {
+		r := base
+		r.Observed = tc.obs
+		if tc.tweak != nil {
+			tc.tweak(&r)
+		}
+		got, reason := flag(r, tc.ep, o, true)
+		if got != tc.want || (got == FlagNotAssessed) != (reason != "") {
+			t.Errorf("obs %v %s: %s (%q), want %s", tc.obs, tc.ep.Name, got, reason, tc.want)
+		}
+	}
+}
+
+func TestClark(t *testing.T) {
+	for _, tc := range []struct {
+		time     int64
+		status   int8
+		obs, pot float64
+	}{{100, 1, 100, 100}, {100, 0, 100, 365}, {500, 0, 365, 365}, {500, 1, 365, 365}, {0, 0, 0, 365}} {
+		o, p := clark(tc.time, tc.status, 365)
+		if o != tc.obs || p != tc.pot {
+			t.Errorf("%+v: %v/%v", tc, o, p)
+		}
+	}
+}

@@ -1,0 +1,278 @@
+package centre
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+)
+
+// Covariate is one case-mix factor: its name and each subject's level
+// (already banded; a missing value is the level Missing, its own level).
+type Covariate struct {
+	Name   string
+	Levels []string
+}
+
+// Missing is the level of a missing value.
+const Missing = "MISSING"
+
+// Pooled is the level that sparse levels are merged into.
+const Pooled = "POOLED"
+
+// MinLevel is the fewest transplants a level needs to keep its own
+// coefficient.
+const MinLevel = 20
+
+// Factor is how one covariate enters the model: Levels[0] is the reference
+// (no coefficient), each other level one indicator column. Merged maps an
+// original level to the level it was merged into (Pooled, or the
+// reference when the pooled level is itself sparse).
+type Factor struct {
+	Name   string
+	Levels []string
+	Merged map[string]string
+	index  map[string]int // original level -> position in Levels
+}
+
+// Dropped is a covariate left out of the model, and why.
+type Dropped struct {
+	Name, Reason string
+}
+
+// Coding is the model's design: the factors kept, in input order, the
+// covariates dropped, and the names of the design columns.
+type Coding struct {
+	Factors []Factor
+	Dropped []Dropped
+	Columns []Column // design columns, the intercept first
+	Aliased []Column // columns dropped as linear combinations of earlier ones
+}
+
+// Column names one design column: Covariate "" is the intercept.
+type Column struct {
+	Covariate, Level string
+	factor, level    int
+}
+
+// Code builds the design of a risk model (rules documented in doc.go):
+//
+//  1. a level with fewer than MinLevel transplants, or with no event among
+//     them (event[i] is subject i's 1-year event), is sparse;
+//  2. sparse levels are merged into one level named Pooled; if that
+//     pooled level is itself sparse it is merged into the reference;
+//  3. the reference level is the largest (ties: the first in byte order),
+//     the others follow in byte order;
+//  4. a covariate left with one level is dropped;
+//  5. a design column that adds fewer than MinLevel transplants' worth of
+//     information to the earlier columns (an exact linear combination of
+//     them, or one differing from it on a few transplants, such as CB grafts
+//     when all but one are cord-blood donors) is dropped as aliased.
+func Code(covs []Covariate, event []bool) (*Coding, error) {
+	c := &Coding{Columns: []Column{{factor: -1}}}
+	for _, cv := range covs {
+		if len(cv.Levels) != len(event) {
+			return nil, fmt.Errorf("covariate %s has %d values for %d subjects", cv.Name, len(cv.Levels), len(event))
+		}
+		f, ok := codeFactor(cv, event)
+		if !ok {
+			c.Dropped = append(c.Dropped, Dropped{cv.Name, "one level"})
+			continue
+		}
+		c.Factors = append(c.Factors, f)
+		for l := 1; l < len(f.Levels); l++ {
+			c.Columns = append(c.Columns, Column{Covariate: f.Name, Level: f.Levels[l], factor: len(c.Factors) - 1, level: l})
+		}
+	}
+	return c, nil
+}
+
+func codeFactor(cv Covariate, event []bool) (Factor, bool) {
+	n, ev := map[string]int{}, map[string]int{}
+	for i, l := range cv.Levels {
+		n[l]++
+		if event[i] {
+			ev[l]++
+		}
+	}
+	sparse := func(l string) bool { return n[l] < MinLevel || ev[l] == 0 }
+	f := Factor{Name: cv.Name, Merged: map[string]string{}}
+	var kept, merged []string
+	for l := range n {
+		if sparse(l) {
+			merged = append(merged, l)
+		} else {
+			kept = append(kept, l)
+		}
+	}
+	sort.Strings(kept)
+	sort.Strings(merged)
+	if len(merged) > 0 {
+		for _, l := range merged {
+			n[Pooled] += n[l]
+			ev[Pooled] += ev[l]
+			if l != Pooled {
+				delete(n, l)
+			}
+		}
+	}
+	// The reference: the largest kept level.
+	ref := ""
+	for _, l := range kept {
+		if ref == "" || n[l] > n[ref] {
+			ref = l
+		}
+	}
+	if len(merged) > 0 {
+		if sparse(Pooled) || ref == "" {
+			if ref == "" {
+				return f, false // every level sparse: nothing to contrast
+			}
+			for _, l := range merged {
+				f.Merged[l] = ref
+			}
+		} else {
+			for _, l := range merged {
+				f.Merged[l] = Pooled
+			}
+			if !slices.Contains(kept, Pooled) {
+				kept = append(kept, Pooled)
+				sort.Strings(kept)
+			}
+		}
+	}
+	f.Levels = []string{ref}
+	for _, l := range kept {
+		if l != ref {
+			f.Levels = append(f.Levels, l)
+		}
+	}
+	if len(f.Levels) < 2 {
+		return f, false
+	}
+	f.index = map[string]int{}
+	for i, l := range f.Levels {
+		f.index[l] = i
+	}
+	for l, to := range f.Merged {
+		f.index[l] = f.index[to]
+	}
+	return f, true
+}
+
+// patterns groups subjects by their coded levels. It returns the distinct
+// patterns (with sums of y filled) and each subject's pattern.
+func (c *Coding) patterns(covs []Covariate, y []float64) ([]Pattern, []int) {
+	cols := make([]int, len(c.Factors))
+	for k, f := range c.Factors {
+		cols[k] = slices.IndexFunc(covs, func(cv Covariate) bool { return cv.Name == f.Name })
+	}
+	key := make([]byte, 0, 2*len(cols))
+	index := map[string]int{}
+	var pats []Pattern
+	var levels [][]int
+	of := make([]int, len(y))
+	for i := range y {
+		key = key[:0]
+		lv := make([]int, len(cols))
+		for k, j := range cols {
+			lv[k] = c.Factors[k].index[covs[j].Levels[i]]
+			key = append(key, byte(lv[k]), byte(lv[k]>>8))
+		}
+		p, ok := index[string(key)]
+		if !ok {
+			p = len(pats)
+			index[string(key)] = p
+			pats = append(pats, Pattern{})
+			levels = append(levels, lv)
+		}
+		pats[p].N++
+		pats[p].SumY += y[i]
+		pats[p].SumY2 += y[i] * y[i]
+		of[i] = p
+	}
+	for p := range pats {
+		pats[p].X = c.row(levels[p])
+	}
+	return pats, of
+}
+
+// row is the design row of a subject with the given level positions.
+func (c *Coding) row(lv []int) []float64 {
+	x := make([]float64, len(c.Columns))
+	x[0] = 1
+	for j, col := range c.Columns[1:] {
+		if lv[col.factor] == col.level {
+			x[j+1] = 1
+		}
+	}
+	return x
+}
+
+// dropAliased removes design columns that carry the information of fewer
+// than MinLevel transplants beyond the earlier columns: column j is dropped
+// when its residual sum of squares after regressing it on the kept earlier
+// columns (the pivot of a Cholesky factorisation of XᵀX in column order,
+// a count of transplants for 0/1 columns) is under MinLevel. An exactly
+// aliased column (residual 0: lm() gives it NA) is one case; a column that
+// differs from a combination of others on a handful of transplants (CB
+// grafts that are all cord-blood donors but one) is the other, whose
+// coefficient would run off to ±∞ as a level of < 20 transplants can.
+func (c *Coding) dropAliased(pats []Pattern) []Pattern {
+	p := len(c.Columns)
+	xtx := newMatrix(p)
+	for _, pt := range pats {
+		for k := range p {
+			for l := range p {
+				xtx[k][l] += pt.N * pt.X[k] * pt.X[l]
+			}
+		}
+	}
+	var keep []int
+	l := newMatrix(p) // rows of the kept columns' factor
+	for j := range p {
+		// Residual squared norm of column j against the kept columns.
+		r := make([]float64, len(keep))
+		for a, ka := range keep {
+			s := xtx[j][ka]
+			for b := range a {
+				s -= r[b] * l[a][b]
+			}
+			r[a] = s / l[a][a]
+		}
+		d := xtx[j][j]
+		for _, v := range r {
+			d -= v * v
+		}
+		if j > 0 && d < MinLevel {
+			continue
+		}
+		row := len(keep)
+		copy(l[row], r)
+		l[row][row] = math.Sqrt(d)
+		keep = append(keep, j)
+	}
+	if len(keep) == p {
+		return pats
+	}
+	cols := make([]Column, len(keep))
+	for a, j := range keep {
+		cols[a] = c.Columns[j]
+	}
+	c.Aliased = nil
+	for j := range p {
+		if !slices.Contains(keep, j) {
+			c.Aliased = append(c.Aliased, c.Columns[j])
+		}
+	}
+	c.Columns = cols
+	out := make([]Pattern, len(pats))
+	for i, pt := range pats {
+		x := make([]float64, len(keep))
+		for a, j := range keep {
+			x[a] = pt.X[j]
+		}
+		out[i] = Pattern{X: x, N: pt.N, SumY: pt.SumY, SumY2: pt.SumY2}
+	}
+	return out
+}
