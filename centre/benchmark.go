@@ -127,7 +127,11 @@ func Benchmark(c Cohort, ep Endpoint, o Options, name string) (*Result, error) {
 		anyEvent = anyEvent || event[i]
 	}
 	mu := make([]float64, n) // each transplant's prediction
-	if anyEvent && n > 0 {
+	for i := range mu {
+		mu[i] = math.NaN()
+	}
+	unmodelled := "no 1-year events in the registry"
+	if anyEvent {
 		var err error
 		if ep.Incidence {
 			res.Pseudo, err = PseudoAJ(c.Time, c.Status, o.Day)
@@ -137,13 +141,37 @@ func Benchmark(c Cohort, ep Endpoint, o Options, name string) (*Result, error) {
 		if err != nil {
 			return nil, &ModelError{name, err}
 		}
+		// The mean pseudo-value is the registry estimate itself.
+		var sum float64
+		for _, v := range res.Pseudo {
+			sum += v
+		}
+		if m := sum / float64(n); m > 1e-12 && m < 1-1e-12 {
+			unmodelled = ""
+		} else {
+			unmodelled = "registry 1-year estimate is 0 or 1"
+		}
+	}
+	if unmodelled == "" {
 		coding, err := Code(c.Covariates, event)
 		if err != nil {
 			return nil, &ModelError{name, err}
 		}
-		pats, of := coding.patterns(c.Covariates, res.Pseudo)
-		pats = coding.dropAliased(pats)
-		fit, err := FitLogitGEE(pats)
+		// Without a finite solution (separation) the last covariate is
+		// removed and the model refitted, down to the intercept, which
+		// always fits an estimate in (0, 1).
+		var fit *GEEFit
+		var pats []Pattern
+		var of []int
+		for {
+			pats, of = coding.patterns(c.Covariates, res.Pseudo)
+			pats = coding.dropAliased(pats)
+			fit, err = FitLogitGEE(pats)
+			if !errors.Is(err, ErrSeparated) || len(coding.Factors) == 0 {
+				break
+			}
+			coding.removeLast("no finite estimate with it (separation): removed")
+		}
 		if err != nil {
 			return nil, &ModelError{name, err}
 		}
@@ -156,12 +184,8 @@ func Benchmark(c Cohort, ep Endpoint, o Options, name string) (*Result, error) {
 			mu[i] = muPat[of[i]]
 		}
 		res.Model = modelTerms(coding, fit, pats)
-	} else {
-		for i := range mu {
-			mu[i] = math.NaN()
-		}
 	}
-	res.Centres = centreRows(c, ep, o, mu, anyEvent)
+	res.Centres = centreRows(c, ep, o, mu, unmodelled)
 	return res, nil
 }
 
@@ -206,7 +230,7 @@ func modelTerms(c *Coding, fit *GEEFit, pats []Pattern) []Term {
 
 // centreRows computes each centre's observed estimate, expected value,
 // limits, completeness and flag, in centre order.
-func centreRows(c Cohort, ep Endpoint, o Options, mu []float64, modelled bool) []CentreRow {
+func centreRows(c Cohort, ep Endpoint, o Options, mu []float64, unmodelled string) []CentreRow {
 	members := map[string][]int{}
 	for i, id := range c.Centre {
 		if id != "" {
@@ -239,7 +263,7 @@ func centreRows(c Cohort, ep Endpoint, o Options, mu []float64, modelled bool) [
 		}
 		r.Observed, r.StdErr = observed(c, idx, ep, o.Day)
 		r.Lower95, r.Upper95, r.Lower998, r.Upper998 = Limits(r.Expected, r.Observed, r.StdErr, r.N)
-		r.Flag, r.Reason = flag(r, ep, o, modelled)
+		r.Flag, r.Reason = flag(r, ep, o, unmodelled)
 		out = append(out, r)
 	}
 	return out
@@ -326,11 +350,11 @@ func Limits(expected, obs, se float64, n int64) (lo95, hi95, lo998, hi998 float6
 }
 
 // flag is SPEC §6's flag of an assessed centre, or not_assessed with the
-// reason.
-func flag(r CentreRow, ep Endpoint, o Options, modelled bool) (string, string) {
+// reason; unmodelled is why the registry has no risk model ("" if it has).
+func flag(r CentreRow, ep Endpoint, o Options, unmodelled string) (string, string) {
 	switch {
-	case !modelled:
-		return FlagNotAssessed, "no 1-year events in the registry"
+	case unmodelled != "":
+		return FlagNotAssessed, unmodelled
 	case r.N < int64(o.MinCentre):
 		return FlagNotAssessed, fmt.Sprintf("fewer than %d transplants", o.MinCentre)
 	case r.Completeness < MinCompleteness:

@@ -87,22 +87,24 @@ func TestPseudoErrors(t *testing.T) {
 }
 
 func TestCodeRules(t *testing.T) {
-	// 100 subjects: A 50 (events), B 25 (events), C 15, D 10 (no events):
-	// C and D pool into POOLED (25, with events). E appears in one
-	// covariate with a single level: dropped.
 	var lv, one []string
 	var ev []bool
-	add := func(l string, k int, withEvent bool) {
+	// add appends k subjects of level l, the first events of them with a
+	// 1-year event.
+	add := func(l string, k, events int) {
 		for i := 0; i < k; i++ {
 			lv = append(lv, l)
 			one = append(one, "X")
-			ev = append(ev, withEvent && i%3 == 0)
+			ev = append(ev, i < events)
 		}
 	}
-	add("A", 50, true)
-	add("B", 25, true)
-	add("C", 15, true)
-	add("D", 10, false)
+	// A 50 (25 events), B 25 (13), C 15 (12: too few transplants), D 30
+	// (9: too few events): C and D pool (45, 21 events). The covariate g
+	// has a single level: dropped.
+	add("A", 50, 25)
+	add("B", 25, 13)
+	add("C", 15, 12)
+	add("D", 30, 9)
 	c, err := Code([]Covariate{{"f", lv}, {"g", one}}, ev)
 	if err != nil {
 		t.Fatal(err)
@@ -110,28 +112,31 @@ func TestCodeRules(t *testing.T) {
 	if len(c.Factors) != 1 || strings.Join(c.Factors[0].Levels, ",") != "A,B,POOLED" {
 		t.Fatalf("factors %+v", c.Factors)
 	}
-	if c.Factors[0].Merged["C"] != Pooled || c.Factors[0].Merged["D"] != Pooled {
+	if c.Factors[0].Merged["C"] != Pooled || c.Factors[0].Merged["D"] != Pooled || len(c.Factors[0].Merged) != 2 {
 		t.Errorf("merged %v", c.Factors[0].Merged)
 	}
 	if len(c.Dropped) != 1 || c.Dropped[0].Name != "g" {
 		t.Errorf("dropped %v", c.Dropped)
 	}
-	// A pooled level that is itself sparse joins the reference.
+	// A pooled level that is itself sparse joins the reference (the
+	// largest level, B here).
 	lv, one, ev = nil, nil, nil
-	add("A", 50, true)
-	add("B", 25, true)
-	add("C", 5, true)
+	add("A", 30, 15)
+	add("B", 40, 20)
+	add("C", 25, 5)
 	c, _ = Code([]Covariate{{"f", lv}}, ev)
-	if got := strings.Join(c.Factors[0].Levels, ","); got != "A,B" || c.Factors[0].Merged["C"] != "A" {
+	if got := strings.Join(c.Factors[0].Levels, ","); got != "B,A" || c.Factors[0].Merged["C"] != "B" {
 		t.Errorf("levels %s merged %v", got, c.Factors[0].Merged)
 	}
-	// Every level sparse: dropped.
-	lv, one, ev = nil, nil, nil
-	add("A", 10, true)
-	add("B", 5, true)
-	c, _ = Code([]Covariate{{"f", lv}}, ev)
-	if len(c.Factors) != 0 || len(c.Dropped) != 1 {
-		t.Errorf("factors %+v dropped %v", c.Factors, c.Dropped)
+	// Every level sparse, or one level left: dropped.
+	for _, sizes := range [][2]int{{10, 5}, {19, 19}} {
+		lv, one, ev = nil, nil, nil
+		add("A", sizes[0], sizes[0])
+		add("B", sizes[1], 0)
+		c, _ = Code([]Covariate{{"f", lv}}, ev)
+		if len(c.Factors) != 0 || len(c.Dropped) != 1 || c.Dropped[0].Reason != "one level" {
+			t.Errorf("%v: factors %+v dropped %v", sizes, c.Factors, c.Dropped)
+		}
 	}
 }
 
@@ -207,7 +212,7 @@ func TestFlags(t *testing.T) {
 		if tc.tweak != nil {
 			tc.tweak(&r)
 		}
-		got, reason := flag(r, tc.ep, o, true)
+		got, reason := flag(r, tc.ep, o, "")
 		if got != tc.want || (got == FlagNotAssessed) != (reason != "") {
 			t.Errorf("obs %v %s: %s (%q), want %s", tc.obs, tc.ep.Name, got, reason, tc.want)
 		}

@@ -20,9 +20,16 @@ const Missing = "MISSING"
 // Pooled is the level that sparse levels are merged into.
 const Pooled = "POOLED"
 
-// MinLevel is the fewest transplants a level needs to keep its own
-// coefficient.
-const MinLevel = 20
+// MinLevel and MinLevelEvents are the fewest transplants and 1-year
+// events a level needs to keep its own coefficient. Ten events per level
+// is the events-per-variable rule of thumb of logistic models (Peduzzi et
+// al. 1996, J Clin Epidemiol 49:1373); with fewer, a level's coefficient
+// can run off to ±∞ (a level of 54 autologous transplants with one
+// non-relapse death does in the demo registry).
+const (
+	MinLevel       = 20
+	MinLevelEvents = 10
+)
 
 // Factor is how one covariate enters the model: Levels[0] is the reference
 // (no coefficient), each other level one indicator column. Merged maps an
@@ -57,8 +64,9 @@ type Column struct {
 
 // Code builds the design of a risk model (rules documented in doc.go):
 //
-//  1. a level with fewer than MinLevel transplants, or with no event among
-//     them (event[i] is subject i's 1-year event), is sparse;
+//  1. a level with fewer than MinLevel transplants, or fewer than
+//     MinLevelEvents 1-year events among them (event[i] is subject i's), is
+//     sparse;
 //  2. sparse levels are merged into one level named Pooled; if that
 //     pooled level is itself sparse it is merged into the reference;
 //  3. the reference level is the largest (ties: the first in byte order),
@@ -95,7 +103,7 @@ func codeFactor(cv Covariate, event []bool) (Factor, bool) {
 			ev[l]++
 		}
 	}
-	sparse := func(l string) bool { return n[l] < MinLevel || ev[l] == 0 }
+	sparse := func(l string) bool { return n[l] < MinLevel || ev[l] < MinLevelEvents }
 	f := Factor{Name: cv.Name, Merged: map[string]string{}}
 	var kept, merged []string
 	for l := range n {
@@ -275,4 +283,19 @@ func (c *Coding) dropAliased(pats []Pattern) []Pattern {
 		out[i] = Pattern{X: x, N: pt.N, SumY: pt.SumY, SumY2: pt.SumY2}
 	}
 	return out
+}
+
+// removeLast takes the last factor out of the model (recording why) and
+// rebuilds the design columns.
+func (c *Coding) removeLast(reason string) {
+	f := c.Factors[len(c.Factors)-1]
+	c.Factors = c.Factors[:len(c.Factors)-1]
+	c.Dropped = append(c.Dropped, Dropped{f.Name, reason})
+	c.Aliased = nil
+	c.Columns = c.Columns[:1]
+	for k, f := range c.Factors {
+		for l := 1; l < len(f.Levels); l++ {
+			c.Columns = append(c.Columns, Column{Covariate: f.Name, Level: f.Levels[l], factor: k, level: l})
+		}
+	}
 }

@@ -30,8 +30,8 @@
 //     A model that does not converge is a *ModelError: the run fails,
 //     naming the model; never a silent NaN.
 //   - Covariates (Code): factors, a missing value its own level (MISSING).
-//     A level with fewer than MinLevel (20) transplants or no 1-year event
-//     is merged into the level POOLED; a POOLED level that is itself
+//     A level with fewer than MinLevel (20) transplants or fewer than
+//     MinLevelEvents (10) 1-year events is merged into the level POOLED; a POOLED level that is itself
 //     sparse is merged into the reference. The reference is the largest
 //     level; a covariate left with one level is dropped. A design column
 //     that adds fewer than 20 transplants' worth of information to the

@@ -31,6 +31,15 @@ var ErrNotConverged = errors.New("did not converge")
 // ErrSingular: the design's information matrix is not positive definite.
 var ErrSingular = errors.New("information matrix is singular")
 
+// ErrSeparated: the estimates run off to infinity — some covariate
+// pattern's predicted probability goes to 0 or 1 (quasi-separation, e.g.
+// a combination of levels with no deaths) — so no finite solution exists.
+var ErrSeparated = errors.New("no finite estimate: a covariate pattern's prediction runs to 0 or 1 (separation)")
+
+// maxEta bounds |x·β| of any pattern: beyond it a prediction is within
+// e⁻³⁰ of 0 or 1 and the fit is taken to be separating.
+const maxEta = 30
+
 const (
 	geeTol     = 1e-10 // largest coefficient change accepted as converged
 	geeMaxIter = 500
@@ -99,6 +108,11 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 			moved = math.Max(moved, math.Abs(step[k]))
 		}
 		beta = next
+		for _, pt := range pats {
+			if math.Abs(dot(pt.X, beta)) > maxEta {
+				return nil, ErrSeparated
+			}
+		}
 		if moved <= geeTol {
 			a, _, b := information(pats, beta, true)
 			inv, err := cholInverse(a)

@@ -35,6 +35,12 @@ type resultTable struct {
 // write dir/<name>.parquet from it in key order. The two files therefore
 // hold the same values, and no row passes through database/sql.
 func (s *session) writeResults(ctx context.Context, dir string, tables []resultTable) error {
+	return s.writeResultTables(ctx, dir, "results_schema", tables)
+}
+
+// writeResultTables is writeResults with the tables' shapes taken from the
+// named schema file of queries/.
+func (s *session) writeResultTables(ctx context.Context, dir, schema string, tables []resultTable) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -43,8 +49,8 @@ func (s *session) writeResults(ctx context.Context, dir string, tables []resultT
 		return err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, queries.Text("results_schema")); err != nil {
-		return fmt.Errorf("results schema: %w", err)
+	if _, err := conn.ExecContext(ctx, queries.Text(schema)); err != nil {
+		return fmt.Errorf("%s: %w", schema, err)
 	}
 	for _, t := range tables {
 		start := time.Now()

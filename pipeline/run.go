@@ -67,6 +67,9 @@ func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 	if err := s.estimate(ctx, filepath.Join(st.dir, "results")); err != nil {
 		return nil, err
 	}
+	if err := s.centres(ctx, filepath.Join(st.dir, "results"), cutoff); err != nil {
+		return nil, err
+	}
 	m := s.manifest(sum, cutoff, o.Cutoff.IsZero())
 	if err := s.report(ctx, st.dir, m); err != nil {
 		return nil, err
@@ -153,6 +156,9 @@ func Analyze(ctx context.Context, o AnalyzeOptions) error {
 		return err
 	}
 	if err := s.estimate(ctx, filepath.Join(st.dir, "results")); err != nil {
+		return err
+	}
+	if err := s.centres(ctx, filepath.Join(st.dir, "results"), cutoff); err != nil {
 		return err
 	}
 	if err := writeManifest(st.dir, s.manifest(sum, cutoff, o.Cutoff.IsZero())); err != nil {

@@ -19,7 +19,7 @@
 #   pseudo-values at day 365: survival::pseudo(survfit(Surv(os_time,
 #     os_status == 1) ~ 1)) for os, the state "1" column of
 #     survival::pseudo(survfit(Surv(nrm_time, factor(nrm_status)) ~ 1)) for nrm;
-#   covariates banded; a level with < 20 transplants or no 1-year event is
+#   covariates banded; a level with < 20 transplants or < 10 1-year events is
 #     merged into POOLED (into the reference if POOLED is itself sparse);
 #     reference = the largest level; one-level covariates dropped; a column
 #     whose residual sum of squares on the earlier kept columns is < 20
@@ -90,7 +90,7 @@ code_factor <- function(x, event) {
   n <- table(x)
   ev <- tapply(event, x, sum)
   lv <- names(n)
-  sparse <- lv[n[lv] < 20 | ev[lv] == 0]
+  sparse <- lv[n[lv] < 20 | ev[lv] < 10]
   kept <- bsort(setdiff(lv, sparse))
   merged <- list()
   if (length(kept) == 0) return(NULL)
@@ -98,7 +98,7 @@ code_factor <- function(x, event) {
   ref <- kept[order(-cnt, seq_along(kept))[1]]
   if (length(sparse) > 0) {
     pn <- sum(n[sparse]); pe <- sum(ev[sparse])
-    to <- if (pn < 20 || pe == 0) ref else "POOLED"
+    to <- if (pn < 20 || pe < 10) ref else "POOLED"
     for (l in sparse) merged[[l]] <- to
     if (to == "POOLED") kept <- bsort(unique(c(kept, "POOLED")))
   }
@@ -144,10 +144,10 @@ for (type in sort(unique(bench$transplant_type))) {
     incidence <- ep == "nrm"
     event <- status == 1 & time <= day
     n <- length(time)
-    modelled <- any(event)
+    unmodelled <- "no 1-year events in the registry"
     mu <- rep(NA_real_, n)
     ps <- rep(NA_real_, n)
-    if (modelled) {
+    if (any(event)) {
       if (incidence) {
         fit <- survfit(Surv(time, factor(status)) ~ 1)
         ps <- pseudo(fit, times = day)[, "1"]
@@ -155,6 +155,9 @@ for (type in sort(unique(bench$transplant_type))) {
         fit <- survfit(Surv(time, status == 1) ~ 1)
         ps <- as.vector(pseudo(fit, times = day))
       }
+      unmodelled <- if (mean(ps) > 1e-12 && mean(ps) < 1 - 1e-12) "" else "registry 1-year estimate is 0 or 1"
+    }
+    if (unmodelled == "") {
       X <- matrix(1, n, 1); colnames(X) <- "(intercept)"
       cols <- data.frame(covariate = "(intercept)", level = "", stringsAsFactors = FALSE)
       notes <- list()
@@ -196,11 +199,14 @@ for (type in sort(unique(bench$transplant_type))) {
                which(note_df$note == "aliased with earlier terms"),
                which(startsWith(note_df$note, "dropped")))
       note_df <- note_df[ord, ]
-      model_out[[length(model_out) + 1]] <- rbind(
+      mod <- rbind(
         data.frame(transplant_type = type, endpoint = ep, covariate = cols$covariate, level = cols$level,
                    n = as.integer(round(colSums(X))), estimate = fmt(beta), robust_se = fmt(se), note = ""),
         data.frame(transplant_type = type, endpoint = ep, covariate = note_df$covariate, level = note_df$level,
                    n = "", estimate = "", robust_se = "", note = note_df$note))
+      mod$term <- seq_len(nrow(mod))
+      model_out[[length(model_out) + 1]] <- mod[, c("transplant_type", "endpoint", "term", "covariate", "level",
+                                                    "n", "estimate", "robust_se", "note")]
     }
     des[[paste0("pseudo_", ep)]] <- fmt(ps)
     ids <- bsort(unique(d$center_id[d$center_id != ""]))
@@ -222,7 +228,7 @@ for (type in sort(unique(bench$transplant_type))) {
         lim <- plogis(qlogis(E) + c(-z95, z95, -z998, z998) * s)
       }
       reason <- ""
-      if (!modelled) reason <- "no 1-year events in the registry"
+      if (unmodelled != "") reason <- unmodelled
       else if (nk < min_centre) reason <- sprintf("fewer than %d transplants", min_centre)
       else if (comp < 0.9) reason <- "follow-up completeness under 0.9"
       else if (is.na(obs)) reason <- sprintf("no estimate at day %d", day)

@@ -1,0 +1,217 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"marrow/centre"
+	"marrow/internal/duck"
+	"marrow/queries"
+)
+
+// centreCovariates are the case-mix columns of centre_cohort.sql, in the
+// model's order.
+var centreCovariates = []string{"age", "indication", "disease_status", "donor_type", "graft_source",
+	"conditioning", "karnofsky", "hct_ci", "sex", "transplant_year"}
+
+// centreDay is the benchmark's landmark (SPEC §6: 1-year outcomes).
+const centreDay = 365
+
+// centreModel is one benchmark: a transplant type and an endpoint.
+type centreModel struct {
+	typ string
+	ep  centre.Endpoint
+	res *centre.Result
+}
+
+// centres runs the centre benchmark of SPEC §6 and writes results/centres
+// and results/centre_model, unless the config turns it off or no
+// transplant has a center_id. A risk model that cannot be fitted fails the
+// run, naming the model.
+func (s *session) centres(ctx context.Context, dir string, cutoff time.Time) error {
+	if !s.cfg.Centres {
+		return nil
+	}
+	return s.stage(ctx, "centres", func() ([]any, error) {
+		cohorts, err := s.readCentreCohorts(ctx, cutoff)
+		if err != nil {
+			return nil, err
+		}
+		if cohorts == nil {
+			return []any{"skipped", "no center_id"}, nil
+		}
+		var models []*centreModel
+		for _, typ := range []string{"ALLO", "AUTO"} {
+			if cohorts[typ] == nil {
+				continue
+			}
+			for _, ep := range []centre.Endpoint{centre.NRM, centre.OS} {
+				models = append(models, &centreModel{typ: typ, ep: ep})
+			}
+		}
+		// The four models are independent; each is deterministic.
+		errs := make([]error, len(models))
+		var wg sync.WaitGroup
+		for i, m := range models {
+			wg.Go(func() {
+				c := cohorts[m.typ]
+				in := centre.Cohort{Centre: c.centre, OSTime: c.osTime, OSStatus: c.osStatus, Covariates: c.covariates}
+				if m.ep.Incidence {
+					in.Time, in.Status = c.nrmTime, c.nrmStatus
+				} else {
+					in.Time, in.Status = c.osTime, c.osStatus
+				}
+				m.res, errs[i] = centre.Benchmark(in, m.ep, centre.Options{Day: centreDay, MinCentre: s.cfg.MinCentre}, m.typ+" "+m.ep.Name)
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return nil, err
+			}
+		}
+		if err := s.writeResultTables(ctx, dir, "centres_schema", centreTables(models)); err != nil {
+			return nil, err
+		}
+		rows := 0
+		for _, m := range models {
+			rows += len(m.res.Centres)
+		}
+		return []any{"models", len(models), "rows", rows}, nil
+	})
+}
+
+// centreCohort is one transplant type's benchmark cohort, column by column.
+type centreCohort struct {
+	centre              []string
+	osTime, nrmTime     []int64
+	osStatus, nrmStatus []int8
+	covariates          []centre.Covariate
+}
+
+// readCentreCohorts runs centre_cohort.sql and splits it by transplant
+// type; nil when no benchmark transplant has a center_id.
+func (s *session) readCentreCohorts(ctx context.Context, cutoff time.Time) (map[string]*centreCohort, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	out := map[string]*centreCohort{}
+	intern := map[string]string{} // level and centre strings, shared
+	str := func(a *array.String, i int) string {
+		v := a.Value(i)
+		if w, ok := intern[v]; ok {
+			return w
+		}
+		w := strings.Clone(v)
+		intern[w] = w
+		return w
+	}
+	anyCentre := false
+	err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
+		col := func(name string) arrow.Array {
+			idx := rec.Schema().FieldIndices(name)
+			if len(idx) == 0 {
+				panic("centre_cohort.sql lacks column " + name)
+			}
+			return rec.Column(idx[0])
+		}
+		tt := col("transplant_type").(*array.String)
+		cid := col("center_id").(*array.String)
+		ot, os := col("os_time").(*array.Int64), col("os_status").(*array.Int64)
+		nt, ns := col("nrm_time").(*array.Int64), col("nrm_status").(*array.Int64)
+		covs := make([]*array.String, len(centreCovariates))
+		for k, name := range centreCovariates {
+			covs[k] = col(name).(*array.String)
+		}
+		for i := 0; i < int(rec.NumRows()); i++ {
+			typ := str(tt, i)
+			c := out[typ]
+			if c == nil {
+				c = &centreCohort{covariates: make([]centre.Covariate, len(centreCovariates))}
+				for k, name := range centreCovariates {
+					c.covariates[k].Name = name
+				}
+				out[typ] = c
+			}
+			id := str(cid, i)
+			anyCentre = anyCentre || id != ""
+			c.centre = append(c.centre, id)
+			c.osTime = append(c.osTime, ot.Value(i))
+			c.osStatus = append(c.osStatus, int8(os.Value(i)))
+			c.nrmTime = append(c.nrmTime, nt.Value(i))
+			c.nrmStatus = append(c.nrmStatus, int8(ns.Value(i)))
+			for k := range covs {
+				c.covariates[k].Levels = append(c.covariates[k].Levels, str(covs[k], i))
+			}
+		}
+		return nil
+	}, queries.Text("centre_cohort"), cutoff)
+	if err != nil {
+		return nil, fmt.Errorf("centre cohort: %w", err)
+	}
+	if !anyCentre {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// centreTables describes results/centres and results/centre_model (shapes
+// in queries/centres_schema.sql), rows in key order.
+func centreTables(models []*centreModel) []resultTable {
+	type row struct {
+		m *centreModel
+		r *centre.CentreRow
+	}
+	var rows []row
+	for _, m := range models {
+		for i := range m.res.Centres {
+			rows = append(rows, row{m, &m.res.Centres[i]})
+		}
+	}
+	// center_id, transplant_type, endpoint: models come in type, endpoint
+	// order and each model's centres in centre order, so a stable sort on
+	// the centre alone gives the key order.
+	slices.SortStableFunc(rows, func(a, b row) int { return strings.Compare(a.r.Centre, b.r.Centre) })
+	return []resultTable{{
+		name:    "centres",
+		orderBy: "center_id, transplant_type, endpoint",
+		columns: []string{"center_id", "transplant_type", "endpoint", "n", "n_events", "observed", "std_err", "expected",
+			"lower95", "upper95", "lower998", "upper998", "completeness", "flag", "reason"},
+		parts: 1,
+		emit: func(_ int, w *csvWriter) {
+			for _, x := range rows {
+				r := x.r
+				w.Str(r.Centre).Str(x.m.typ).Str(x.m.ep.Name).Int(r.N).Int(r.NEvents).Float(r.Observed).Float(r.StdErr).
+					Float(r.Expected).Float(r.Lower95).Float(r.Upper95).Float(r.Lower998).Float(r.Upper998).
+					Float(r.Completeness).Str(r.Flag).Str(r.Reason).End()
+			}
+		},
+	}, {
+		name:    "centre_model",
+		orderBy: "transplant_type, endpoint, term",
+		columns: []string{"transplant_type", "endpoint", "term", "covariate", "level", "n", "estimate", "robust_se", "note"},
+		parts:   1,
+		emit: func(_ int, w *csvWriter) {
+			for _, m := range models {
+				for k, t := range m.res.Model {
+					w.Str(m.typ).Str(m.ep.Name).Int(int64(k + 1)).Str(t.Covariate).Str(t.Level)
+					if t.Note == "" {
+						w.Int(t.N)
+					} else {
+						w.Str("")
+					}
+					w.Float(t.Estimate).Float(t.RobustSE).Str(t.Note).End()
+				}
+			}
+		},
+	}}
+}
