@@ -340,13 +340,20 @@ func Limits(expected, obs, se float64, n int64) (lo95, hi95, lo998, hi998 float6
 	if !(expected > 0 && expected < 1) || n <= 0 {
 		return nan, nan, nan, nan
 	}
+	nEff := EffectiveN(obs, se, n)
+	lg := math.Log(expected / (1 - expected))
+	sd := 1 / math.Sqrt(nEff*expected*(1-expected))
+	return expit(lg - Z95*sd), expit(lg + Z95*sd), expit(lg - Z998*sd), expit(lg + Z998*sd)
+}
+
+// EffectiveN is the effective number of transplants of an estimate obs
+// with standard error se from n transplants (see Limits).
+func EffectiveN(obs, se float64, n int64) float64 {
 	nEff := float64(n)
 	if obs > 0 && obs < 1 && se > 0 {
 		nEff = math.Min(nEff, obs*(1-obs)/(se*se))
 	}
-	lg := math.Log(expected / (1 - expected))
-	sd := 1 / math.Sqrt(nEff*expected*(1-expected))
-	return expit(lg - Z95*sd), expit(lg + Z95*sd), expit(lg - Z998*sd), expit(lg + Z998*sd)
+	return nEff
 }
 
 // flag is SPEC §6's flag of an assessed centre, or not_assessed with the

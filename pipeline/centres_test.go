@@ -114,6 +114,15 @@ func TestCentresAgainstR(t *testing.T) {
 			for _, f := range []string{"centres.csv", "centre_model.csv"} {
 				compareCentreCSV(t, filepath.Join(out, "results", f), filepath.Join(dir, "want", f))
 			}
+			html, err := os.ReadFile(filepath.Join(out, "report", "index.html"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{`<section id="centres">`, `<svg class="funnel"`, `data-stratum="registry"`, "Appendix: risk models"} {
+				if !strings.Contains(string(html), want) {
+					t.Errorf("report lacks %s", want)
+				}
+			}
 			for _, f := range []string{"centres.parquet", "centre_model.parquet"} {
 				if _, err := os.Stat(filepath.Join(out, "results", f)); err != nil {
 					t.Error(err)

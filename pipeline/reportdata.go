@@ -35,6 +35,9 @@ func (s *session) report(ctx context.Context, dir string, m Manifest) error {
 		if err != nil {
 			return nil, err
 		}
+		if d.Centres, err = centresReport(filepath.Join(dir, "results"), s.cfg.MinCentre); err != nil {
+			return nil, err
+		}
 		if err := report.Write(filepath.Join(dir, "report"), d); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}

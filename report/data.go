@@ -36,6 +36,8 @@ type Data struct {
 	FollowUp  []FollowUp
 	Summary   Summary
 	Endpoints []Endpoint
+	// Centres is the centre benchmark (SPEC §6); nil when not run.
+	Centres *Centres
 }
 
 // Config is the part of the analysis configuration the methods section

@@ -16,8 +16,9 @@ import (
 type view struct {
 	Title, Cutoff, MarrowVersion, DuckDBVersion, GeneratedAt string
 
-	Lead        string // cohort size, follow-up and cutoff in one sentence
-	Suppression string // one sentence on the small-cell rule
+	Centres     template.HTML // the Centres section, "" without a benchmark
+	Lead        string        // cohort size, follow-up and cutoff in one sentence
+	Suppression string        // one sentence on the small-cell rule
 	Headline    table
 	FollowUp    table
 	Summary     table
@@ -139,6 +140,7 @@ func buildView(d *Data) view {
 	}
 	v.Files, v.Rejects, v.Flags = quality(d)
 	v.Methods = methods(d, sup)
+	v.Centres = centresHTML(d.Centres, sup)
 	return v
 }
 
