@@ -120,6 +120,11 @@ func Benchmark(c Cohort, ep Endpoint, o Options, name string) (*Result, error) {
 		return nil, fmt.Errorf("centre benchmark %s: columns of different lengths", name)
 	}
 	res := &Result{}
+	// Encode a copy: the caller's covariates may be shared by goroutines.
+	c.Covariates = append([]Covariate(nil), c.Covariates...)
+	if err := EncodeCovariates(c.Covariates); err != nil {
+		return nil, &ModelError{name, err}
+	}
 	event := make([]bool, n)
 	anyEvent := false
 	for i := range event {

@@ -105,7 +105,7 @@ func TestCodeRules(t *testing.T) {
 	add("B", 25, 13)
 	add("C", 15, 12)
 	add("D", 30, 9)
-	c, err := Code([]Covariate{{"f", lv}, {"g", one}}, ev)
+	c, err := Code([]Covariate{{Name: "f", Levels: lv}, {Name: "g", Levels: one}}, ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestCodeRules(t *testing.T) {
 	add("A", 30, 15)
 	add("B", 40, 20)
 	add("C", 25, 5)
-	c, _ = Code([]Covariate{{"f", lv}}, ev)
+	c, _ = Code([]Covariate{{Name: "f", Levels: lv}}, ev)
 	if got := strings.Join(c.Factors[0].Levels, ","); got != "B,A" || c.Factors[0].Merged["C"] != "B" {
 		t.Errorf("levels %s merged %v", got, c.Factors[0].Merged)
 	}
@@ -133,7 +133,7 @@ func TestCodeRules(t *testing.T) {
 		lv, one, ev = nil, nil, nil
 		add("A", sizes[0], sizes[0])
 		add("B", sizes[1], 0)
-		c, _ = Code([]Covariate{{"f", lv}}, ev)
+		c, _ = Code([]Covariate{{Name: "f", Levels: lv}}, ev)
 		if len(c.Factors) != 0 || len(c.Dropped) != 1 || c.Dropped[0].Reason != "one level" {
 			t.Errorf("%v: factors %+v dropped %v", sizes, c.Factors, c.Dropped)
 		}

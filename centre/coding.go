@@ -12,6 +12,39 @@ import (
 type Covariate struct {
 	Name   string
 	Levels []string
+	// values and codes are Levels factorised (EncodeCovariates): the
+	// distinct levels and each subject's index into them.
+	values []string
+	codes  []uint16
+}
+
+// EncodeCovariates factorises each covariate's levels once, so that the
+// models of several endpoints on the same cohort share the work. Benchmark
+// encodes a copy itself when this was not done.
+func EncodeCovariates(covs []Covariate) error {
+	for k := range covs {
+		cv := &covs[k]
+		if cv.codes != nil {
+			continue
+		}
+		idx := map[string]uint16{}
+		codes := make([]uint16, len(cv.Levels))
+		var values []string
+		for i, l := range cv.Levels {
+			c, ok := idx[l]
+			if !ok {
+				if len(values) == math.MaxUint16 {
+					return fmt.Errorf("covariate %s has more than %d levels", cv.Name, math.MaxUint16)
+				}
+				c = uint16(len(values))
+				idx[l] = c
+				values = append(values, l)
+			}
+			codes[i] = c
+		}
+		cv.values, cv.codes = values, codes
+	}
+	return nil
 }
 
 // Missing is the level of a missing value.
@@ -39,7 +72,8 @@ type Factor struct {
 	Name   string
 	Levels []string
 	Merged map[string]string
-	index  map[string]int // original level -> position in Levels
+	input  int   // index of the covariate in the Cohort
+	pos    []int // covariate code -> position in Levels
 }
 
 // Dropped is a covariate left out of the model, and why.
@@ -78,11 +112,15 @@ type Column struct {
 //     when all but one are cord-blood donors) is dropped as aliased.
 func Code(covs []Covariate, event []bool) (*Coding, error) {
 	c := &Coding{Columns: []Column{{factor: -1}}}
-	for _, cv := range covs {
-		if len(cv.Levels) != len(event) {
-			return nil, fmt.Errorf("covariate %s has %d values for %d subjects", cv.Name, len(cv.Levels), len(event))
+	if err := EncodeCovariates(covs); err != nil {
+		return nil, err
+	}
+	for k, cv := range covs {
+		if len(cv.codes) != len(event) {
+			return nil, fmt.Errorf("covariate %s has %d values for %d subjects", cv.Name, len(cv.codes), len(event))
 		}
 		f, ok := codeFactor(cv, event)
+		f.input = k
 		if !ok {
 			c.Dropped = append(c.Dropped, Dropped{cv.Name, "one level"})
 			continue
@@ -96,12 +134,16 @@ func Code(covs []Covariate, event []bool) (*Coding, error) {
 }
 
 func codeFactor(cv Covariate, event []bool) (Factor, bool) {
-	n, ev := map[string]int{}, map[string]int{}
-	for i, l := range cv.Levels {
-		n[l]++
+	nc, evc := make([]int, len(cv.values)), make([]int, len(cv.values))
+	for i, code := range cv.codes {
+		nc[code]++
 		if event[i] {
-			ev[l]++
+			evc[code]++
 		}
+	}
+	n, ev := map[string]int{}, map[string]int{}
+	for code, l := range cv.values {
+		n[l], ev[l] = nc[code], evc[code]
 	}
 	sparse := func(l string) bool { return n[l] < MinLevel || ev[l] < MinLevelEvents }
 	f := Factor{Name: cv.Name, Merged: map[string]string{}}
@@ -158,12 +200,16 @@ func codeFactor(cv Covariate, event []bool) (Factor, bool) {
 	if len(f.Levels) < 2 {
 		return f, false
 	}
-	f.index = map[string]int{}
+	at := map[string]int{}
 	for i, l := range f.Levels {
-		f.index[l] = i
+		at[l] = i
 	}
 	for l, to := range f.Merged {
-		f.index[l] = f.index[to]
+		at[l] = at[to]
+	}
+	f.pos = make([]int, len(cv.values))
+	for code, l := range cv.values {
+		f.pos[code] = at[l]
 	}
 	return f, true
 }
@@ -171,36 +217,42 @@ func codeFactor(cv Covariate, event []bool) (Factor, bool) {
 // patterns groups subjects by their coded levels. It returns the distinct
 // patterns (with sums of y filled) and each subject's pattern.
 func (c *Coding) patterns(covs []Covariate, y []float64) ([]Pattern, []int) {
-	cols := make([]int, len(c.Factors))
+	// A pattern's key is its level positions in mixed radix.
+	radix := make([]uint64, len(c.Factors))
+	r := uint64(1)
 	for k, f := range c.Factors {
-		cols[k] = slices.IndexFunc(covs, func(cv Covariate) bool { return cv.Name == f.Name })
+		radix[k] = r
+		r *= uint64(len(f.Levels)) // at most 65535 levels each: fits while the product does
 	}
-	key := make([]byte, 0, 2*len(cols))
-	index := map[string]int{}
+	index := map[uint64]int{}
 	var pats []Pattern
-	var levels [][]int
+	var keys []uint64
 	of := make([]int, len(y))
 	for i := range y {
-		key = key[:0]
-		lv := make([]int, len(cols))
-		for k, j := range cols {
-			lv[k] = c.Factors[k].index[covs[j].Levels[i]]
-			key = append(key, byte(lv[k]), byte(lv[k]>>8))
+		var key uint64
+		for k, f := range c.Factors {
+			key += uint64(f.pos[covs[f.input].codes[i]]) * radix[k]
 		}
-		p, ok := index[string(key)]
+		p, ok := index[key]
 		if !ok {
 			p = len(pats)
-			index[string(key)] = p
+			index[key] = p
 			pats = append(pats, Pattern{})
-			levels = append(levels, lv)
+			keys = append(keys, key)
 		}
 		pats[p].N++
 		pats[p].SumY += y[i]
 		pats[p].SumY2 += y[i] * y[i]
 		of[i] = p
 	}
+	lv := make([]int, len(c.Factors))
 	for p := range pats {
-		pats[p].X = c.row(levels[p])
+		key := keys[p]
+		for k := len(c.Factors) - 1; k >= 0; k-- {
+			lv[k] = int(key / radix[k])
+			key %= radix[k]
+		}
+		pats[p].X = c.row(lv)
 	}
 	return pats, of
 }

@@ -1,7 +1,9 @@
 package centre
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -38,7 +40,7 @@ func newEventTimes(time []int64, status []int8) (*eventTimes, error) {
 			return nil, fmt.Errorf("pseudo-values: subject %d has negative time %d", i, time[i])
 		}
 	}
-	sort.SliceStable(ord, func(a, b int) bool { return time[ord[a]] < time[ord[b]] })
+	slices.SortFunc(ord, func(a, b int) int { return cmp.Or(cmp.Compare(time[a], time[b]), cmp.Compare(a, b)) })
 	et := &eventTimes{t: []int64{-1}, n: []float64{0}, d1: []float64{0}, d2: []float64{0}, m: make([]int, len(time))}
 	for lo := 0; lo < len(ord); {
 		hi := lo

@@ -40,10 +40,19 @@ func (s *session) centres(ctx context.Context, dir string, cutoff time.Time) err
 		return nil
 	}
 	return s.stage(ctx, "centres", func() ([]any, error) {
+		start := time.Now()
 		cohorts, err := s.readCentreCohorts(ctx, cutoff)
 		if err != nil {
 			return nil, err
 		}
+		for _, c := range cohorts {
+			// Once per type, shared by its two endpoints' models.
+			if err := centre.EncodeCovariates(c.covariates); err != nil {
+				return nil, err
+			}
+		}
+		s.step("centre cohort", start)
+		start = time.Now()
 		if cohorts == nil {
 			return []any{"skipped", "no center_id"}, nil
 		}
@@ -68,10 +77,16 @@ func (s *session) centres(ctx context.Context, dir string, cutoff time.Time) err
 				} else {
 					in.Time, in.Status = c.osTime, c.osStatus
 				}
+				t0 := time.Now()
 				m.res, errs[i] = centre.Benchmark(in, m.ep, centre.Options{Day: centreDay, MinCentre: s.cfg.MinCentre}, m.typ+" "+m.ep.Name)
+				if errs[i] == nil && m.res.Fit != nil {
+					s.step("centre model "+m.typ+" "+m.ep.Name, t0, "transplants", len(in.Time), "iterations", m.res.Fit.Iter)
+				}
 			})
 		}
 		wg.Wait()
+		s.step("centre models", start)
+		start = time.Now()
 		for _, err := range errs {
 			if err != nil {
 				return nil, err
@@ -80,6 +95,7 @@ func (s *session) centres(ctx context.Context, dir string, cutoff time.Time) err
 		if err := s.writeResultTables(ctx, dir, "centres_schema", centreTables(models)); err != nil {
 			return nil, err
 		}
+		s.step("centre tables", start)
 		rows := 0
 		for _, m := range models {
 			rows += len(m.res.Centres)
