@@ -13,6 +13,7 @@ type synthOptions struct {
 	seed        int64
 	extract     string
 	badRows     float64
+	centres     bool
 }
 
 func newSynthCommand(g *globals) *cobra.Command {
@@ -32,7 +33,7 @@ seed give byte-identical files. --bad-rows injects rows of every rejection kind.
 				return usagef("--bad-rows %v: want a fraction between 0 and 1", o.badRows)
 			}
 			st, err := synth.Write(c.Context(), o.extract, synth.Options{
-				Transplants: o.transplants, Seed: o.seed, BadRows: o.badRows,
+				Transplants: o.transplants, Seed: o.seed, BadRows: o.badRows, CentreEffects: o.centres,
 			})
 			if err != nil {
 				return err
@@ -47,5 +48,6 @@ seed give byte-identical files. --bad-rows injects rows of every rejection kind.
 	f.Int64Var(&o.seed, "seed", 1, "random seed `S`")
 	f.StringVar(&o.extract, "extract", "", "extract `DIR` to write")
 	f.Float64Var(&o.badRows, "bad-rows", 0, "fraction of injected bad rows")
+	f.BoolVar(&o.centres, "centre-effects", false, "case mix by centre and a seeded set of centres with a true NRM hazard ratio (synth/centres.go)")
 	return c
 }
