@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // gunzipExtract writes the gzipped extract of a testdata/centres case into
@@ -148,5 +149,28 @@ func TestCentresOff(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "results", "centres.csv")); !os.IsNotExist(err) {
 		t.Errorf("no center_id: centres.csv exists (%v)", err)
+	}
+}
+
+// TestCentresSeparation: the adversarial synth cohort's AUTO os model has
+// no finite solution with every covariate (a combination of levels without
+// deaths); the run still succeeds, the last covariate is removed and the
+// model table says so.
+func TestCentresSeparation(t *testing.T) {
+	cfg, err := LoadConfig("../testdata/adversarial/synth/config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cutoff, _ := time.Parse(time.DateOnly, "2021-12-31")
+	out := filepath.Join(t.TempDir(), "out")
+	if _, err := Run(context.Background(), RunOptions{Extract: "../testdata/adversarial/synth/extract", Out: out, Cutoff: cutoff, Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "results", "centre_model.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "AUTO,os,32,transplant_year,,,,,dropped: no finite estimate with it (separation): removed") {
+		t.Errorf("centre_model.csv lacks the separation note:\n%s", b)
 	}
 }
