@@ -169,7 +169,9 @@ func Benchmark(c Cohort, ep Endpoint, o Options, name string) (*Result, error) {
 		var pats []Pattern
 		var of []int
 		for {
-			pats, of = coding.patterns(c.Covariates, res.Pseudo)
+			if pats, of, err = coding.patterns(c.Covariates, res.Pseudo); err != nil {
+				break
+			}
 			pats = coding.dropAliased(pats)
 			fit, err = FitLogitGEE(pats)
 			if !errors.Is(err, ErrSeparated) || len(coding.Factors) == 0 {

@@ -3,6 +3,7 @@ package centre
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 )
@@ -16,6 +17,12 @@ type Covariate struct {
 	// distinct levels and each subject's index into them.
 	values []string
 	codes  []uint16
+}
+
+// NewCodedCovariate is a covariate given factorised: subject i's level is
+// values[codes[i]].
+func NewCodedCovariate(name string, values []string, codes []uint16) Covariate {
+	return Covariate{Name: name, values: values, codes: codes}
 }
 
 // EncodeCovariates factorises each covariate's levels once, so that the
@@ -216,13 +223,17 @@ func codeFactor(cv Covariate, event []bool) (Factor, bool) {
 
 // patterns groups subjects by their coded levels. It returns the distinct
 // patterns (with sums of y filled) and each subject's pattern.
-func (c *Coding) patterns(covs []Covariate, y []float64) ([]Pattern, []int) {
+func (c *Coding) patterns(covs []Covariate, y []float64) ([]Pattern, []int, error) {
 	// A pattern's key is its level positions in mixed radix.
 	radix := make([]uint64, len(c.Factors))
 	r := uint64(1)
 	for k, f := range c.Factors {
 		radix[k] = r
-		r *= uint64(len(f.Levels)) // at most 65535 levels each: fits while the product does
+		hi, lo := bits.Mul64(r, uint64(len(f.Levels)))
+		if hi != 0 {
+			return nil, nil, fmt.Errorf("more than 2^64 possible covariate patterns")
+		}
+		r = lo
 	}
 	index := map[uint64]int{}
 	var pats []Pattern
@@ -254,7 +265,7 @@ func (c *Coding) patterns(covs []Covariate, y []float64) ([]Pattern, []int) {
 		}
 		pats[p].X = c.row(lv)
 	}
-	return pats, of
+	return pats, of, nil
 }
 
 // row is the design row of a subject with the given level positions.
@@ -281,9 +292,16 @@ func (c *Coding) row(lv []int) []float64 {
 func (c *Coding) dropAliased(pats []Pattern) []Pattern {
 	p := len(c.Columns)
 	xtx := newMatrix(p)
+	nz := make([]int, 0, p)
 	for _, pt := range pats {
-		for k := range p {
-			for l := range p {
+		nz = nz[:0]
+		for k, x := range pt.X {
+			if x != 0 {
+				nz = append(nz, k)
+			}
+		}
+		for _, k := range nz {
+			for _, l := range nz {
 				xtx[k][l] += pt.N * pt.X[k] * pt.X[l]
 			}
 		}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -112,72 +113,145 @@ type centreCohort struct {
 	covariates          []centre.Covariate
 }
 
-// readCentreCohorts runs centre_cohort.sql and splits it by transplant
-// type; nil when no benchmark transplant has a center_id.
+// readCentreCohorts builds the benchmark cohort (centre_cohort.sql) and
+// reads it by transplant type: the covariate labels once per pattern
+// (centre_patterns.sql), the transplants as numbers and a pattern id
+// (centre_transplants.sql). nil when no benchmark transplant has a
+// center_id.
 func (s *session) readCentreCohorts(ctx context.Context, cutoff time.Time) (map[string]*centreCohort, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	out := map[string]*centreCohort{}
-	intern := map[string]string{} // level and centre strings, shared
-	str := func(a *array.String, i int) string {
-		v := a.Value(i)
-		if w, ok := intern[v]; ok {
-			return w
-		}
-		w := strings.Clone(v)
-		intern[w] = w
-		return w
+	// centre_cohort is a temporary table: this connection's only.
+	start := time.Now()
+	if _, err := conn.ExecContext(ctx, queries.Text("centre_cohort"), cutoff); err != nil {
+		return nil, fmt.Errorf("centre cohort: %w", err)
 	}
-	anyCentre := false
+	s.step("centre cohort table", start)
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS centre_cohort")
+
+	// Per type and covariate: the distinct labels, and each pattern's code.
+	type coding struct {
+		values [][]string          // per covariate
+		index  []map[string]uint16 // per covariate: label -> code
+		code   [][]uint16          // per covariate: pattern -> code
+	}
+	codings := map[string]*coding{}
 	err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
-		col := func(name string) arrow.Array {
-			idx := rec.Schema().FieldIndices(name)
-			if len(idx) == 0 {
-				panic("centre_cohort.sql lacks column " + name)
-			}
-			return rec.Column(idx[0])
-		}
+		col := arrowColumn(rec, "centre_patterns.sql")
 		tt := col("transplant_type").(*array.String)
-		cid := col("center_id").(*array.String)
-		ot, os := col("os_time").(*array.Int64), col("os_status").(*array.Int64)
-		nt, ns := col("nrm_time").(*array.Int64), col("nrm_status").(*array.Int64)
+		pat := col("pattern").(*array.Int64)
 		covs := make([]*array.String, len(centreCovariates))
 		for k, name := range centreCovariates {
 			covs[k] = col(name).(*array.String)
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
-			typ := str(tt, i)
-			c := out[typ]
-			if c == nil {
-				c = &centreCohort{covariates: make([]centre.Covariate, len(centreCovariates))}
-				for k, name := range centreCovariates {
-					c.covariates[k].Name = name
+			cd := codings[tt.Value(i)]
+			if cd == nil {
+				cd = &coding{values: make([][]string, len(covs)), index: make([]map[string]uint16, len(covs)), code: make([][]uint16, len(covs))}
+				for k := range covs {
+					cd.index[k] = map[string]uint16{}
+					cd.code[k] = []uint16{0} // patterns are numbered from 1
 				}
-				out[typ] = c
+				codings[strings.Clone(tt.Value(i))] = cd
 			}
-			id := str(cid, i)
+			if p := pat.Value(i); p != int64(len(cd.code[0])) {
+				return fmt.Errorf("centre patterns: pattern %d out of order", p)
+			}
+			for k, a := range covs {
+				v := a.Value(i)
+				c, ok := cd.index[k][v]
+				if !ok {
+					if len(cd.values[k]) == math.MaxUint16 {
+						return fmt.Errorf("centre covariate %s: too many levels", centreCovariates[k])
+					}
+					c = uint16(len(cd.values[k]))
+					v = strings.Clone(v)
+					cd.index[k][v] = c
+					cd.values[k] = append(cd.values[k], v)
+				}
+				cd.code[k] = append(cd.code[k], c)
+			}
+		}
+		return nil
+	}, queries.Text("centre_patterns"))
+	if err != nil {
+		return nil, fmt.Errorf("centre patterns: %w", err)
+	}
+
+	out := map[string]*centreCohort{}
+	codes := map[string][][]uint16{} // per type, per covariate: subject codes
+	centres := map[string]string{}   // interned centre ids
+	anyCentre := false
+	err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
+		col := arrowColumn(rec, "centre_transplants.sql")
+		tt := col("transplant_type").(*array.String)
+		cid := col("center_id").(*array.String)
+		ot, os := col("os_time").(*array.Int64), col("os_status").(*array.Int64)
+		nt, ns := col("nrm_time").(*array.Int64), col("nrm_status").(*array.Int64)
+		pat := col("pattern").(*array.Int64)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			typ := tt.Value(i)
+			c := out[typ]
+			cd := codings[typ]
+			if cd == nil {
+				return fmt.Errorf("centre transplants: type %s has no patterns", typ)
+			}
+			if c == nil {
+				typ = strings.Clone(typ)
+				c = &centreCohort{}
+				out[typ] = c
+				codes[typ] = make([][]uint16, len(centreCovariates))
+			}
+			id, ok := centres[cid.Value(i)]
+			if !ok {
+				id = strings.Clone(cid.Value(i))
+				centres[id] = id
+			}
 			anyCentre = anyCentre || id != ""
 			c.centre = append(c.centre, id)
 			c.osTime = append(c.osTime, ot.Value(i))
 			c.osStatus = append(c.osStatus, int8(os.Value(i)))
 			c.nrmTime = append(c.nrmTime, nt.Value(i))
 			c.nrmStatus = append(c.nrmStatus, int8(ns.Value(i)))
-			for k := range covs {
-				c.covariates[k].Levels = append(c.covariates[k].Levels, str(covs[k], i))
+			p := pat.Value(i)
+			if p < 1 || p >= int64(len(cd.code[0])) {
+				return fmt.Errorf("centre transplants: unknown pattern %d", p)
+			}
+			cc := codes[typ]
+			for k := range cc {
+				cc[k] = append(cc[k], cd.code[k][p])
 			}
 		}
 		return nil
-	}, queries.Text("centre_cohort"), cutoff)
+	}, queries.Text("centre_transplants"))
 	if err != nil {
-		return nil, fmt.Errorf("centre cohort: %w", err)
+		return nil, fmt.Errorf("centre transplants: %w", err)
 	}
 	if !anyCentre {
 		return nil, nil
 	}
+	for typ, c := range out {
+		cd := codings[typ]
+		for k, name := range centreCovariates {
+			c.covariates = append(c.covariates, centre.NewCodedCovariate(name, cd.values[k], codes[typ][k]))
+		}
+	}
 	return out, nil
+}
+
+// arrowColumn returns a lookup of rec's columns by name; a missing column
+// is a programming error in the named query.
+func arrowColumn(rec arrow.RecordBatch, query string) func(string) arrow.Array {
+	return func(name string) arrow.Array {
+		idx := rec.Schema().FieldIndices(name)
+		if len(idx) == 0 {
+			panic(query + " lacks column " + name)
+		}
+		return rec.Column(idx[0])
+	}
 }
 
 // centreTables describes results/centres and results/centre_model (shapes

@@ -1,17 +1,22 @@
--- centre_cohort.sql: the benchmark cohort of SPEC §6, one row per cohort
--- transplant dated on or before the cutoff ($1, DATE) minus 365 days, with
--- its centre, the os and nrm times and statuses of the cohort table, and
--- the case-mix covariates of the centre risk model as band labels.
--- Returns transplant_type, center_id ('' when missing), os_time,
--- os_status, nrm_time, nrm_status (BIGINT), then the covariates (VARCHAR):
--- age, indication, disease_status, donor_type, graft_source,
--- conditioning, karnofsky, hct_ci, sex, transplant_year.
+-- centre_cohort.sql: creates the temporary table centre_cohort, the
+-- benchmark cohort of SPEC §6: one row per cohort transplant dated on or
+-- before the cutoff ($1, DATE) minus 365 days, with its centre, the os and
+-- nrm times and statuses of the cohort table, the case-mix covariates of
+-- the centre risk model as band labels, and its covariate pattern.
+-- Columns: transplant_id, transplant_type, center_id ('' when missing),
+-- os_time, os_status, nrm_time, nrm_status (BIGINT), the covariates
+-- (VARCHAR) age, indication, disease_status, donor_type, graft_source,
+-- conditioning, karnofsky, hct_ci, sex, transplant_year, and pattern
+-- (BIGINT, 1.. within the transplant type: transplants with the same
+-- covariates share it). centre_transplants.sql and centre_patterns.sql
+-- read it, so the covariate strings cross into Go once per pattern.
 --
 -- Bands (lower edge included): age <18, 18-39, 40-59, 60-69, 70+;
 -- Karnofsky <80, 80-89, 90+; HCT-CI 0, 1-2, 3+; transplant year in
 -- five-year periods 2010-2014, 2015-2019, ... A missing value is the level
 -- MISSING; an AUTO transplant's donor type is NONE. testdata/r/centres.R
 -- bands the raw values the same way, independently.
+CREATE OR REPLACE TEMP TABLE centre_cohort AS
 WITH params AS (
     SELECT CAST($1 AS DATE) - INTERVAL 365 DAY AS latest
 ),
@@ -39,8 +44,10 @@ joined AS (
         ON t.transplant_id = c.transplant_id
     CROSS JOIN params AS p
     WHERE t.transplant_date <= p.latest
-)
+),
+labelled AS (
 SELECT
+    transplant_id,
     transplant_type,
     center_id,
     os_time,
@@ -75,4 +82,30 @@ SELECT
     COALESCE(sex, 'MISSING') AS sex,
     CAST(year // 5 * 5 AS VARCHAR) || '-' || CAST(year // 5 * 5 + 4 AS VARCHAR) AS transplant_year
 FROM joined
-ORDER BY transplant_type, transplant_id
+),
+patterns AS (
+    -- The distinct covariate combinations, numbered within each type in
+    -- label order: a hash aggregate and a sort of the few patterns, not of
+    -- every transplant.
+    SELECT
+        transplant_type, age, indication, disease_status, donor_type, graft_source,
+        conditioning, karnofsky, hct_ci, sex, transplant_year,
+        CAST(ROW_NUMBER() OVER (
+            PARTITION BY transplant_type
+            ORDER BY age, indication, disease_status, donor_type, graft_source,
+                conditioning, karnofsky, hct_ci, sex, transplant_year
+        ) AS BIGINT) AS pattern
+    FROM (
+        SELECT DISTINCT
+            transplant_type, age, indication, disease_status, donor_type, graft_source,
+            conditioning, karnofsky, hct_ci, sex, transplant_year
+        FROM labelled
+    )
+)
+SELECT
+    l.*,
+    p.pattern
+FROM labelled AS l
+JOIN patterns AS p
+    USING (transplant_type, age, indication, disease_status, donor_type, graft_source,
+        conditioning, karnofsky, hct_ci, sex, transplant_year)
