@@ -2,12 +2,23 @@
 # Registry-scale benchmark. Usage: scripts/bench.sh [N_TRANSPLANTS] [WORKDIR]
 #
 # Builds marrow, writes a synthetic extract of N transplants (default
-# 1,000,000, ~10 events each), then measures in the same run:
-#   bare    DuckDB's read_csv counting both files' rows (the baseline)
-#   ingest  marrow ingest (validate + warehouse Parquet)
-#   run     marrow run (ingest + cohort + every endpoint/stratum + report)
-#   R       scripts/bench-r.R on the same cohort, if Rscript is installed
-# Wall seconds and peak RSS (GNU time) for each, and ratios to the baseline.
+# 1,000,000, ~10 events each; `marrow synth --seed 1`), then measures in
+# the same run, one after the other on an otherwise idle machine:
+#   bare     DuckDB's read_csv counting both files' rows
+#   convert  DuckDB's own CSV -> zstd Parquet conversion of both files
+#            (COPY (FROM read_csv(...)) TO ... (FORMAT parquet)): the baseline
+#   ingest   marrow ingest (validate + warehouse Parquet)
+#   run      marrow run, default config (ingest + cohort + every endpoint and
+#            stratum + centre benchmark + report)
+#   analyze  marrow -v analyze on the ingested warehouse
+#   R        scripts/bench-r.R on the same cohort, if Rscript is installed
+# and prints wall seconds, peak RSS (GNU time) and the ratios the issues
+# ask for. Then, unless SKIP_EXTRA=1:
+#   nocentres  marrow run with `centres = false` (what the benchmark adds)
+#   examples   marrow analyze with each examples/*.toml (what each adds)
+#   threads    marrow run with threads = 1 and 4 beside the default run:
+#              every output file must be byte-identical (exit 1 if not)
+# SKIP_R=1 skips R.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
@@ -19,42 +30,82 @@ go build -tags duckdb_arrow -o "$W/bareparse" ./scripts/bareparse
 
 ex="$W/extract-$N"
 if [ ! -f "$ex/events.csv" ]; then
+  rm -rf "$ex"
   /usr/bin/time -f "synth wall=%e rss_kb=%M" "$W/marrow" synth --transplants "$N" --seed 1 --extract "$ex"
 fi
 ls -l "$ex"
+conf="$W/bench.toml"
+printf 'max_reject_rate = 0.05\n' >"$conf"
 
 measure() { # name, command...
   local name=$1; shift
-  local t0 t1
+  local t0 t1 rss
   t0=$(date +%s.%N)
-  if [ -x /usr/bin/time ]; then
-    /usr/bin/time -f "$name rss_kb=%M" -o "$W/$name.time" "$@" >"$W/$name.log" 2>&1
-    rss=$(grep -o 'rss_kb=[0-9]*' "$W/$name.time" | cut -d= -f2)
-  else
-    "$@" >"$W/$name.log" 2>&1; rss=NA
-  fi
+  /usr/bin/time -f "$name rss_kb=%M" -o "$W/$name.time" "$@" >"$W/$name.log" 2>&1 || {
+    echo "$name failed:"; tail -n 5 "$W/$name.log"; return 1; }
   t1=$(date +%s.%N)
+  rss=$(grep -o 'rss_kb=[0-9]*' "$W/$name.time" | cut -d= -f2)
   secs=$(awk "BEGIN{print $t1 - $t0}")
-  printf '%-8s %8.2f s  peak RSS %s MiB\n' "$name" "$secs" "$([ "$rss" = NA ] && echo NA || echo $((rss / 1024)))"
+  printf '%-10s %8.2f s  peak RSS %5d MiB\n' "$name" "$secs" "$((rss / 1024))"
   eval "T_$name=$secs"
 }
+ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
 
-echo "== $N transplants, $(nproc) cores"
+echo "== $N transplants, $(nproc) cores, $(date -u +%FT%TZ)"
 measure bare "$W/bareparse" "$ex"
-measure ingest "$W/marrow" -q ingest --extract "$ex" --warehouse "$W/wh-$N"
-measure run "$W/marrow" -q run --extract "$ex" --out "$W/out-$N" --config <(printf 'max_reject_rate = 0.05\n')
-printf 'ingest / bare = %.2f\n' "$(awk "BEGIN{print $T_ingest / $T_bare}")"
-printf 'run    / bare = %.2f\n' "$(awk "BEGIN{print $T_run / $T_bare}")"
+rm -rf "$W/conv-$N"
+measure convert "$W/bareparse" -convert "$W/conv-$N" "$ex"
+rm -rf "$W/wh-$N" "$W/out-$N" "$W/an-$N"
+measure ingest "$W/marrow" -q ingest --extract "$ex" --warehouse "$W/wh-$N" --config "$conf"
+measure run "$W/marrow" -v run --extract "$ex" --out "$W/out-$N" --config "$conf"
+measure analyze "$W/marrow" -v analyze --warehouse "$W/wh-$N" --out "$W/an-$N" --config "$conf"
+# The estimation phase: the estimate stage of analyze (risk sets -> curves,
+# landmarks, medians, tests, results written), from its -v log line.
+est=$(awk '/msg=estimate / { for (i = 1; i <= NF; i++) if ($i ~ /^seconds=/) { sub("seconds=", "", $i); s += $i } } END { print s + 0 }' "$W/analyze.log")
+echo "-- ratios (same run)"
+echo "ingest  / convert = $(ratio "$T_ingest" "$T_convert")"
+echo "run     / convert = $(ratio "$T_run" "$T_convert")   (target <= 3)"
+echo "run     / bare    = $(ratio "$T_run" "$T_bare")"
+echo "marrow estimation phase (analyze's estimate stage) = $est s"
 
-if command -v Rscript >/dev/null && [ -f scripts/bench-r.R ] && [ "${SKIP_R:-}" = "" ]; then
-  "$W/marrow" query --warehouse "$W/out-$N/warehouse" 'SELECT * FROM cohort ORDER BY transplant_id' >"$W/cohort-$N.csv"
+if command -v Rscript >/dev/null && [ "${SKIP_R:-}" = "" ]; then
+  "$W/marrow" query --warehouse "$W/an-$N/warehouse" --format csv 'SELECT * FROM cohort ORDER BY transplant_id' >"$W/cohort-$N.csv" 2>/dev/null ||
+    "$W/marrow" query --warehouse "$W/an-$N/warehouse" 'SELECT * FROM cohort ORDER BY transplant_id' >"$W/cohort-$N.csv"
   measure R Rscript scripts/bench-r.R "$W/cohort-$N.csv"
   grep R_SECONDS "$W/R.log" || true
-  # -v logs each step's seconds; the estimation part is what R's estimate
-  # phase does: risk sets, curves (with landmarks and medians), tests.
-  measure analyze "$W/marrow" -v analyze --warehouse "$W/wh-$N" --out "$W/an-$N"
-  printf 'R / marrow analyze = %.1f\n' "$(awk "BEGIN{print $T_R / $T_analyze}")"
-  est=$(awk '/msg="risk sets"|msg=curves |msg=tests / { for (i = 1; i <= NF; i++) if ($i ~ /^seconds=/) { sub("seconds=", "", $i); s += $i } } END { print s }' "$W/analyze.log")
   r_est=$(sed -n 's/^R_SECONDS_ESTIMATES=//p' "$W/R.log")
-  printf 'marrow estimation (risk sets + curves + tests) = %.2f s; R estimates / marrow estimation = %.1f\n' "$est" "$(awk "BEGIN{print $r_est / $est}")"
+  echo "R whole script / marrow analyze        = $(ratio "$T_R" "$T_analyze")   (target >= 15)"
+  echo "R estimates / marrow estimation phase  = $(ratio "$r_est" "$est")   (target >= 40)"
 fi
+
+[ "${SKIP_EXTRA:-}" = "" ] || exit 0
+echo "-- what the centre benchmark and the example analyses add"
+printf 'max_reject_rate = 0.05\ncentres = false\n' >"$W/nocentres.toml"
+if measure nocentres "$W/marrow" -q run --extract "$ex" --out "$W/nocentres-$N" --config "$W/nocentres.toml"; then
+  echo "run / run without centres = $(ratio "$T_run" "$T_nocentres")   (target <= 1.20)"
+fi
+for f in examples/*.toml; do
+  [ -f "$f" ] || continue
+  name=$(basename "$f" .toml)
+  { cat "$f"; printf '\nmax_reject_rate = 0.05\n'; } >"$W/ex-$name.toml"
+  rm -rf "$W/ex-$name-$N"
+  if measure "ex_$name" "$W/marrow" -q analyze --warehouse "$W/wh-$N" --out "$W/ex-$name-$N" --config "$W/ex-$name.toml"; then
+    eval "t=\$T_ex_$name"
+    echo "examples/$name.toml: analyze $(awk "BEGIN{printf \"%+.2f\", $t - $T_analyze}") s against the default config"
+  fi
+done
+
+echo "-- byte identity across thread counts (threads = 1, default, 4)"
+status=0
+for th in 1 4; do
+  printf 'max_reject_rate = 0.05\nthreads = %d\n' "$th" >"$W/threads$th.toml"
+  rm -rf "$W/out$th-$N"
+  measure "threads$th" "$W/marrow" -q run --extract "$ex" --out "$W/out$th-$N" --config "$W/threads$th.toml"
+  # manifest.json records the threads setting; every other file must match.
+  if diff -r -q -x manifest.json "$W/out-$N" "$W/out$th-$N"; then
+    echo "threads = $th: every output file byte-identical to the default run"
+  else
+    echo "threads = $th: OUTPUTS DIFFER"; status=1
+  fi
+done
+exit $status
