@@ -35,7 +35,7 @@ func centresReport(dir string, minCentre int) (*report.Centres, error) {
 				return &c.Panels[i]
 			}
 		}
-		c.Panels = append(c.Panels, report.CentrePanel{TransplantType: typ, Endpoint: ep, Incidence: ep == "nrm", Registry: math.NaN()})
+		c.Panels = append(c.Panels, report.CentrePanel{TransplantType: typ, Endpoint: ep, Registry: math.NaN()})
 		return &c.Panels[len(c.Panels)-1]
 	}
 	for _, typ := range []string{"ALLO", "AUTO"} {

@@ -23,7 +23,6 @@ type Centres struct {
 type CentrePanel struct {
 	TransplantType string // ALLO | AUTO
 	Endpoint       string // os | nrm
-	Incidence      bool   // nrm: lower is better
 	Registry       float64
 	Rows           []CentreRow
 	Model          []CentreTerm
