@@ -79,12 +79,13 @@ type modelView struct {
 	Table table
 }
 
-// centresHTML renders the Centres section; "" when there is no benchmark.
-func centresHTML(c *Centres, sup suppressor) htmltemplate.HTML {
+// centres builds the Centres section's view; nil when there is no
+// benchmark.
+func centres(c *Centres, sup suppressor) *centresView {
 	if c == nil || len(c.Panels) == 0 {
-		return ""
+		return nil
 	}
-	v := centresView{Day: c.Day, MinCentre: c.MinCentre}
+	v := &centresView{Day: c.Day, MinCentre: c.MinCentre}
 	v.Listed = table{Head: []string{"Centre", "Type", "Endpoint", "Transplants", "1-year events", "Observed", "Expected",
 		"95% limits", "99.8% limits", "Completeness", "Result"}, Right: rightAt(11, 3, 4, 5, 6, 7, 8, 9)}
 	v.Completeness = table{Head: []string{"Centre", "Type", "Transplants", "Completeness (Clark's C, first year)"}, Right: rightAt(4, 2, 3)}
@@ -130,6 +131,14 @@ func centresHTML(c *Centres, sup suppressor) htmltemplate.HTML {
 	sort.SliceStable(v.Completeness.Rows, func(i, j int) bool {
 		return v.Completeness.Rows[i].Cells[0] < v.Completeness.Rows[j].Cells[0]
 	})
+	return v
+}
+
+// centresHTML renders the Centres section; "" without a benchmark.
+func centresHTML(v *centresView) htmltemplate.HTML {
+	if v == nil {
+		return ""
+	}
 	var b bytes.Buffer
 	if err := centresTmpl.Execute(&b, v); err != nil {
 		panic("report: centres template: " + err.Error()) // a programming error

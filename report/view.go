@@ -17,6 +17,7 @@ type view struct {
 	Title, Cutoff, MarrowVersion, DuckDBVersion, GeneratedAt string
 
 	Centres     template.HTML // the Centres section, "" without a benchmark
+	CentresMD   *centresView  // its tables for report.md; nil without a benchmark
 	Lead        string        // cohort size, follow-up and cutoff in one sentence
 	Suppression string        // one sentence on the small-cell rule
 	Headline    table
@@ -140,7 +141,8 @@ func buildView(d *Data) view {
 	}
 	v.Files, v.Rejects, v.Flags = quality(d)
 	v.Methods = methods(d, sup)
-	v.Centres = centresHTML(d.Centres, sup)
+	v.CentresMD = centres(d.Centres, sup)
+	v.Centres = centresHTML(v.CentresMD)
 	return v
 }
 
