@@ -341,7 +341,15 @@ func observed(c Cohort, idx []int, ep Endpoint, day int64) (est, se float64) {
 // nEff is the effective sample size of the centre's own estimate,
 // O(1 − O)/se² (n when there is no censoring: Greenwood's variance is then
 // O(1 − O)/n), at most n; where it is undefined (O is 0 or 1, or se 0 or
-// missing) nEff = n. Limits are NaN when expected is not in (0, 1).
+// missing) nEff = n (EffectiveN).
+//
+// The logit scale never reaches 0 or 1, but an estimate can: a centre
+// with no event at all. So a lower limit is 0 where a centre of that
+// precision would see no event with at least the limit's tail probability,
+// (1 − E)^nEff ≥ 0.025 (95%) or 0.001 (99.8%) — the exact binomial
+// probability of the boundary — and an upper limit is 1 where E^nEff is.
+// A centre at the boundary is then flagged only when that is improbable.
+// Limits are NaN when expected is not in (0, 1).
 func Limits(expected, obs, se float64, n int64) (lo95, hi95, lo998, hi998 float64) {
 	nan := math.NaN()
 	if !(expected > 0 && expected < 1) || n <= 0 {
@@ -350,7 +358,21 @@ func Limits(expected, obs, se float64, n int64) (lo95, hi95, lo998, hi998 float6
 	nEff := EffectiveN(obs, se, n)
 	lg := math.Log(expected / (1 - expected))
 	sd := 1 / math.Sqrt(nEff*expected*(1-expected))
-	return expit(lg - Z95*sd), expit(lg + Z95*sd), expit(lg - Z998*sd), expit(lg + Z998*sd)
+	lo95, hi95, lo998, hi998 = expit(lg-Z95*sd), expit(lg+Z95*sd), expit(lg-Z998*sd), expit(lg+Z998*sd)
+	p0, p1 := math.Pow(1-expected, nEff), math.Pow(expected, nEff)
+	if p0 >= 0.025 {
+		lo95 = 0
+	}
+	if p0 >= 0.001 {
+		lo998 = 0
+	}
+	if p1 >= 0.025 {
+		hi95 = 1
+	}
+	if p1 >= 0.001 {
+		hi998 = 1
+	}
+	return lo95, hi95, lo998, hi998
 }
 
 // EffectiveN is the effective number of transplants of an estimate obs

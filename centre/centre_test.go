@@ -134,7 +134,7 @@ func TestCodeRules(t *testing.T) {
 		add("A", sizes[0], sizes[0])
 		add("B", sizes[1], 0)
 		c, _ = Code([]Covariate{{Name: "f", Levels: lv}}, ev)
-		if len(c.Factors) != 0 || len(c.Dropped) != 1 || c.Dropped[0].Reason != "one level" {
+		if len(c.Factors) != 0 || len(c.Dropped) != 1 || c.Dropped[0].Reason != "one level after pooling" {
 			t.Errorf("%v: factors %+v dropped %v", sizes, c.Factors, c.Dropped)
 		}
 	}
@@ -177,9 +177,22 @@ func TestLimitsOrdered(t *testing.T) {
 		n        int64
 	}{{0.7, 0.6, 0.05, 40}, {0.05, 0, 0, 25}, {0.95, 1, 0, 200}, {0.3, math.NaN(), math.NaN(), 20}} {
 		l95, u95, l998, u998 := Limits(tc.e, tc.o, tc.se, tc.n)
-		if !(l998 <= l95 && l95 <= tc.e && tc.e <= u95 && u95 <= u998) || l998 <= 0 || u998 >= 1 {
+		if !(l998 <= l95 && l95 <= tc.e && tc.e <= u95 && u95 <= u998) || l998 < 0 || u998 > 1 {
 			t.Errorf("%+v: limits %v %v %v %v", tc, l998, l95, u95, u998)
 		}
+	}
+	// The boundary: with E = 3%, 30 transplants see no event with
+	// probability 0.97^30 = 40%, so both lower limits are 0; with 300
+	// (0.97^300 = 1e-4) neither is. With E = 99% and 100 transplants,
+	// 0.99^100 = 37%: both upper limits are 1.
+	if l95, _, l998, _ := Limits(0.03, 0, 0, 30); l95 != 0 || l998 != 0 {
+		t.Errorf("E 3%%, n 30: lower limits %v %v, want 0", l95, l998)
+	}
+	if l95, _, l998, _ := Limits(0.03, 0, 0, 300); !(l998 > 0 && l95 > l998) {
+		t.Errorf("E 3%%, n 300: lower limits %v %v, want > 0", l95, l998)
+	}
+	if _, u95, _, u998 := Limits(0.99, 1, 0, 100); u95 != 1 || u998 != 1 {
+		t.Errorf("E 99%%, n 100: upper limits %v %v, want 1", u95, u998)
 	}
 	// Uncensored: nEff = n, so the 95% half-width on the logit scale is
 	// 1.96/sqrt(n E(1-E)).

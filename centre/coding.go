@@ -129,7 +129,7 @@ func Code(covs []Covariate, event []bool) (*Coding, error) {
 		f, ok := codeFactor(cv, event)
 		f.input = k
 		if !ok {
-			c.Dropped = append(c.Dropped, Dropped{cv.Name, "one level"})
+			c.Dropped = append(c.Dropped, Dropped{cv.Name, "one level after pooling"})
 			continue
 		}
 		c.Factors = append(c.Factors, f)

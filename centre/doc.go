@@ -54,7 +54,11 @@
 // with nEff = O(1 − O)/se², the effective sample size of the centre's own
 // estimate (exactly n for uncensored data, where Greenwood's variance is
 // O(1 − O)/n; smaller with censoring), capped at n, and n where O is 0 or
-// 1. Assumptions: the observed estimate is approximately normal on the
+// 1; a lower (upper) limit is 0 (1) where a centre of that precision
+// would see no event (only events) with at least the tail probability,
+// (1 − E)^nEff (E^nEff) ≥ 0.025 or 0.001, the exact binomial probability
+// of the boundary, since an estimate can reach 0 or 1 where the logit
+// scale cannot. Assumptions: the observed estimate is approximately normal on the
 // logit scale with the binomial variance at E, censoring costs the
 // precision nEff says, the risk model is right, and the registry line E is
 // known (its own error is ignored, as in Spiegelhalter's funnel plots). It

@@ -33,7 +33,9 @@
 #   expected = mean plogis(X beta) over the centre; observed = survfit KM
 #     (os) or cmprsk::cuminc + timepoints (nrm) at 365; limits
 #     plogis(qlogis(E) +- z / sqrt(neff E (1 - E))), neff = min(n, O(1-O)/se^2)
-#     (n where that is undefined); Clark's completeness over [0, 365].
+#     (n where that is undefined), a lower (upper) limit 0 (1) where
+#     (1-E)^neff (E^neff) is at least the tail, 0.025 or 0.001; Clark's
+#     completeness over [0, 365].
 suppressPackageStartupMessages({
   library(survival)
   library(cmprsk)
@@ -164,7 +166,7 @@ for (type in sort(unique(bench$transplant_type))) {
       for (v in names(cv)) {
         f <- code_factor(cv[[v]], event)
         if (is.null(f)) {
-          notes[[length(notes) + 1]] <- c(v, "", "dropped: one level")
+          notes[[length(notes) + 1]] <- c(v, "", "dropped: one level after pooling")
           next
         }
         for (l in f$levels[-1]) {
@@ -226,6 +228,13 @@ for (type in sort(unique(bench$transplant_type))) {
         if (!is.na(obs) && !is.na(se) && obs > 0 && obs < 1 && se > 0) neff <- min(neff, obs * (1 - obs) / se^2)
         s <- 1 / sqrt(neff * E * (1 - E))
         lim <- plogis(qlogis(E) + c(-z95, z95, -z998, z998) * s)
+        # Boundary: a limit is 0 (1) where no event (every transplant with
+        # the event) has at least the tail probability at E.
+        p0 <- (1 - E)^neff; p1 <- E^neff
+        if (p0 >= 0.025) lim[1] <- 0
+        if (p0 >= 0.001) lim[3] <- 0
+        if (p1 >= 0.025) lim[2] <- 1
+        if (p1 >= 0.001) lim[4] <- 1
       }
       reason <- ""
       if (unmodelled != "") reason <- unmodelled
