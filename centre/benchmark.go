@@ -417,9 +417,3 @@ func flag(r CentreRow, ep Endpoint, o Options, unmodelled string) (string, strin
 	}
 	return FlagAsExpected, ""
 }
-
-// IsModelError reports whether err is a risk model that failed.
-func IsModelError(err error) bool {
-	var me *ModelError
-	return errors.As(err, &me)
-}
