@@ -134,9 +134,10 @@ func (s *session) readCentreCohorts(ctx context.Context, cutoff time.Time) (map[
 
 	// Per type and covariate: the distinct labels, and each pattern's code.
 	type coding struct {
-		values [][]string          // per covariate
-		index  []map[string]uint16 // per covariate: label -> code
-		code   [][]uint16          // per covariate: pattern -> code
+		values  [][]string          // per covariate
+		index   []map[string]uint16 // per covariate: label -> code
+		code    [][]uint16          // per covariate: pattern position -> code
+		pattern map[int64]int       // pattern id -> position
 	}
 	codings := map[string]*coding{}
 	err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
@@ -150,16 +151,17 @@ func (s *session) readCentreCohorts(ctx context.Context, cutoff time.Time) (map[
 		for i := 0; i < int(rec.NumRows()); i++ {
 			cd := codings[tt.Value(i)]
 			if cd == nil {
-				cd = &coding{values: make([][]string, len(covs)), index: make([]map[string]uint16, len(covs)), code: make([][]uint16, len(covs))}
+				cd = &coding{values: make([][]string, len(covs)), index: make([]map[string]uint16, len(covs)),
+					code: make([][]uint16, len(covs)), pattern: map[int64]int{}}
 				for k := range covs {
 					cd.index[k] = map[string]uint16{}
-					cd.code[k] = []uint16{0} // patterns are numbered from 1
 				}
 				codings[strings.Clone(tt.Value(i))] = cd
 			}
-			if p := pat.Value(i); p != int64(len(cd.code[0])) {
-				return fmt.Errorf("centre patterns: pattern %d out of order", p)
+			if _, dup := cd.pattern[pat.Value(i)]; dup {
+				return fmt.Errorf("two covariate patterns hash to %d: cannot tell them apart", pat.Value(i))
 			}
+			cd.pattern[pat.Value(i)] = len(cd.code[0])
 			for k, a := range covs {
 				v := a.Value(i)
 				c, ok := cd.index[k][v]
@@ -216,9 +218,9 @@ func (s *session) readCentreCohorts(ctx context.Context, cutoff time.Time) (map[
 			c.osStatus = append(c.osStatus, int8(os.Value(i)))
 			c.nrmTime = append(c.nrmTime, nt.Value(i))
 			c.nrmStatus = append(c.nrmStatus, int8(ns.Value(i)))
-			p := pat.Value(i)
-			if p < 1 || p >= int64(len(cd.code[0])) {
-				return fmt.Errorf("centre transplants: unknown pattern %d", p)
+			p, ok := cd.pattern[pat.Value(i)]
+			if !ok {
+				return fmt.Errorf("centre transplants: unknown pattern %d", pat.Value(i))
 			}
 			cc := codes[typ]
 			for k := range cc {

@@ -7,8 +7,7 @@
 -- os_time, os_status, nrm_time, nrm_status (BIGINT), the covariates
 -- (VARCHAR) age, indication, disease_status, donor_type, graft_source,
 -- conditioning, karnofsky, hct_ci, sex, transplant_year, and pattern
--- (BIGINT, 1.. within the transplant type: transplants with the same
--- covariates share it). centre_transplants.sql and centre_patterns.sql
+-- (BIGINT: transplants with the same covariates share it). centre_transplants.sql and centre_patterns.sql
 -- read it, so the covariate strings cross into Go once per pattern.
 --
 -- Bands (lower edge included): age <18, 18-39, 40-59, 60-69, 70+;
@@ -82,30 +81,13 @@ SELECT
     COALESCE(sex, 'MISSING') AS sex,
     CAST(year // 5 * 5 AS VARCHAR) || '-' || CAST(year // 5 * 5 + 4 AS VARCHAR) AS transplant_year
 FROM joined
-),
-patterns AS (
-    -- The distinct covariate combinations, numbered within each type in
-    -- label order: a hash aggregate and a sort of the few patterns, not of
-    -- every transplant.
-    SELECT
-        transplant_type, age, indication, disease_status, donor_type, graft_source,
-        conditioning, karnofsky, hct_ci, sex, transplant_year,
-        CAST(ROW_NUMBER() OVER (
-            PARTITION BY transplant_type
-            ORDER BY age, indication, disease_status, donor_type, graft_source,
-                conditioning, karnofsky, hct_ci, sex, transplant_year
-        ) AS BIGINT) AS pattern
-    FROM (
-        SELECT DISTINCT
-            transplant_type, age, indication, disease_status, donor_type, graft_source,
-            conditioning, karnofsky, hct_ci, sex, transplant_year
-        FROM labelled
-    )
 )
+-- The pattern id is a hash of the labels, not a rank: no sort and no join
+-- back over every transplant. centre_patterns.sql lists each id once
+-- with its labels, and marrow fails on a collision (two label sets, one
+-- id) rather than merge them.
 SELECT
-    l.*,
-    p.pattern
-FROM labelled AS l
-JOIN patterns AS p
-    USING (transplant_type, age, indication, disease_status, donor_type, graft_source,
-        conditioning, karnofsky, hct_ci, sex, transplant_year)
+    *,
+    CAST(hash(age, indication, disease_status, donor_type, graft_source,
+        conditioning, karnofsky, hct_ci, sex, transplant_year) // 2 AS BIGINT) AS pattern
+FROM labelled
