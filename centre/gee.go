@@ -162,20 +162,22 @@ func information(pats []Pattern, beta []float64, meat bool) (a [][]float64, u []
 		b = newMatrix(p)
 	}
 	d := make([]float64, p)
+	nz := make([]int, 0, p) // the pattern's non-zero columns (indicator designs are sparse)
 	for _, pt := range pats {
 		mu := expit(dot(pt.X, beta))
 		g := mu * (1 - mu)
-		for k := range d {
-			d[k] = g * pt.X[k]
+		nz = nz[:0]
+		for k, x := range pt.X {
+			if x != 0 {
+				d[k] = g * x
+				nz = append(nz, k)
+			}
 		}
 		res := pt.SumY - pt.N*mu
 		rss := pt.SumY2 - 2*mu*pt.SumY + pt.N*mu*mu
-		for k := range d {
-			if d[k] == 0 {
-				continue
-			}
+		for ai, k := range nz {
 			u[k] += d[k] * res
-			for l := 0; l <= k; l++ {
+			for _, l := range nz[:ai+1] {
 				a[k][l] += pt.N * d[k] * d[l]
 				if meat {
 					b[k][l] += rss * d[k] * d[l]
