@@ -149,7 +149,9 @@ func NewKaplanMeier(rows []RiskRow, conf ConfType) (*Curve, error) {
 // order), with the variance of cmprsk::cuminc (Fortran routine cinc; see
 // the package documentation for the recursion and its tie factors) and the
 // log(−log) interval F^exp(±z·sd/(F·log F)) of SPEC §3. Where F = 0 StdErr
-// is 0 and the limits NaN; where F = 1 both limits are 1. The variance
+// is 0 and the limits NaN; where F ≥ 1 both limits are 1 (the sum can land
+// one unit in the last place above 1 when every subject has the event, as
+// cmprsk's does; SPEC §3). The variance
 // changes only at times with events of interest, as in cinc.
 func NewCumulativeIncidence(rows []RiskRow) (*Curve, error) {
 	rows, err := prepare(rows)
@@ -214,12 +216,12 @@ func tieFactor(k, r float64) float64 {
 }
 
 // ciLimits is the 95% log(−log) interval of a cumulative incidence f with
-// standard error sd (SPEC §3): f^exp(∓z·sd/(f·log f)).
+// standard error sd (SPEC §3): f^exp(∓z·sd/(f·log f)); 1, 1 where f ≥ 1.
 func ciLimits(f, sd float64) (lower, upper float64) {
 	switch {
 	case f == 0:
 		return nan, nan
-	case f == 1:
+	case f >= 1:
 		return 1, 1
 	}
 	x := Z95 * sd / (f * math.Log(f))

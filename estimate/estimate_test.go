@@ -452,11 +452,61 @@ func TestGrayProperties(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Statistic != -1 || got.PValue != 1 || got.DF != 2 {
-			t.Errorf("got %+v, want statistic −1, p 1, df 2", got)
+		// cuminc reports statistic −1, p 1: not computable, df 2 as R.
+		if got.Computable() || !math.IsNaN(got.PValue) || got.DF != 2 {
+			t.Errorf("got %+v, want statistic and p NaN (not computable), df 2", got)
 		}
 	})
 	if _, err := Gray([][]RiskRow{{{Time: 1, NRisk: 1, NCompete: 1}}, {{Time: 2, NRisk: 1, NCensor: 1}}}); !errors.Is(err, ErrNoEvents) {
 		t.Errorf("no events: err %v", err)
+	}
+}
+
+// TestNotComputable: no chi-square below 0 is reported. A negative
+// statistic — cuminc's −1 for a singular variance, or a quadratic form that
+// rounding took below 0 (a 20,000-transplant registry gave −3911.6) — has
+// Statistic and PValue NaN, df kept; 0 itself is a statistic (p 1).
+func TestNotComputable(t *testing.T) {
+	for _, c := range []struct {
+		stat float64
+		ok   bool
+	}{{-1, false}, {-3911.6, false}, {-1e-300, false}, {math.NaN(), false}, {0, true}, {2.5, true}} {
+		tt := Test{Method: "gray", Statistic: c.stat, DF: 3}
+		tt.finish()
+		if tt.Computable() != c.ok || tt.DF != 3 {
+			t.Errorf("statistic %v: %+v, computable %v, want %v", c.stat, tt, tt.Computable(), c.ok)
+		}
+		if c.ok && tt.PValue != chisqUpper(c.stat, 3) {
+			t.Errorf("statistic %v: p %v", c.stat, tt.PValue)
+		}
+		if !c.ok && !math.IsNaN(tt.PValue) {
+			t.Errorf("statistic %v: p %v, want NaN", c.stat, tt.PValue)
+		}
+	}
+}
+
+// TestIncidenceAtOne: where the Aalen–Johansen sum reaches 1 or lands one
+// unit in the last place above it (five subjects all having the event on
+// distinct days gives 1.0000000000000002, as cmprsk), both limits are 1.
+func TestIncidenceAtOne(t *testing.T) {
+	var rows []RiskRow
+	for i := range int64(5) {
+		rows = append(rows, RiskRow{Time: 10 * (i + 1), NRisk: 5 - i, NEvent: 1})
+	}
+	c, err := NewCumulativeIncidence(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := c.Points[len(c.Points)-1]
+	if last.Estimate != math.Nextafter(1, 2) {
+		t.Fatalf("estimate %v, want 1.0000000000000002 (cmprsk's sum)", last.Estimate)
+	}
+	if last.Lower != 1 || last.Upper != 1 {
+		t.Errorf("limits %v, %v, want 1, 1", last.Lower, last.Upper)
+	}
+	for _, f := range []float64{1, math.Nextafter(1, 2)} {
+		if lo, up := ciLimits(f, 0.2); lo != 1 || up != 1 {
+			t.Errorf("ciLimits(%v) = %v, %v, want 1, 1", f, lo, up)
+		}
 	}
 }

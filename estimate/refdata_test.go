@@ -17,7 +17,7 @@ import (
 // expected/cohort.csv, independently of the SQL that builds them in the
 // pipeline.
 
-var refCases = []string{"bmt", "ebmt3", "ebmt4"}
+var refCases = []string{"bmt", "bmtcrr", "ebmt2", "ebmt3", "ebmt4"}
 
 var (
 	kmEndpoints   = map[string]bool{"os": true, "lfs": true, "grfs": true}

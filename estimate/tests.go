@@ -1,16 +1,33 @@
 package estimate
 
 import (
+	"math"
 	"sort"
 )
 
 // Test is a k-sample test comparing the curves of several groups, a row of
-// results/tests.csv.
+// results/tests.csv. A test R cannot compute — cuminc's statistic −1 for a
+// singular variance, or any negative statistic (a quadratic form that
+// rounding took below 0) — has Statistic and PValue NaN ("not computable",
+// empty in results/, SPEC §3); DF is still what R reports.
 type Test struct {
 	Method    string  // "logrank" or "gray"
-	Statistic float64 // chi-square statistic
+	Statistic float64 // chi-square statistic; NaN when not computable
 	DF        int     // degrees of freedom as the R function reports them
-	PValue    float64 // upper chi-square tail of Statistic on DF
+	PValue    float64 // upper chi-square tail of Statistic on DF; NaN when not computable
+}
+
+// Computable reports whether the test has a statistic (see Test).
+func (t Test) Computable() bool { return !math.IsNaN(t.Statistic) }
+
+// finish sets PValue from Statistic, or marks the test not computable
+// when the statistic is negative (no chi-square is below 0).
+func (t *Test) finish() {
+	if t.Statistic < 0 || math.IsNaN(t.Statistic) {
+		t.Statistic, t.PValue = nan, nan
+		return
+	}
+	t.PValue = chisqUpper(t.Statistic, t.DF)
 }
 
 // grid is the union of the groups' times with each group's row at each
@@ -91,8 +108,9 @@ func prepareGroups(groups [][]RiskRow) ([][]RiskRow, error) {
 // variance matrix (survdiff2.c), groups with 0 expected events left out, the
 // first remaining group dropped, Statistic = (O−E)ᵀ V⁻¹ (O−E) by solve();
 // DF = (groups with expected > 0) − 1 as print.survdiff; PValue the upper
-// chi-square tail. Empty groups are ignored. Errors: ErrTooFewGroups,
-// ErrNoEvents, ErrSingular, or a *TableError.
+// chi-square tail; a negative Statistic (rounding) is not computable (see
+// Test). Empty groups are ignored. Errors: ErrTooFewGroups, ErrNoEvents,
+// ErrSingular, or a *TableError.
 func LogRank(groups [][]RiskRow) (Test, error) {
 	groups, err := prepareGroups(groups)
 	if err != nil {
@@ -155,7 +173,7 @@ func LogRank(groups [][]RiskRow) (Test, error) {
 			t.Statistic += x[a] * diff[a]
 		}
 	}
-	t.PValue = chisqUpper(t.Statistic, t.DF)
+	t.finish()
 	return t, nil
 }
 
@@ -166,10 +184,12 @@ func LogRank(groups [][]RiskRow) (Test, error) {
 // walks the distinct times of the pooled data with per-group counts at each
 // time, so the aggregated tables give the same numbers. Statistic is
 // sᵀ V⁻¹ s with V inverted through R's qr() (LINPACK dqrdc2, tolerance
-// 1e−7); when that finds V rank-deficient, Statistic is −1 and PValue 1, as
-// cuminc reports. DF is (non-empty groups) − 1 as cuminc reports it, and
-// PValue = 1 − pchisq(Statistic, DF). Errors: ErrTooFewGroups, ErrNoEvents,
-// or a *TableError.
+// 1e−7). Where that finds V rank-deficient cuminc reports statistic −1 and
+// p 1, and where V is near-singular the quadratic form can come out
+// negative (a 20,000-transplant registry gave −3911.6): both are not
+// computable, Statistic and PValue NaN (see Test). DF is (non-empty
+// groups) − 1 as cuminc reports it, and PValue = 1 − pchisq(Statistic,
+// DF). Errors: ErrTooFewGroups, ErrNoEvents, or a *TableError.
 func Gray(groups [][]RiskRow) (Test, error) {
 	groups, err := prepareGroups(groups)
 	if err != nil {
@@ -185,7 +205,7 @@ func Gray(groups [][]RiskRow) (Test, error) {
 			}
 		}
 	}
-	t.PValue = chisqUpper(t.Statistic, t.DF)
+	t.finish()
 	return t, nil
 }
 

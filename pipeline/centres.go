@@ -93,7 +93,11 @@ func (s *session) centres(ctx context.Context, dir string, cutoff time.Time) err
 				return nil, err
 			}
 		}
-		if err := s.writeResultTables(ctx, dir, "centres_schema", centreTables(models)); err != nil {
+		if err := s.writeResults(ctx, dir, queries.Text("centres_schema"), centreTables(models)); err != nil {
+			return nil, err
+		}
+		s.centresWritten = true
+		if err := s.writeResultsDictionary(ctx, dir, false); err != nil {
 			return nil, err
 		}
 		s.step("centre tables", start)

@@ -1,6 +1,10 @@
 package pipeline
 
-import "errors"
+import (
+	"errors"
+
+	"marrow/internal/duck"
+)
 
 // badInputError marks an error as the caller's input being unusable (bad
 // structure, bad config, refused query): exit status 2 rather than 1.
@@ -17,3 +21,7 @@ func IsBadInput(err error) bool {
 	var b badInputError
 	return errors.As(err, &b)
 }
+
+// Message is err's text on one line, as the command line prints it: DuckDB
+// errors span several lines (the statement, a caret, extra info).
+func Message(err error) string { return duck.OneLine(err) }

@@ -3,15 +3,105 @@ package pipeline
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
+// fsOps are the file-system calls whose order makes publishing durable.
+// Tests replace them to record which paths reach the disk before the
+// exchange.
+var fsOps = struct {
+	sync     func(path string) error // fsync a file or directory
+	exchange func(a, b string) error // swap two directories atomically
+}{syncPath, exchangeDirs}
+
+func syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+func exchangeDirs(a, b string) error {
+	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
+}
+
+// syncTree fsyncs every regular file and directory under root, root
+// included, each directory after its entries.
+func syncTree(root string) error {
+	var dirs []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir():
+			dirs = append(dirs, p)
+			return nil
+		case d.Type().IsRegular():
+			return fsOps.sync(p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := fsOps.sync(dirs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func parentDir(p string) string { return filepath.Dir(filepath.Clean(p)) }
+
+// realPath returns p made absolute, with every symbolic link of the part
+// of it that exists resolved; the part that does not exist yet is kept as
+// written.
+func realPath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	dir, rest := abs, ""
+	for {
+		r, err := filepath.EvalSymlinks(dir)
+		if err == nil {
+			return filepath.Join(r, rest), nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return abs, nil
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+		dir = parent
+	}
+}
+
+// within reports whether path is dir or lies inside it (both cleaned,
+// absolute).
+func within(path, dir string) bool {
+	if path == dir {
+		return true
+	}
+	if dir == string(filepath.Separator) {
+		return true
+	}
+	return strings.HasPrefix(path, dir+string(filepath.Separator))
+}
 
 // fileSHA256 returns the hex sha256 of a file's bytes.
 func fileSHA256(path string) (string, error) {

@@ -2,14 +2,18 @@ package pipeline
 
 import (
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"marrow/internal/duck"
 )
 
 // refCase is one end-to-end reference case: an extract and R's answers.
@@ -52,8 +56,22 @@ func refCases(t testing.TB) []refCase {
 			cases = append(cases, c)
 		}
 	}
-	if len(cases) < 3 {
-		t.Fatalf("found %d reference cases, want at least the three refdata sets", len(cases))
+	// Every public cohort of ../shared/refdata and every adversarial case
+	// must be here: a case lost from the glob would pass silently.
+	names := map[string]bool{}
+	for _, c := range cases {
+		names[c.name] = true
+	}
+	for _, set := range []string{"bmt", "bmtcrr", "ebmt2", "ebmt3", "ebmt4"} {
+		if !names["refdata/"+set] {
+			t.Fatalf("reference case refdata/%s not found", set)
+		}
+	}
+	adv, _ := os.ReadDir("../testdata/adversarial")
+	for _, e := range adv {
+		if e.IsDir() && !names["adversarial/"+e.Name()] {
+			t.Fatalf("adversarial case %s has no extract/", e.Name())
+		}
 	}
 	return cases
 }
@@ -83,12 +101,14 @@ func TestReferenceCases(t *testing.T) {
 				[]string{"n"}, []string{"median", "lower", "upper"}, 1e-9)
 			compareCSV(t, filepath.Join(c.want, "tests.csv"), filepath.Join(res, "tests.csv"),
 				[]string{"endpoint", "comparison", "within"},
-				[]string{"df", "method"}, []string{"statistic", "p_value"}, 1e-6)
+				[]string{"df", "method", "excluded"}, []string{"statistic", "p_value"}, 1e-6)
 		})
 	}
 }
 
-func readCSVMap(t testing.TB, path string, key []string) (map[string]map[string]string, int) {
+// readCSVMap reads a CSV file into rows keyed by the key columns, and
+// returns its header.
+func readCSVMap(t testing.TB, path string, key []string) (map[string]map[string]string, []string) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -115,14 +135,17 @@ func readCSVMap(t testing.TB, path string, key []string) (map[string]map[string]
 		}
 		out[ks] = row
 	}
-	return out, len(recs) - 1
+	return out, recs[0]
 }
 
 func compareCSV(t *testing.T, wantPath, gotPath string, key, exact, approx []string, tol float64) {
 	t.Helper()
-	want, _ := readCSVMap(t, wantPath, key)
-	got, _ := readCSVMap(t, gotPath, key)
+	want, wantCols := readCSVMap(t, wantPath, key)
+	got, gotCols := readCSVMap(t, gotPath, key)
 	name := filepath.Base(wantPath)
+	if !slices.Equal(wantCols, gotCols) {
+		t.Errorf("%s: columns %q, want %q", name, gotCols, wantCols)
+	}
 	bad := 0
 	report := func(format string, a ...any) {
 		if bad++; bad <= 10 {
@@ -179,4 +202,72 @@ func numDiff(a, b string) float64 {
 		return 0
 	}
 	return math.Abs(x - y)
+}
+
+// TestTestsParquet: results/tests.parquet holds what tests.csv holds, with
+// a not-computable statistic and p as NULL and excluded as text, empty when
+// no group was left out (never NULL).
+func TestTestsParquet(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"mingroup", "notcomputable"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join("../testdata/adversarial", name)
+			cfg, err := LoadConfig(filepath.Join(dir, "config.toml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "out")
+			if _, err := Run(ctx, RunOptions{Extract: filepath.Join(dir, "extract"), Out: out, Config: cfg}); err != nil {
+				t.Fatal(err)
+			}
+			csvRows, _ := readCSVMap(t, filepath.Join(out, "results", "tests.csv"), []string{"endpoint", "comparison", "within"})
+			db, err := duck.Open(ctx, duck.Options{Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			rows, err := db.QueryContext(ctx, "SELECT endpoint, comparison, within, statistic, p_value, excluded FROM read_parquet(?) ORDER BY ALL",
+				filepath.Join(out, "results", "tests.parquet"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			n, nulls, excluded := 0, 0, 0
+			for rows.Next() {
+				var ep, comp, within string
+				var stat, p sql.NullFloat64
+				var exc sql.NullString
+				if err := rows.Scan(&ep, &comp, &within, &stat, &p, &exc); err != nil {
+					t.Fatal(err)
+				}
+				n++
+				c := csvRows[ep+","+comp+","+within]
+				if c == nil {
+					t.Fatalf("%s %s %s: in tests.parquet, not in tests.csv", ep, comp, within)
+				}
+				if stat.Valid != p.Valid || stat.Valid != (c["statistic"] != "") {
+					t.Errorf("%s %s %s: statistic %v, p %v in Parquet; %q, %q in CSV", ep, comp, within, stat, p, c["statistic"], c["p_value"])
+				}
+				if !stat.Valid {
+					nulls++
+				}
+				if !exc.Valid || exc.String != c["excluded"] {
+					t.Errorf("%s %s %s: excluded %v in Parquet, %q in CSV", ep, comp, within, exc, c["excluded"])
+				}
+				if exc.String != "" {
+					excluded++
+				}
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if n != len(csvRows) {
+				t.Errorf("%d rows in tests.parquet, %d in tests.csv", n, len(csvRows))
+			}
+			// mingroup leaves groups out; notcomputable has three NULL statistics.
+			if name == "mingroup" && excluded == 0 || name == "notcomputable" && nulls != 3 {
+				t.Errorf("%s: %d rows with excluded groups, %d NULL statistics", name, excluded, nulls)
+			}
+		})
+	}
 }

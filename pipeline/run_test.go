@@ -61,6 +61,15 @@ func TestReproducible(t *testing.T) {
 	if len(a) != len(b) {
 		t.Errorf("runs wrote %d and %d files", len(a), len(b))
 	}
+	// SPEC §4: curves as Parquet only, and no hidden file left behind.
+	for p := range a {
+		if p == "results/curves.csv" || strings.HasPrefix(filepath.Base(p), ".") {
+			t.Errorf("output has %s", p)
+		}
+	}
+	if _, ok := a["results/curves.parquet"]; !ok {
+		t.Error("output lacks results/curves.parquet")
+	}
 	for p, ab := range a {
 		if !bytes.Equal(ab, b[p]) {
 			t.Errorf("%s differs between threads=1 and threads=2", p)
@@ -164,8 +173,8 @@ func TestFailedRunKeepsPrevious(t *testing.T) {
 			t.Errorf("%s changed after a failed run", p)
 		}
 	}
-	if _, err := os.Stat(siblingPath(out, "staging")); !os.IsNotExist(err) {
-		t.Errorf("staging directory left behind: %v", err)
+	if left, _ := filepath.Glob(siblingPath(out, "staging") + "*"); len(left) > 0 {
+		t.Errorf("staging directory left behind: %v", left)
 	}
 	runDemo(t, out, DefaultConfig())
 }

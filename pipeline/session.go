@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
+	"marrow/endpoints"
 	"marrow/internal/demo"
 	"marrow/internal/duck"
 	"marrow/queries"
@@ -32,30 +34,79 @@ type session struct {
 	sourceDate string
 	summary    *IngestSummary // what ingest (or the loaded warehouse) says
 	est        *estimates     // the estimate stage's results, for the report
-	onStage    func(string)   // nil, or told as each stage starts
-	cleanup    func()         // removes the spill directory
+	eps        endpoints.Set  // the built-in endpoints, then the config's declared ones
+	// analysisResults are results/analyses/'s estimates, for the report.
+	analysisResults []analysisResult
+	// centresWritten: results/ has centres and centre_model (centres.go).
+	centresWritten bool
+	onStage        func(string) // nil, or told as each stage starts
+	cleanup        func()       // removes the spill directory
+	warnings       []string     // for the manifest and the report
 }
 
 func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.Logger, onStage func(string)) (*session, error) {
-	spill, cleanup := cfg.TempDir, func() {}
-	if spill == "" {
-		dir, err := os.MkdirTemp("", "marrow-spill-")
-		if err != nil {
-			return nil, fmt.Errorf("spill directory: %w", err)
-		}
-		spill, cleanup = dir, func() { os.RemoveAll(dir) }
+	spill, cleanup, err := spillDir(cfg.TempDir)
+	if err != nil {
+		return nil, err
 	}
 	db, err := duck.Open(ctx, duck.Options{Threads: cfg.Threads, MemoryLimit: cfg.MemoryLimit, TempDir: spill})
 	if err != nil {
 		cleanup()
 		return nil, err
 	}
-	s := &session{db: db, cfg: cfg, log: log, sourceDate: sourceDate, onStage: onStage, cleanup: cleanup}
+	s := &session{db: db, cfg: cfg, log: log, sourceDate: sourceDate, onStage: onStage, cleanup: cleanup,
+		eps: cfg.EndpointSet()}
 	if err := db.QueryRowContext(ctx, "SELECT version()").Scan(&s.version); err != nil {
 		s.close()
 		return nil, fmt.Errorf("duckdb version: %w", err)
 	}
 	return s, nil
+}
+
+// spillPrefix names the spill directories of marrow runs.
+const spillPrefix = "marrow-spill-"
+
+// spillDir makes the run's private DuckDB spill directory under parent (""
+// = the system temp dir): DuckDB names its spill files alike in every
+// process, so two runs sharing one directory overwrite each other's and
+// crash. The run holds a flock on its directory; directories of dead runs
+// (no flock) are removed first. cleanup removes the run's own.
+func spillDir(parent string) (dir string, cleanup func(), err error) {
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	cleanStaleSpills(parent)
+	dir, err = os.MkdirTemp(parent, spillPrefix)
+	if err != nil {
+		return "", nil, fmt.Errorf("spill directory: %w", err)
+	}
+	f, ok, err := tryLockDir(dir)
+	if err != nil || !ok {
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("spill directory %s: cannot lock it: %v", dir, err)
+	}
+	return dir, func() { os.RemoveAll(dir); f.Close() }, nil
+}
+
+// cleanStaleSpills removes the empty marrow-spill-* directories under
+// parent that no live run holds (left by killed runs). A directory with
+// files in it is kept: a marrow older than the flock would be spilling
+// there. Errors are ignored: the directories may belong to another user.
+func cleanStaleSpills(parent string) {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), spillPrefix) {
+			continue
+		}
+		p := filepath.Join(parent, e.Name())
+		if f, ok, err := tryLockDir(p); err == nil && ok {
+			os.Remove(p) // fails unless empty
+			f.Close()
+		}
+	}
 }
 
 func (s *session) close() {
@@ -114,6 +165,9 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 		if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, transforms.WarehouseTables...); err != nil {
 			return nil, err
 		}
+		if err := s.writeWarehouseDictionary(ctx, warehouseDir, false); err != nil {
+			return nil, err
+		}
 		if sum.Rejects > 0 {
 			if err := s.logRejects(ctx, sum.Rejects); err != nil {
 				return nil, err
@@ -134,7 +188,9 @@ const shownRejects = 10
 
 // logRejects names the first rejected rows in the log, one line each in
 // the compiler style file:line: column: reason "value", so an analyst sees
-// at once what was wrong; all of them are in warehouse/rejects.
+// at once what was wrong; all of them are in warehouse/rejects. The log
+// shows the faulty field only, never a whole record or an identifier (see
+// transforms.RowError.LogLine).
 func (s *session) logRejects(ctx context.Context, total int64) error {
 	rows, err := s.db.QueryContext(ctx, queries.Text("first_rejects"), shownRejects)
 	if err != nil {
@@ -147,11 +203,7 @@ func (s *session) logRejects(ctx context.Context, total int64) error {
 		if err := rows.Scan(&file, &line, &column, &value, &reason); err != nil {
 			return err
 		}
-		where := fmt.Sprintf("%s:%d", file, line)
-		if column != "" {
-			where += ": " + column
-		}
-		s.log.Warn(fmt.Sprintf("%s: %s %q", where, reason, value))
+		s.log.Warn(transforms.RejectLogLine(file, line, column, value, reason))
 	}
 	if total > shownRejects {
 		s.log.Warn(fmt.Sprintf("%d more rejected rows", total-shownRejects))
@@ -184,18 +236,36 @@ func (s *session) loadWarehouse(ctx context.Context, dir, warehouseDir string) (
 }
 
 // derive builds the analysis cohort and writes warehouse/cohort.parquet.
-func (s *session) derive(ctx context.Context, cutoff time.Time, warehouseDir string) (time.Time, error) {
+// An empty cohort fails the run (the previous output stays) unless
+// allowEmpty; a cutoff more than a year after the latest event is a
+// warning, in the log and in the manifest and report.
+func (s *session) derive(ctx context.Context, cutoff time.Time, allowEmpty bool, warehouseDir string) (time.Time, error) {
 	var used time.Time
 	err := s.stage(ctx, "derive cohort", func() ([]any, error) {
 		var n int64
 		var err error
 		used, n, err = transforms.DeriveCohort(ctx, s.db, transforms.CohortOptions{
-			Cutoff: cutoff, AllTransplants: s.cfg.Cohort == "all",
+			Cutoff: cutoff, AllTransplants: s.cfg.Cohort == "all", Endpoints: s.eps,
 		})
 		if err != nil {
 			return nil, err
 		}
+		if n == 0 && !allowEmpty {
+			return nil, fmt.Errorf("cohort is empty at cutoff %s: not publishing (--allow-empty publishes it anyway)", used.Format(time.DateOnly))
+		}
+		if !cutoff.IsZero() {
+			latest, err := transforms.DefaultCutoff(ctx, s.db)
+			if err == nil && used.After(latest.AddDate(1, 0, 0)) {
+				w := fmt.Sprintf("cutoff %s is more than a year after the latest event (%s): follow-up after it is taken as event-free",
+					used.Format(time.DateOnly), latest.Format(time.DateOnly))
+				s.log.Warn(w)
+				s.warnings = append(s.warnings, w)
+			}
+		}
 		if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, "cohort"); err != nil {
+			return nil, err
+		}
+		if err := s.writeWarehouseDictionary(ctx, warehouseDir, true); err != nil {
 			return nil, err
 		}
 		return []any{"cutoff", used.Format(time.DateOnly), "transplants", n}, nil
@@ -210,6 +280,7 @@ func (s *session) manifest(sum *IngestSummary, cutoff time.Time, cutoffDefault b
 		Cutoff:        cutoff.Format(time.DateOnly),
 		CutoffDefault: cutoffDefault,
 		Config:        s.cfg,
+		Warnings:      s.warnings,
 	}
 	m.SourceDate = s.sourceDate
 	if sum != nil {

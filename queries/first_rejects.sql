@@ -1,10 +1,10 @@
 -- first_rejects.sql: the first $1 rejected rows in file order
 -- (transplants.csv first), for the log. Returns file VARCHAR, line BIGINT,
--- "column", value, reason VARCHAR.
+-- column_name, value, reason VARCHAR.
 SELECT
     file,
     line,
-    "column",
+    column_name,
     value,
     reason
 FROM rejects

@@ -1,10 +1,10 @@
 -- rejects_by_reason.sql: rejected rows counted by file, column and reason
--- (never the rejected value). Returns file, "column", reason VARCHAR, n BIGINT.
+-- (never the rejected value). Returns file, column_name, reason VARCHAR, n BIGINT.
 SELECT
     CAST(file AS VARCHAR) AS file,
-    CAST("column" AS VARCHAR) AS "column",
+    CAST(column_name AS VARCHAR) AS column_name,
     CAST(reason AS VARCHAR) AS reason,
     CAST(COUNT(*) AS BIGINT) AS n
 FROM rejects
-GROUP BY file, "column", reason
-ORDER BY file, "column", reason
+GROUP BY file, column_name, reason
+ORDER BY file, column_name, reason

@@ -1,7 +1,9 @@
 -- results_schema.sql: the shapes of results/ (SPEC §4), created empty and
 -- filled by the estimate stage. '*' in a stratum column means pooled; a NULL
 -- number means "not estimable" and is written as an empty CSV field.
-CREATE TABLE landmarks (
+-- Each write re-creates the tables (OR REPLACE): the estimate stage and the
+-- changes stage write their tables separately.
+CREATE OR REPLACE TABLE landmarks (
     endpoint        VARCHAR NOT NULL,
     transplant_type VARCHAR NOT NULL,
     donor_type      VARCHAR NOT NULL,
@@ -15,7 +17,7 @@ CREATE TABLE landmarks (
     lower           DOUBLE,
     upper           DOUBLE
 );
-CREATE TABLE curves (
+CREATE OR REPLACE TABLE curves (
     endpoint        VARCHAR NOT NULL,
     transplant_type VARCHAR NOT NULL,
     donor_type      VARCHAR NOT NULL,
@@ -30,7 +32,7 @@ CREATE TABLE curves (
     lower           DOUBLE,
     upper           DOUBLE
 );
-CREATE TABLE medians (
+CREATE OR REPLACE TABLE medians (
     endpoint        VARCHAR NOT NULL,
     transplant_type VARCHAR NOT NULL,
     donor_type      VARCHAR NOT NULL,
@@ -40,12 +42,37 @@ CREATE TABLE medians (
     lower           DOUBLE,
     upper           DOUBLE
 );
-CREATE TABLE tests (
+CREATE OR REPLACE TABLE tests (
     endpoint   VARCHAR NOT NULL,
     comparison VARCHAR NOT NULL,       -- indication | transplant_type
     within     VARCHAR NOT NULL,       -- ALLO | AUTO | <indication>
-    statistic  DOUBLE  NOT NULL,
+    statistic  DOUBLE,                 -- NULL: not computable (R's is negative)
     df         INTEGER NOT NULL,
-    p_value    DOUBLE  NOT NULL,
-    method     VARCHAR NOT NULL        -- logrank | gray
+    p_value    DOUBLE,                 -- NULL with statistic
+    method     VARCHAR NOT NULL,       -- logrank | gray
+    excluded   VARCHAR NOT NULL        -- groups under min_group, ';'-joined in byte order; '' = none
+);
+-- changes: what changed since the output a run replaced (pipeline/changes.go,
+-- README "What changed since the previous run"); a first run has none. One
+-- row per compared item, long format: kind says what the row compares and
+-- which columns it fills; an empty (NULL) column does not apply. No
+-- identifier appears: transplants are counted, never listed.
+CREATE OR REPLACE TABLE changes (
+    kind            VARCHAR NOT NULL,  -- previous | setting | rows_read | rows_accepted | rows_rejected
+                                       -- | transplants | transplants_added | transplants_removed | transplants_changed
+                                       -- | quality_flags | quality_flags_new | landmarks_screened | landmark
+                                       -- | endpoint_appeared | endpoint_vanished | stratum_appeared | stratum_vanished
+    item            VARCHAR,           -- file (rows_*), flag (quality_*), setting name, manifest.json (previous)
+    endpoint        VARCHAR,           -- landmark, endpoint_*, stratum_*
+    transplant_type VARCHAR,           -- landmark, stratum_*: the stratum, '*' = pooled
+    donor_type      VARCHAR,
+    indication      VARCHAR,
+    day             INTEGER,           -- landmark: the landmark day
+    old             DOUBLE,            -- the previous output's value (count or estimate)
+    new             DOUBLE,            -- this run's value; for *_added/_removed/_changed/_new/_screened the count
+    old_std_err     DOUBLE,            -- landmark: the standard errors of old and new
+    new_std_err     DOUBLE,
+    old_n           BIGINT,            -- landmark, stratum_*: transplants in the stratum
+    new_n           BIGINT,
+    detail          VARCHAR            -- previous: its manifest.json sha256; setting: old -> new as JSON
 );

@@ -17,7 +17,8 @@ CREATE TABLE transplants (
     sex             VARCHAR,            -- M F
     karnofsky       INTEGER,
     hct_ci          INTEGER,
-    source_line     BIGINT  NOT NULL
+    source_line     BIGINT  NOT NULL,
+    row_hash        UBIGINT             -- the row's fields and its events, hashed (transplant_row_hash.sql)
 );
 CREATE TABLE events (
     transplant_id VARCHAR NOT NULL,
@@ -30,7 +31,7 @@ CREATE TABLE events (
 CREATE TABLE rejects (
     file   VARCHAR NOT NULL,            -- transplants.csv | events.csv
     line   BIGINT  NOT NULL,
-    "column" VARCHAR NOT NULL,          -- column name ('' when the row as a whole is bad)
+    column_name VARCHAR NOT NULL,       -- column name ('' when the row as a whole is bad)
     value  VARCHAR NOT NULL,
     reason VARCHAR NOT NULL
 );

@@ -30,12 +30,21 @@ type Data struct {
 	// GeneratedAt is printed when not empty. The caller leaves it "" unless
 	// SOURCE_DATE_EPOCH is set, so no wall-clock time reaches the report.
 	GeneratedAt string
+	// Warnings are one-sentence notes of the run shown at the top of the
+	// summary (e.g. a cutoff long after the latest event). They never hold
+	// an identifier.
+	Warnings []string
 
 	Config    Config
 	Ingest    Ingest
 	FollowUp  []FollowUp
 	Summary   Summary
 	Endpoints []Endpoint
+	// Analyses are the config's declared analyses (analysis.go).
+	Analyses []Analysis
+	// Changes is what changed since the output this run replaced
+	// (changes.go); nil for a first run.
+	Changes *Changes
 	// Centres is the centre benchmark (SPEC §6); nil when not run.
 	Centres *Centres
 }
@@ -51,6 +60,8 @@ type Config struct {
 	// not plotted and their estimates are not shown; summary counts in
 	// 1..MinCell-1 print as "<MinCell". 0 disables suppression.
 	MinCell int
+	// MinGroup: tests leave out groups with fewer transplants (0 = none).
+	MinGroup int
 	// Cohort is the cohort rule: "first" (each patient's first transplant of
 	// each type) or "all".
 	Cohort string
@@ -221,10 +232,11 @@ type Median struct {
 
 // Test is one row of results/tests.
 type Test struct {
-	Comparison string // indication | transplant_type
-	Within     string // ALLO | AUTO | <indication>
-	Statistic  float64
+	Comparison string  // indication | transplant_type
+	Within     string  // ALLO | AUTO | <indication>
+	Statistic  float64 // NaN: not computable (R's statistic is negative)
 	DF         int
-	PValue     float64
-	Method     string // logrank | gray
+	PValue     float64  // NaN with Statistic
+	Method     string   // logrank | gray
+	Excluded   []string // groups left out for having fewer than min_group transplants
 }

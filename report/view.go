@@ -19,7 +19,8 @@ type view struct {
 	Centres     template.HTML // the Centres section, "" without a benchmark
 	CentresMD   *centresView  // its tables for report.md; nil without a benchmark
 	Lead        string        // cohort size, follow-up and cutoff in one sentence
-	Suppression string        // one sentence on the small-cell rule
+	Warnings    []string
+	Suppression string // one sentence on the small-cell rule
 	Headline    table
 	FollowUp    table
 	Summary     table
@@ -29,6 +30,8 @@ type view struct {
 	Flags       table
 	Complete    table
 	Methods     []methodItem
+	Analyses    []analysisView // declared analyses (analysis.go)
+	Changes     *changesView   // nil: no changes section (changes.go)
 }
 
 // table is a rendered table. A row whose Span is set shows Cells[:Span]
@@ -120,6 +123,7 @@ func buildView(d *Data) view {
 		MarrowVersion: d.MarrowVersion,
 		DuckDBVersion: d.DuckDBVersion,
 		GeneratedAt:   d.GeneratedAt,
+		Warnings:      d.Warnings,
 	}
 	if v.Title == "" {
 		v.Title = "marrow report"
@@ -140,7 +144,9 @@ func buildView(d *Data) view {
 		v.Endpoints = append(v.Endpoints, endpoint(d, &d.Endpoints[i], sup))
 	}
 	v.Files, v.Rejects, v.Flags = quality(d)
+	v.Changes = changes(d, sup)
 	v.Methods = methods(d, sup)
+	v.Analyses = analysisViews(d, sup)
 	v.CentresMD = centres(d.Centres, sup)
 	v.Centres = centresHTML(v.CentresMD)
 	return v
@@ -362,8 +368,8 @@ func endpoint(d *Data, e *Endpoint, sup suppressor) endpointView {
 		}
 		comp := strings.ReplaceAll(ts.Comparison, "_", " ")
 		chi, p := stat(ts.Statistic), pvalue(ts.PValue)
-		if ts.Statistic < 0 {
-			// cuminc's mark of a singular variance (statistic -1, p 1).
+		if !(ts.Statistic >= 0) {
+			// Not computable: NaN (or cuminc's raw −1 for a singular variance).
 			chi, p = dash, "not computable"
 		}
 		ev.Tests.Rows = append(ev.Tests.Rows, row{Cells: []string{comp, ts.Within, method, chi, strconv.Itoa(ts.DF), p}})
@@ -640,7 +646,7 @@ func methods(d *Data, sup suppressor) []methodItem {
 	add("Cumulative incidence", "Aalen–Johansen estimate with the variance of R cmprsk::cuminc, competing events as defined per endpoint; 95% confidence intervals on the log(−log) scale, est^exp(±z·sd/(est·log est)).")
 	add("Confidence intervals", "All intervals are 95% with z = Φ⁻¹(0.975) = 1.959963984540054.")
 	add("Landmarks", "Estimates at days "+joinInts(c.Landmarks)+": the step function's value at that day. Past a stratum's last follow-up time the estimate is not estimable and is not carried forward. The number at risk counts transplants whose endpoint time is on or after the day.")
-	add("Tests", "Log-rank test (survival::survdiff, rho = 0) for Kaplan–Meier endpoints and Gray's test (cmprsk::cuminc, rho = 0) for cumulative incidence: across indications within each transplant type, and ALLO against AUTO within each indication, where both groups exist and at least one event occurred. p is the upper chi-square tail. Where the variance of Gray's statistic is singular (a group never at risk at an event time), cuminc reports the statistic as −1 and p = 1; the report shows \"not computable\" and results/tests.csv keeps R's values.")
+	add("Tests", "Log-rank test (survival::survdiff, rho = 0) for Kaplan–Meier endpoints and Gray's test (cmprsk::cuminc, rho = 0) for cumulative incidence: across indications within each transplant type, and ALLO against AUTO within each indication"+minGroupText(c.MinGroup)+", where at least two groups remain and at least one event of interest occurred among them. p is the upper chi-square tail. A test R cannot compute (cuminc's statistic −1 where the variance of Gray's statistic is singular, a group never at risk at an event time, or any negative statistic) is shown as \"not computable\"; its statistic and p are empty in results/tests.csv.")
 	add("Strata", "Each endpoint is estimated overall, by transplant type, by indication, by transplant type and indication, and for ALLO by donor type and by donor type and indication. ALLO-only endpoints (GVHD, GRFS) are estimated for allogeneic transplants only.")
 	add("Median follow-up", "Reverse Kaplan–Meier: follow-up time with the censoring indicator reversed (death censors follow-up). Completeness: the share of transplants dated at least one year before the cutoff that have at least one year of follow-up.")
 	if sup.min > 0 {
@@ -715,4 +721,12 @@ func (t table) Flat(r row) []string {
 		c[i] = s
 	}
 	return c
+}
+
+// minGroupText says which groups the tests leave out.
+func minGroupText(minGroup int) string {
+	if minGroup <= 0 {
+		return ""
+	}
+	return " (groups with fewer than " + strconv.Itoa(minGroup) + " transplants are left out and named in results/tests.csv)"
 }

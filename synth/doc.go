@@ -27,7 +27,10 @@
 // organ toxicity (VOD/SOS, ...), relapse from a cure-fraction model by
 // indication and disease status, non-relapse mortality with a falling
 // Weibull hazard scaled by donor, age, Karnofsky, HCT-CI, status and
-// conditioning, deaths caused by severe GVHD, graft failure or relapse,
+// conditioning, deaths caused by severe GVHD, graft failure or relapse
+// (40% of deaths from relapse are reported with the relapse on the death
+// day, as registries receive them: the relapse date came only with the
+// death form; SPEC §3 counts such a day as a relapse, for nrm too),
 // loss to follow-up (about 1.5% a year), and administrative censoring some
 // weeks before the extract date. Follow-up forms give periodic
 // last_contact rows. About 5% of patients get a second transplant (a

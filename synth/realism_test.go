@@ -349,6 +349,32 @@ func TestRealism(t *testing.T) {
 		}
 	})
 
+	t.Run("same-day relapse and death", func(t *testing.T) {
+		// A share of deaths from relapse come with the relapse on the death
+		// day, as registries receive them (SPEC §3: a relapse, for nrm too).
+		byID := map[string]*subject{}
+		for i := range subjects {
+			byID[subjects[i].t.id] = &subjects[i]
+		}
+		diseaseDeath := map[string]bool{"Relapse/progression": true, "Disease progression": true, "Relapse of original disease": true}
+		deaths, sameDay := 0, 0
+		for _, e := range p.evs {
+			s := byID[e.id]
+			if s == nil || e.event != "death" || e.day != s.death || !diseaseDeath[e.detail] || s.relapse < 0 {
+				continue
+			}
+			deaths++
+			if s.relapse == s.death {
+				sameDay++
+			}
+		}
+		share := float64(sameDay) / float64(deaths)
+		t.Logf("deaths from relapse %d, with the relapse on the death day %d (%.3f)", deaths, sameDay, share)
+		if deaths < 100 || share < 0.3 || share > 0.5 {
+			t.Errorf("%d of %d deaths from relapse have the relapse on the death day (%.3f), want 30%% to 50%%", sameDay, deaths, share)
+		}
+	})
+
 	t.Run("event plausibility", func(t *testing.T) {
 		var neut []int
 		gradeRise, agvhdRepeat := 0, 0

@@ -376,6 +376,11 @@ func simulate(r *rand.Rand, t *txRec, o *outcome, allowSecond bool) {
 
 	if rel <= end {
 		o.relapse = true
+		if endKind == endDeath && cause == causeRelapse && sameDayRelapse(t, death) {
+			// The centre reports the relapse with the death form: the
+			// relapse row carries the death day, as registries do.
+			rel = death
+		}
 		add(rel, evRelapse, gradeNone, [...]uint16{dNone, dRelMolecular, dRelHaem, dRelCNS, dRelProgression}[choose(r, 70, 8, 12, 3, 7)])
 	}
 	if endKind == endDeath {
@@ -427,6 +432,23 @@ func simulate(r *rand.Rand, t *txRec, o *outcome, allowSecond bool) {
 		add(end, evSecond, gradeNone, d)
 	}
 	slices.SortStableFunc(o.events, func(a, b event) int { return int(a.day - b.day) })
+}
+
+// sameDayRelapseShare is the share of deaths from relapse whose relapse is
+// reported on the day of death (the relapse date is not known, or only the
+// death form came in): in the EBMT's ebmt2 every death from relapse has its
+// relapse on the death day; 40% is a registry where most centres send a
+// relapse form first.
+const sameDayRelapseShare = 0.4
+
+// sameDayRelapse decides, with probability sameDayRelapseShare, whether a
+// death from relapse is reported with its relapse on the death day. It
+// hashes the transplant number and the simulated death time (a function
+// of the seed) instead of drawing from the transplant's stream, so every
+// other value of the extract is what it was before this rule.
+func sameDayRelapse(t *txRec, death float64) bool {
+	u := splitmix64(math.Float64bits(death) ^ uint64(t.num)*0x9e3779b97f4a7c15)
+	return float64(u>>11)/(1<<53) < sameDayRelapseShare
 }
 
 // mergeSecond appends to the first transplant's outcome what the registry

@@ -158,6 +158,12 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 		dropWarehouse(context.WithoutCancel(ctx), conn)
 		return nil, err
 	}
+	// So is each transplant's row hash, which the next run compares with
+	// (results/changes).
+	if _, err := conn.ExecContext(ctx, queries.Text("transplant_row_hash")); err != nil {
+		dropWarehouse(context.WithoutCancel(ctx), conn)
+		return nil, fmt.Errorf("row hashes: %w", err)
+	}
 
 	for _, p := range []struct {
 		fs *FileSummary

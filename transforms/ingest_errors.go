@@ -61,6 +61,47 @@ func (e *RowError) Error() string {
 	return b.String()
 }
 
+// LogLine is the row's fault as logs and error messages show it:
+// position, column, reason and the faulty field's value only. Logs reach
+// cron mail, so a fault of the row as a whole (its number of fields)
+// shows no value, which would be the whole record, and an identifier
+// column (transplant_id, patient_id) shows none either; the rejects table
+// keeps the values for analysts.
+func (e *RowError) LogLine() string {
+	value := e.Value
+	if e.Column == 0 || isIdentifierColumn(e.ColumnName) {
+		value = ""
+	}
+	b := position(e.File, e.Line, e.Column) + ": "
+	if e.ColumnName != "" {
+		b += e.ColumnName + ": "
+	}
+	b += e.Reason
+	if value != "" {
+		b += " " + strconv.Quote(value)
+	}
+	if e.ValueCut && value != "" {
+		b += " (" + detailCut + ")"
+	}
+	return b
+}
+
+// RejectLogLine is LogLine for a row of the rejects table (file, line,
+// column name, value, stored reason), which has no field number.
+func RejectLogLine(file string, line int64, column, value, reason string) string {
+	e := RowError{File: file, Line: line, ColumnName: column, Value: value, Reason: reason}
+	if column != "" {
+		e.Column = -1 // a field, of unknown number
+	}
+	return e.LogLine()
+}
+
+// isIdentifierColumn reports whether a column holds patient or transplant
+// identifiers, which logs never print.
+func isIdentifierColumn(name string) bool {
+	return name == "transplant_id" || name == "patient_id"
+}
+
 func (e *RowError) details() string {
 	switch {
 	case !e.ValueCut:
@@ -97,7 +138,7 @@ func (e *RejectRateError) Error() string {
 	s := fmt.Sprintf("%s: %d of %d rows rejected (%s), above max_reject_rate %s",
 		e.File, e.Rejected, e.Read, percent(float64(e.Rejected)/float64(e.Read)), percent(e.MaxRate))
 	if e.First != nil {
-		s += "; first: " + e.First.Error()
+		s += "; first: " + e.First.LogLine()
 	}
 	return s
 }
@@ -108,6 +149,8 @@ func percent(x float64) string {
 
 func position(file string, line int64, col int) string {
 	switch {
+	case line > 0 && col < 0:
+		return fmt.Sprintf("%s:%d", file, line)
 	case line > 0 && col > 0:
 		return fmt.Sprintf("%s:%d:%d", file, line, col)
 	case line > 0:

@@ -185,7 +185,7 @@ func TestIngestHostile(t *testing.T) {
 					fmt.Fprintf(&got, "%s: read %d, accepted %d, rejected %d, lines [%s]\n",
 						f.File, f.RowsRead, f.RowsAccepted, f.RowsRejected, strings.Join(lines, " "))
 				}
-				for _, r := range queryStrings(t, db, `SELECT file, line, "column", value, reason FROM rejects ORDER BY file, line`) {
+				for _, r := range queryStrings(t, db, `SELECT file, line, column_name, value, reason FROM rejects ORDER BY file, line`) {
 					fmt.Fprintf(&got, "reject: %s\n", r)
 				}
 			}

@@ -359,7 +359,7 @@ func TestIngestRejects(t *testing.T) {
 				}
 			}
 			if c.wantTable != nil {
-				got := queryStrings(t, db, `SELECT file, line, "column", value, reason FROM rejects ORDER BY file, line`)
+				got := queryStrings(t, db, `SELECT file, line, column_name, value, reason FROM rejects ORDER BY file, line`)
 				if !slices.Equal(got, c.wantTable) {
 					t.Errorf("rejects table:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.wantTable, "\n"))
 				}
@@ -532,7 +532,7 @@ func TestIngestRefdata(t *testing.T) {
 			"last_contact_before_event|BMT-T0127|events.csv|429|days_before=32 event_line=430",
 		},
 	}
-	for _, name := range []string{"bmt", "ebmt3", "ebmt4"} {
+	for _, name := range []string{"bmt", "bmtcrr", "ebmt2", "ebmt3", "ebmt4"} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join("../testdata/refdata", name, "extract")
 			db := ingestDB(t, 2)
@@ -602,8 +602,8 @@ func TestIngestRejectRate(t *testing.T) {
 		wantErr string
 	}{
 		{"1% allowed", 1, 0.01, ""},
-		{"2% over 1%", 2, 0.01, `transplants.csv: 2 of 100 rows rejected (2%), above max_reject_rate 1%; first: transplants.csv:2:4: invalid date "2020-01-32"`},
-		{"none allowed", 1, 0, `transplants.csv: 1 of 100 rows rejected (1%), above max_reject_rate 0%; first: transplants.csv:2:4: invalid date "2020-01-32"`},
+		{"2% over 1%", 2, 0.01, `transplants.csv: 2 of 100 rows rejected (2%), above max_reject_rate 1%; first: transplants.csv:2:4: transplant_date: invalid date "2020-01-32"`},
+		{"none allowed", 1, 0, `transplants.csv: 1 of 100 rows rejected (1%), above max_reject_rate 0%; first: transplants.csv:2:4: transplant_date: invalid date "2020-01-32"`},
 		{"all allowed", 10, 1, ""},
 	}
 	for _, c := range cases {

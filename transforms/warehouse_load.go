@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"marrow/internal/duck"
@@ -14,7 +15,9 @@ import (
 
 // LoadWarehouse reads the named tables of a warehouse directory written by
 // WriteWarehouse (dir/<table>.parquet) into db, and returns the ingest
-// summary stored with them. A missing file is an error naming it.
+// summary stored with them. A missing file is an error naming it; so is a
+// transplants or events table that breaks the rules ingest enforces
+// (*WarehouseError, see CheckWarehouse).
 func LoadWarehouse(ctx context.Context, db *sql.DB, dir string, tables ...string) (*IngestSummary, error) {
 	for _, t := range tables {
 		path := filepath.Join(dir, t+".parquet")
@@ -23,7 +26,12 @@ func LoadWarehouse(ctx context.Context, db *sql.DB, dir string, tables ...string
 		}
 		stmt := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM read_parquet(%s)", t, duck.Literal(path))
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("load warehouse %s: %w", path, err)
+			return nil, fmt.Errorf("load warehouse %s: %w", path, duck.Flat(err))
+		}
+	}
+	if slices.Contains(tables, "transplants") && slices.Contains(tables, "events") {
+		if err := CheckWarehouse(ctx, db); err != nil {
+			return nil, err
 		}
 	}
 	rows, err := db.QueryContext(ctx, queries.Text("ingest_summary"))

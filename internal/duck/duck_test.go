@@ -71,3 +71,15 @@ ORDER BY id`, n)
 		t.Errorf("rows %d sum %d nulls %d; want %d, %d, %d", rows, sum, nulls, n, n*(n-1)/2, n/10)
 	}
 }
+
+func TestOneLine(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain", "plain"},
+		{"Binder Error: Referenced column \"x\" not found\n\nLINE 1: SELECT x FROM t\n               ^", `Binder Error: Referenced column "x" not found LINE 1: SELECT x FROM t`},
+		{"Out of Memory Error: failed\r\n  details  \n", "Out of Memory Error: failed details"},
+	} {
+		if got := OneLineText(tc.in); got != tc.want {
+			t.Errorf("OneLineText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -42,7 +42,7 @@ def mixcase(rng, s):
 
 
 def write_case(name, transplants, conf=None, args=None, mixed=False, shuffle=False,
-               columns=None, upper_header=False, seed=1):
+               columns=None, upper_header=False, seed=1, min_group=None):
     rng = random.Random(seed)
     d = os.path.join(ROOT, name, "extract")
     os.makedirs(d, exist_ok=True)
@@ -84,6 +84,10 @@ def write_case(name, transplants, conf=None, args=None, mixed=False, shuffle=Fal
             f.write('conf_type = "%s"\n' % conf)
         else:
             f.write("# conf_type not set: the default (log-log) applies\n")
+        if min_group is not None:
+            f.write("# groups of any size enter the tests (hand-made groups are small)\n"
+                    if min_group == 0 else "# tests leave out groups under min_group\n")
+            f.write("min_group = %d\n" % min_group)
     ap = os.path.join(ROOT, name, "args")
     if args:
         with open(ap, "w", encoding="utf-8") as f:
@@ -139,7 +143,7 @@ def case_ties():
         T("TIE-109", "P-TIE-109", 201, "AUTO", "", "MM", [E("last_contact", 60)]),
         T("TIE-110", "P-TIE-110", 201, "AUTO", "", "MM", [E("last_contact", 180)]),
     ]
-    write_case("ties", out, conf="log-log", seed=7)
+    write_case("ties", out, conf="log-log", seed=7, min_group=0)
 
 
 # ------------------------------------------------------------------ day0
@@ -172,7 +176,7 @@ def case_day0():
         T("D19", "P19", 810, "AUTO", "", "MM", []),
         T("D20", "P20", 811, "AUTO", "", "MM", []),
     ]
-    write_case("day0", out, conf=None)
+    write_case("day0", out, conf=None, min_group=0)
 
 
 # ------------------------------------------------------------------ sameday
@@ -207,7 +211,7 @@ def case_sameday():
         T("S19", "P19", 54, "ALLO", "MUD", "AML", [E("agvhd", 40, "1"), E("death", 40), E("relapse", 40)]),
         T("S20", "P20", 57, "AUTO", "", "MM", [E("organ_toxicity", 12), E("last_contact", 600)]),
     ]
-    write_case("sameday", out, conf="log", shuffle=True, seed=3)
+    write_case("sameday", out, conf="log", shuffle=True, seed=3, min_group=0)
 
 
 # ------------------------------------------------------------------ shortstrata
@@ -243,7 +247,7 @@ def case_shortstrata():
                                                            E("last_contact", 150)]),
         T("SS-MDS-2", "P-MDS-2", 18, "ALLO", "MUD", "MDS", [E("infection", 20), E("death", 90)]),
     ]
-    write_case("shortstrata", out, conf="log", mixed=True, seed=5)
+    write_case("shortstrata", out, conf="log", mixed=True, seed=5, min_group=0)
 
 
 # ------------------------------------------------------------------ alldie
@@ -270,7 +274,7 @@ def case_alldie():
     # ALL: two transplants, both die
     out.append(T("AD-E1", "P-E1", 40, "ALLO", "MSD", "ALL", [E("death", 60)]))
     out.append(T("AD-E2", "P-E2", 41, "ALLO", "MSD", "ALL", [E("platelet_engraftment", 30), E("death", 90)]))
-    write_case("alldie", out, conf="plain", shuffle=True, seed=11)
+    write_case("alldie", out, conf="plain", shuffle=True, seed=11, min_group=0)
 
 
 # ------------------------------------------------------------------ cutoff
@@ -304,7 +308,7 @@ def case_cutoff():
         T("C17", "P17", 80, "ALLO", "MSD", "ALL", [E("death", 100), E("last_contact", 100)]),
         T("C18", "P18", 500, "AUTO", "", "MM", [E("last_contact", 46)]),
     ]
-    write_case("cutoff", out, conf="log", args="--cutoff 2001-06-30", seed=13)
+    write_case("cutoff", out, conf="log", args="--cutoff 2001-06-30", seed=13, min_group=0)
 
 
 # ------------------------------------------------------------------ multi
@@ -361,7 +365,7 @@ def case_multi():
     write_case("multi", out, conf="log-log", mixed=True, shuffle=True, seed=17,
                columns=["patient_id", "indication", "transplant_type", "sex", "transplant_id",
                         "transplant_date", "donor_type", "registry_note", "age_years"],
-               upper_header=True)
+               upper_header=True, min_group=0)
 
 
 # ------------------------------------------------------------------ confs
@@ -405,7 +409,7 @@ def case_confs():
         out.append(T("CF%03d" % i, "PCF%03d" % i, tday, tt, dn, ind, ev,
                      age_years=str(rng.randrange(18, 72)), sex=rng.choice("MF")))
     write_case("confs_log", out, conf="log", seed=19)
-    write_case("confs_plain", out, conf="plain", seed=19)
+    write_case("confs_plain", out, conf="plain", seed=19, min_group=0)
 
 
 # ------------------------------------------------------------------ tests
@@ -472,7 +476,93 @@ def case_tests():
     ]
     for i, (ind, ev) in enumerate(auto, start=1):
         out.append(T("TS-U%02d" % i, "P-U%02d" % i, 5 * i + 2, "AUTO", "", ind, ev))
-    write_case("tests", out, conf="log-log", mixed=True, shuffle=True, seed=23)
+    write_case("tests", out, conf="log-log", mixed=True, shuffle=True, seed=23, min_group=0)
+
+
+# ------------------------------------------------------------------ mingroup
+def random_course(rng, allo, end_scale=900):
+    """Events of one transplant drawn like the confs cases."""
+    fu = int(rng.expovariate(1 / end_scale)) + rng.randrange(0, 60)
+    death = int(rng.expovariate(1 / 700))
+    relapse = int(rng.expovariate(1 / 800))
+    end = min(fu, death)
+    ev = []
+    if rng.random() < 0.9 and 8 < end:
+        ev.append(E("neutrophil_engraftment", rng.randrange(9, 28)))
+    if allo and rng.random() < 0.4:
+        ev.append(E("agvhd", rng.randrange(10, 100), rng.choice(["1", "2", "3", "4"])))
+    if allo and rng.random() < 0.3:
+        ev.append(E("cgvhd", rng.randrange(100, 700), rng.choice(["MILD", "MODERATE", "SEVERE"])))
+    if relapse <= end:
+        ev.append(E("relapse", relapse))
+    if rng.random() < 0.3:
+        ev.append(E("infection", rng.randrange(5, 200)))
+    ev = [e for e in ev if e[1] <= end]
+    if death <= fu:
+        # a death from relapse reported with the relapse on the death day
+        if relapse > death and rng.random() < 0.3:
+            ev.append(E("relapse", death))
+        ev.append(E("death", death))
+    else:
+        ev.append(E("last_contact", fu))
+    return ev
+
+
+def case_mingroup():
+    """Default min_group (10): groups of 1-9 transplants are left out of the
+    tests and named in excluded; a group of exactly 10 stays."""
+    rng = random.Random(31)
+    out = []
+    # (type, indication, n, donor choices)
+    plan = [("ALLO", "AML", 16, ["MSD", "MUD", "HAPLO"]), ("ALLO", "ALL", 12, ["MSD", "MUD"]),
+            ("ALLO", "MDS", 4, ["MUD"]), ("ALLO", "SAA", 9, ["MSD"]), ("ALLO", "MM", 10, ["MUD", "MSD"]),
+            ("AUTO", "MM", 14, [""]), ("AUTO", "NHL", 3, [""]), ("AUTO", "HL", 1, [""]),
+            ("AUTO", "AML", 2, [""])]
+    i = 0
+    for tt, ind, n, donors in plan:
+        for _ in range(n):
+            i += 1
+            ev = random_course(rng, tt == "ALLO")
+            if ind == "MDS":
+                # organ toxicity only in an excluded group: no toxicity test within ALLO
+                ev.append(E("organ_toxicity", rng.randrange(3, 30)))
+            out.append(T("MG%03d" % i, "PMG%03d" % i, rng.randrange(0, 1500), tt, rng.choice(donors),
+                         ind, ev))
+    # Five CORD transplants that all relapse on distinct days up to day 100:
+    # cmprsk's Aalen-Johansen sum lands at 1.0000000000000002 (one ulp above
+    # 1) on day 100, where both limits are 1.
+    for k, d in enumerate([30, 50, 70, 85, 100]):
+        i += 1
+        out.append(T("MG%03d" % i, "PMG%03d" % i, rng.randrange(0, 1500), "ALLO", "CORD", "ALL",
+                     [E("neutrophil_engraftment", 14 + 3 * k), E("relapse", d), E("last_contact", 400 + 50 * k)]))
+    write_case("mingroup", out, conf="log-log", shuffle=True, seed=37, min_group=10)
+
+
+# ------------------------------------------------------------------ notcomputable
+def case_notcomputable():
+    """Gray's test with a singular variance under the default min_group: all
+    ten HL transplants leave before the first organ toxicity of the other
+    AUTO groups, so HL's row of the variance is zero and cuminc reports -1:
+    statistic and p_value empty, df as R gives it."""
+    rng = random.Random(41)
+    out = []
+    i = 0
+    for ind, n in [("MM", 14), ("NHL", 12), ("HL", 10)]:
+        for k in range(n):
+            i += 1
+            if ind == "HL":
+                ev = [E("neutrophil_engraftment", 3 + k % 4)]
+                if k < 4:
+                    ev.append(E("relapse", 5 + k))
+                ev.append(E("last_contact", 8 + k % 3))
+            else:
+                ev = random_course(rng, False)
+                ev = [e for e in ev if e[0] != "organ_toxicity"]
+                end = max(e[1] for e in ev)
+                if k < 3 and end > 40 + 10 * k:
+                    ev.append(E("organ_toxicity", 40 + 10 * k))
+            out.append(T("NC%03d" % i, "PNC%03d" % i, rng.randrange(0, 1500), "AUTO", "", ind, ev))
+    write_case("notcomputable", out, conf="log-log", shuffle=True, seed=43, min_group=10)
 
 
 if __name__ == "__main__":
@@ -485,3 +575,5 @@ if __name__ == "__main__":
     case_multi()
     case_confs()
     case_tests()
+    case_mingroup()
+    case_notcomputable()

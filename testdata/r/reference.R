@@ -5,9 +5,10 @@
 #   Rscript reference.R CASE_DIR
 #       reads CASE_DIR/extract/{transplants,events}.csv, CASE_DIR/args (optional,
 #       e.g. "--cutoff 2001-06-30") and CASE_DIR/config.toml (optional,
-#       conf_type = "log-log" | "log" | "plain"); writes CASE_DIR/want/
-#       {landmarks,medians,tests,cohort}.csv and CASE_DIR/want/info.txt
+#       conf_type = "log-log" | "log" | "plain", min_group = N); writes
+#       CASE_DIR/want/{landmarks,medians,tests,cohort}.csv and CASE_DIR/want/info.txt
 #   Rscript reference.R --extract DIR --out DIR [--cutoff YYYY-MM-DD] [--conf-type X]
+#                       [--min-group N]
 #       the same for an extract anywhere (used for the refdata self-check)
 #
 # The cohort and every endpoint's time/status are derived here independently of
@@ -21,9 +22,10 @@
 #     last_contact included, also those after the cutoff) capped at the cutoff;
 #     0 days when the transplant has no event rows;
 #   * only the first occurrence of an event counts; an event of interest and a
-#     competing event on the same day: the event of interest counts ("endpoint"
-#     rule: decided per endpoint, so a same-day relapse and death is a relapse
-#     for `relapse` and a death for `nrm`);
+#     competing event on the same day: the event of interest counts (GVHD,
+#     engraftment, infection, toxicity before death), except that a relapse and
+#     a death on the same day are a relapse for `nrm` too: nrm is death without
+#     prior or same-day relapse, so relapse and nrm split the failures of lfs;
 #   * agvhd without grade does not count for agvhd24/agvhd34/grfs; cgvhd without
 #     grade counts for cgvhd, not for grfs; agvhd grades 1-4 or I-IV;
 #   * second_transplant does not censor; events are attached to the
@@ -33,7 +35,14 @@
 # Estimators: survival::survfit / summary(extend = FALSE) / quantile / survdiff
 # and cmprsk::cuminc / timepoints, with the SPEC's conventions for the boundary
 # cases (S = 1: std_err 0, limits empty; S = 0: std_err and limits empty;
-# incidence 0: std_err 0, limits empty; incidence 1: limits 1).
+# incidence 0: std_err 0, limits empty; incidence >= 1: limits 1).
+#
+# Tests (SPEC section 3): a group with fewer than min_group transplants (default
+# 10, 0 keeps every group) in the endpoint's population is left out and named in
+# `excluded` (codes ';'-joined, byte order); a test is written where two or more
+# groups remain and an event of interest occurred among them. A negative
+# statistic (cuminc's -1 for a singular variance, or a negative quadratic form
+# from rounding) is "not computable": statistic and p_value empty, df as R gives.
 
 suppressPackageStartupMessages({
   library(survival)
@@ -55,14 +64,16 @@ die <- function(...) {
 
 # ---------------------------------------------------------------- arguments
 parse_cli <- function(argv) {
-  o <- list(extract = NULL, out = NULL, cutoff = NULL, conf_type = NULL, case = NULL)
+  o <- list(extract = NULL, out = NULL, cutoff = NULL, conf_type = NULL, min_group = NULL,
+            case = NULL)
   i <- 1
   while (i <= length(argv)) {
     a <- argv[i]
-    if (a %in% c("--extract", "--out", "--cutoff", "--conf-type")) {
+    if (a %in% c("--extract", "--out", "--cutoff", "--conf-type", "--min-group")) {
       if (i == length(argv)) die("missing value after ", a)
       key <- switch(a, "--extract" = "extract", "--out" = "out",
-                    "--cutoff" = "cutoff", "--conf-type" = "conf_type")
+                    "--cutoff" = "cutoff", "--conf-type" = "conf_type",
+                    "--min-group" = "min_group")
       o[[key]] <- argv[i + 1]
       i <- i + 2
     } else if (startsWith(a, "--")) {
@@ -92,6 +103,16 @@ read_conf_type <- function(path) {
   for (l in readLines(path, warn = FALSE)) {
     l <- sub("#.*$", "", l)
     m <- regmatches(l, regexec('^\\s*conf_type\\s*=\\s*"([^"]*)"\\s*$', l))[[1]]
+    if (length(m) == 2) return(m[2])
+  }
+  NULL
+}
+
+read_min_group <- function(path) {
+  if (!file.exists(path)) return(NULL)
+  for (l in readLines(path, warn = FALSE)) {
+    l <- sub("#.*$", "", l)
+    m <- regmatches(l, regexec('^\\s*min_group\\s*=\\s*([0-9]+)\\s*$', l))[[1]]
     if (length(m) == 2) return(m[2])
   }
   NULL
@@ -163,6 +184,13 @@ derive_cohort <- function(tx, ev, cutoff) {
       else if (!is.na(y)) c(y, 2)
       else c(fu, 0)
     }
+    # nrm: death strictly before any relapse; a relapse on the death day is a
+    # relapse (the competing event), so relapse and nrm split lfs's failures.
+    nrm_of <- function(d, r) {
+      if (!is.na(d) && (is.na(r) || d < r)) c(d, 1)
+      else if (!is.na(r)) c(r, 2)
+      else c(fu, 0)
+    }
     firstof <- function(...) {
       v <- c(...)
       if (all(is.na(v))) NA else min(v, na.rm = TRUE)
@@ -172,7 +200,7 @@ derive_cohort <- function(tx, ev, cutoff) {
       os = km(D),
       lfs = km(firstof(R, D)),
       relapse = ci(R, D),
-      nrm = ci(D, R),
+      nrm = nrm_of(D, R),
       neutrophil = ci(NE, D),
       platelet = ci(PE, D),
       infection = ci(INF, D),
@@ -268,7 +296,8 @@ ci_landmarks <- function(time, status, strict = TRUE) {
     # Reference values that hinge on the last bit of the Fortran arithmetic cannot
     # be matched to 1e-9 by another implementation: refuse them, the case must change.
     if (any(v < 0, na.rm = TRUE)) die("negative cuminc variance (rounding): ", paste(v, collapse = " "))
-    if (any(!is.na(e) & e != 1 & abs(e - 1) < 1e-12))
+    # (An incidence at or one ulp above 1 is fine: its limits are 1, 1.)
+    if (any(!is.na(e) & e < 1 & 1 - e < 1e-12))
       die("cumulative incidence within rounding of 1: ", paste(e, collapse = " "))
   } else {
     v <- pmax(v, 0)
@@ -281,7 +310,7 @@ ci_landmarks <- function(time, status, strict = TRUE) {
   lo <- pmin(l1, l2)
   up <- pmax(l1, l2)
   zero <- !is.na(est) & est == 0
-  one <- !is.na(est) & est == 1
+  one <- !is.na(est) & est >= 1
   se[zero] <- 0
   lo[zero] <- NA
   up[zero] <- NA
@@ -290,30 +319,48 @@ ci_landmarks <- function(time, status, strict = TRUE) {
   list(est = est, se = se, lo = lo, up = up)
 }
 
-run_tests <- function(co) {
+run_tests <- function(co, min_group) {
   out <- list()
-  add <- function(ep, comparison, within, stat, df, p, method) {
+  add <- function(ep, comparison, within, stat, df, p, method, excluded) {
     out[[length(out) + 1]] <<- data.frame(endpoint = ep, comparison = comparison,
                                           within = within, statistic = stat, df = df,
-                                          p_value = p, method = method,
+                                          p_value = p, method = method, excluded = excluded,
                                           stringsAsFactors = FALSE)
   }
   one_test <- function(ep, comparison, within, d, group) {
+    # Groups with fewer than min_group transplants in the endpoint's
+    # population (d) are left out and named.
+    size <- table(group)
+    small <- sort(names(size)[size < min_group], method = "radix")
+    keep <- !(group %in% small)
+    d <- d[keep, ]
+    group <- group[keep]
     time <- d[[paste0(ep, "_time")]]
     status <- d[[paste0(ep, "_status")]]
     if (length(unique(group)) < 2 || !any(status == 1)) return()
+    excluded <- paste(small, collapse = ";")
     if (ep %in% KM_ENDPOINTS) {
       sd <- survdiff(Surv(time, status == 1) ~ factor(group), rho = 0)
       df <- sum(sd$exp > 0) - 1
-      add(ep, comparison, within, sd$chisq, df, sd$pvalue, "logrank")
+      stat <- sd$chisq
+      p <- sd$pvalue
+      method <- "logrank"
     } else {
       ci <- cuminc(time, status, group = group, cencode = 0, rho = 0)
       t1 <- ci$Tests["1", ]
       # cuminc flags a singular score variance (qr() rank-deficient) with
-      # stat = -1, pv = 1 - pchisq(-1, df) = 1 and df = groups - 1: written as
-      # R gives it, the way marrow reports it.
-      add(ep, comparison, within, t1[["stat"]], t1[["df"]], t1[["pv"]], "gray")
+      # stat = -1, pv = 1 and df = groups - 1.
+      stat <- t1[["stat"]]
+      df <- t1[["df"]]
+      p <- t1[["pv"]]
+      method <- "gray"
     }
+    # Not computable: no chi-square below 0 is reported (df as R gives it).
+    if (stat < 0) {
+      stat <- NA_real_
+      p <- NA_real_
+    }
+    add(ep, comparison, within, stat, df, p, method, excluded)
   }
   for (ep in ENDPOINTS) {
     types <- if (ep %in% ALLO_ONLY) "ALLO" else sort(unique(co$transplant_type), method = "radix")
@@ -331,7 +378,7 @@ run_tests <- function(co) {
   if (length(out) == 0) {
     return(data.frame(endpoint = character(0), comparison = character(0), within = character(0),
                       statistic = numeric(0), df = numeric(0), p_value = numeric(0),
-                      method = character(0)))
+                      method = character(0), excluded = character(0)))
   }
   r <- do.call(rbind, out)
   r[order(r$endpoint, r$comparison, r$within, method = "radix"), ]
@@ -353,7 +400,7 @@ write_table <- function(d, path, numeric_cols) {
               na = "", eol = "\n")
 }
 
-analyze <- function(extract, out, cutoff_arg, conf_type) {
+analyze <- function(extract, out, cutoff_arg, conf_type, min_group) {
   tx <- read_extract_csv(file.path(extract, "transplants.csv"))
   ev <- read_extract_csv(file.path(extract, "events.csv"))
   cutoff <- if (is.null(cutoff_arg)) max(as.Date(ev$event_date)) else as.Date(cutoff_arg)
@@ -392,7 +439,7 @@ analyze <- function(extract, out, cutoff_arg, conf_type) {
   med <- do.call(rbind, med_rows)
   med <- med[order(med$endpoint, med$transplant_type, med$donor_type, med$indication,
                    method = "radix"), ]
-  tests <- run_tests(co)
+  tests <- run_tests(co, min_group)
 
   dir.create(out, showWarnings = FALSE, recursive = TRUE)
   write_table(lm, file.path(out, "landmarks.csv"),
@@ -408,6 +455,7 @@ analyze <- function(extract, out, cutoff_arg, conf_type) {
     sprintf("cutoff_source=%s", if (is.null(cutoff_arg)) "latest_event_date" else "args"),
     sprintf("conf_type=%s", conf_type),
     "rule=endpoint",
+    sprintf("min_group=%d", min_group),
     "ci_z=qnorm",
     sprintf("cohort_transplants=%d", nrow(co)),
     sprintf("landmark_rows=%d", nrow(lm)),
@@ -425,11 +473,14 @@ main <- function() {
     if (is.null(o$out)) o$out <- file.path(o$case, "want")
     if (is.null(o$cutoff)) o$cutoff <- read_args_file(file.path(o$case, "args"))
     if (is.null(o$conf_type)) o$conf_type <- read_conf_type(file.path(o$case, "config.toml"))
+    if (is.null(o$min_group)) o$min_group <- read_min_group(file.path(o$case, "config.toml"))
   }
   if (is.null(o$extract) || is.null(o$out)) die("usage: reference.R CASE_DIR | --extract DIR --out DIR")
   if (is.null(o$conf_type)) o$conf_type <- "log-log"
   if (!o$conf_type %in% c("log-log", "log", "plain")) die("bad conf_type ", o$conf_type)
-  analyze(o$extract, o$out, o$cutoff, o$conf_type)
+  if (is.null(o$min_group)) o$min_group <- "10"
+  if (!grepl("^[0-9]+$", o$min_group)) die("bad min_group ", o$min_group)
+  analyze(o$extract, o$out, o$cutoff, o$conf_type, as.integer(o$min_group))
 }
 
 # Run only as a script: scripts/bench-r.R sources this file for its estimators.

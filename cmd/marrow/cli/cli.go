@@ -106,7 +106,10 @@ reproducible report.
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "also log the timings of each stage's parts")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newRunCommand(g), newIngestCommand(g), newAnalyzeCommand(g),
-		newReportCommand(g), newQueryCommand(g), newSynthCommand(g))
+		newReportCommand(g), newQueryCommand(g), newSynthCommand(g), newVersionCommand(g))
+	root.Version = pipeline.Version
+	root.SetVersionTemplate(versionText())
+	root.Flags().Bool("version", false, "print the versions of marrow, Go and DuckDB, and the build tag")
 	for _, c := range root.Commands() {
 		c.Long = c.Short + "\n\n" + c.Long + "\n\n" + exitCodesHelp
 	}
@@ -115,7 +118,7 @@ reproducible report.
 		return ExitOK
 	}
 	code := exitCode(ctx, err)
-	fmt.Fprintf(stderr, "marrow: %v\n", err)
+	fmt.Fprintf(stderr, "marrow: %s\n", pipeline.Message(err))
 	return code
 }
 

@@ -48,6 +48,10 @@ func TestExitCodes(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "events.csv"), []byte("transplant_id,event,event_date\n"), 0o644)
 	bad := filepath.Join(dir, "bad.toml")
 	os.WriteFile(bad, []byte("conf_typ = \"log\"\n"), 0o644)
+	whNew := filepath.Join(t.TempDir(), "wh") // outside the extract
+	wh := smallWarehouse(t)
+	full := t.TempDir()
+	os.WriteFile(filepath.Join(full, "keep.txt"), []byte("x"), 0o644)
 	tests := []struct {
 		name    string
 		args    []string
@@ -59,9 +63,25 @@ func TestExitCodes(t *testing.T) {
 		{"unknown flag", []string{"run", "--nope"}, ExitUsage, "unknown flag"},
 		{"bad cutoff", []string{"run", "--cutoff", "2020-02-30"}, ExitUsage, "--cutoff"},
 		{"unknown config key", []string{"run", "--config", bad}, ExitUsage, "conf_typ"},
-		{"missing required column", []string{"ingest", "--extract", dir, "--warehouse", filepath.Join(dir, "wh")}, ExitUsage, "transplants.csv"},
-		{"missing extract", []string{"ingest", "--extract", filepath.Join(dir, "nope"), "--warehouse", filepath.Join(dir, "wh")}, ExitUsage, "transplants.csv"},
-		{"query refuses writes", []string{"query", "--warehouse", dir, "CREATE TABLE x AS SELECT 1"}, ExitUsage, "read-only"},
+		{"missing required column", []string{"ingest", "--extract", dir, "--warehouse", whNew}, ExitUsage, "transplants.csv"},
+		{"missing extract", []string{"ingest", "--extract", filepath.Join(dir, "nope"), "--warehouse", whNew}, ExitUsage, "transplants.csv"},
+		{"cutoff year 1", []string{"run", "--cutoff", "0001-01-01"}, ExitUsage, "--cutoff 0001-01-01: must be between 1900-01-01 and 2199-12-31"},
+		{"cutoff year 2200", []string{"analyze", "--warehouse", whNew, "--out", whNew + "-out", "--cutoff", "2200-01-01"}, ExitUsage, "--cutoff"},
+		{"threads out of range", []string{"run", "--config", writeFile(t, "threads = 2147483648\n")}, ExitUsage, "threads 2147483648"},
+		{"multi-line DuckDB error on one line", []string{"query", "--warehouse", wh, "SELECT nosuchcolumn FROM range(1)"}, ExitUsage, "nosuchcolumn"},
+		{"query refuses writes", []string{"query", "--warehouse", wh, "CREATE TABLE x AS SELECT 1"}, ExitUsage, "read-only"},
+		{"query refuses several statements", []string{"query", "--warehouse", wh, "SELECT 1; SELECT 2"}, ExitUsage, "several statements (2)"},
+		{"query syntax error", []string{"query", "--warehouse", wh, "SELEC 1"}, ExitUsage, "syntax error"},
+		{"query needs a warehouse", []string{"query", "SELECT 1"}, ExitUsage, "--warehouse"},
+		{"query warehouse without tables", []string{"query", "--warehouse", dir, "SELECT 1"}, ExitUsage, "has no tables"},
+		{"query two arguments", []string{"query", "--warehouse", wh, "SELECT", "1"}, ExitUsage, "exactly one SQL statement"},
+		{"query bad format", []string{"query", "--warehouse", wh, "--format", "xml", "SELECT 1"}, ExitUsage, "--format"},
+		{"query bad timeout", []string{"query", "--warehouse", wh, "--timeout", "10", "SELECT 1"}, ExitUsage, "--timeout"},
+		{"query bad memory limit", []string{"query", "--warehouse", wh, "--memory-limit", "lots", "SELECT 1"}, ExitUsage, "--memory-limit"},
+		{"query time limit", []string{"query", "--warehouse", wh, "--timeout", "200ms", "SELECT count(*) FROM range(1000000000000)"}, ExitFailed, "query: time limit 200ms reached"},
+		{"query memory limit", []string{"query", "--warehouse", wh, "--memory-limit", "50MB", "SELECT count(DISTINCT range) FROM range(1000000000)"}, ExitFailed, "query: memory limit 50MB reached"},
+		{"synth refuses a non-empty extract", []string{"synth", "--transplants", "5", "--extract", full}, ExitUsage, "--force"},
+		{"query help lists tables", []string{"query", "--help"}, ExitOK, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,6 +102,26 @@ func TestExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeFile writes text to a fresh file and returns its path.
+func writeFile(t testing.TB, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "marrow.toml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// smallWarehouse ingests the BMT reference extract into a warehouse.
+func smallWarehouse(t testing.TB) string {
+	t.Helper()
+	wh := filepath.Join(t.TempDir(), "warehouse")
+	if code, _, stderr := run(t, "-q", "ingest", "--extract", "../../../testdata/refdata/bmt/extract", "--warehouse", wh); code != 0 {
+		t.Fatalf("ingest: exit %d: %s", code, stderr)
+	}
+	return wh
 }
 
 // bigExtract writes a synthetic extract large enough that a run takes a
@@ -177,6 +217,7 @@ func TestKilledRunKeepsPrevious(t *testing.T) {
 		{"after ingest", "ingest", 0},
 		{"after cohort", "derive cohort", 0},
 		{"after estimate", "estimate", 0},
+		{"after changes", "changes", 0},
 		{"after report", "report", 0},
 	}
 	for _, p := range points {
@@ -203,7 +244,18 @@ func TestKilledRunKeepsPrevious(t *testing.T) {
 	if code, _, stderr := run(t, "-q", "run", "--extract", extract, "--out", out); code != 0 {
 		t.Fatalf("run after the kills: exit %d: %s", code, stderr)
 	}
-	sameTree(t, "rerun", before, snapshot(t, out))
+	// The rerun compares itself with the output it replaced: besides
+	// results/changes (nothing changed), only the report's changes section
+	// and the manifest differ from the first run.
+	after := snapshot(t, out)
+	if !strings.Contains(after["results/changes.csv"], "\ntransplants_changed,,,,,,,,0,") {
+		t.Errorf("rerun: results/changes.csv does not say no transplant changed:\n%s", after["results/changes.csv"])
+	}
+	for _, p := range []string{"results/changes.csv", "results/changes.parquet", "report/index.html", "report/report.md", "manifest.json"} {
+		delete(before, p)
+		delete(after, p)
+	}
+	sameTree(t, "rerun", before, after)
 }
 
 // TestSignalCancels sends SIGINT and SIGTERM to running runs: exit 130,

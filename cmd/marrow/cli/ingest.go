@@ -35,7 +35,7 @@ structural fault or when a file's reject rate exceeds max_reject_rate.`,
 				return usageError{err}
 			}
 			sum, err := pipeline.Ingest(c.Context(), pipeline.IngestOptions{
-				Extract: o.extract, Warehouse: o.warehouse, Config: cfg, Log: g.logger(prog), SourceDate: g.sourceDate, OnStage: prog.stage,
+				Extract: o.extract, Warehouse: o.warehouse, Config: cfg, ConfigFile: o.config, Log: g.logger(prog), SourceDate: g.sourceDate, OnStage: prog.stage,
 			})
 			if err != nil {
 				return err
