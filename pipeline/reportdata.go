@@ -42,6 +42,9 @@ func (s *session) report(ctx context.Context, dir string, m Manifest) error {
 		if d.Changes, err = s.changesData(ctx, filepath.Join(dir, "results")); err != nil {
 			return nil, err
 		}
+		if d.Centres, err = centresReport(filepath.Join(dir, "results"), s.cfg.MinCentre); err != nil {
+			return nil, err
+		}
 		if err := report.Write(filepath.Join(dir, "report"), d); err != nil {
 			return nil, err // report.Write's errors begin "report: "
 		}

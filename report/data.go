@@ -50,6 +50,8 @@ type Data struct {
 	// type, for the first page's trend figure, from the built-in by_year
 	// analysis; empty, the figure's slot says so.
 	Trend []TrendPoint
+	// Centres is the centre benchmark (SPEC §6); nil when not run.
+	Centres *Centres
 }
 
 // Flow is how the accepted transplants become the analysed cohort; rows

@@ -27,6 +27,7 @@ func disclosureCases() []disclosureCase {
 		{"small", smallData},
 		{"small min 20", func() *Data { return withMin(smallData(), 20) }},
 		{"small with changes", changesData},
+		{"small with centres", func() *Data { d := smallData(); d.Centres = centresData(); return d }},
 		{"sim 300", func() *Data { return simData(300, 1) }},
 		{"sim 1500", func() *Data { return simData(1500, 7) }},
 		{"sim 800 min 30", func() *Data { return withMin(simData(800, 3), 30) }},
@@ -68,7 +69,8 @@ func TestDisclosure(t *testing.T) {
 // its counts without the suppressor.
 func TestDisclosureBypass(t *testing.T) {
 	tables := []string{"lead", "flow", "outcomes", "followup", "cohort", "verdict", "files", "rejects", "flags",
-		"completeness", "figures", "atrisk", "landmarks", "quality", "changes", anFigures, anAtRisk, anLandmarks}
+		"completeness", "figures", "atrisk", "landmarks", "quality", "changes", anFigures, anAtRisk, anLandmarks,
+		ctrListed, ctrCompleteness, ctrModel}
 	defer func() { bypassTable = "" }()
 	for _, table := range tables {
 		t.Run(table, func(t *testing.T) {
