@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/duckdb/duckdb-go/v2"
@@ -30,6 +31,9 @@ type IngestOptions struct {
 	// Ingest fails with *RejectRateError. 0 allows no rejected row at
 	// all, 1 never fails.
 	MaxRejectRate float64
+	// Step, if set, is told as each part of Ingest ends, with when it
+	// began (marrow -v logs them).
+	Step func(name string, start time.Time)
 }
 
 // FileSummary is what Ingest made of one extract file. RowsRead counts the
@@ -67,6 +71,11 @@ type IngestSummary struct {
 // then kept in db so the rejects can be inspected, and the caller should
 // not publish them.
 func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptions) (*IngestSummary, error) {
+	step := opts.Step
+	if step == nil {
+		step = func(string, time.Time) {}
+	}
+	start := time.Now()
 	// Both headers are checked before anything is loaded.
 	tf, err := openCSV(extractDir, &transplantsSpec)
 	if err != nil {
@@ -111,6 +120,8 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	if err := loadFile(ctx, conn, tf, "transplants", transplantsArrow, tvs...); err != nil {
 		return nil, err
 	}
+	step("load transplants", start)
+	start = time.Now()
 	index.accept(tvs...)
 	tv := mergeValidators(tvs)
 	// Events are checked against the finished index only.
@@ -122,6 +133,8 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 		return nil, err
 	}
 	ev := mergeValidators(evs)
+	step("load events", start)
+	start = time.Now()
 
 	if err := insertRejects(ctx, conn, tv.rejects, ev.rejects); err != nil {
 		return nil, err
@@ -150,6 +163,8 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 		return nil, err
 	}
 	committed = true
+	step("rejects, summary, commit", start)
+	start = time.Now()
 	// The quality flags are computed on the committed tables: DuckDB
 	// scans committed row groups several times faster than a
 	// transaction's own rows. The statement is atomic; if it fails, the
@@ -158,12 +173,15 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 		dropWarehouse(context.WithoutCancel(ctx), conn)
 		return nil, err
 	}
+	step("quality flags", start)
+	start = time.Now()
 	// So is each transplant's row hash, which the next run compares with
 	// (results/changes).
 	if _, err := conn.ExecContext(ctx, queries.Text("transplant_row_hash")); err != nil {
 		dropWarehouse(context.WithoutCancel(ctx), conn)
 		return nil, fmt.Errorf("row hashes: %w", err)
 	}
+	step("row hashes", start)
 
 	for _, p := range []struct {
 		fs *FileSummary
