@@ -165,23 +165,15 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	committed = true
 	step("rejects, summary, commit", start)
 	start = time.Now()
-	// The quality flags are computed on the committed tables: DuckDB
-	// scans committed row groups several times faster than a
-	// transaction's own rows. The statement is atomic; if it fails, the
+	// The quality flags and the row hashes are computed on the committed
+	// tables: DuckDB scans committed row groups several times faster than
+	// a transaction's own rows. Both read the per-transplant summary of
+	// the events, made once. Each statement is atomic; if one fails, the
 	// tables go.
-	if sum.QualityFlags, err = flagQuality(ctx, conn); err != nil {
+	if err := summarizeEvents(ctx, conn, func(name string) { step(name, start); start = time.Now() }, sum); err != nil {
 		dropWarehouse(context.WithoutCancel(ctx), conn)
 		return nil, err
 	}
-	step("quality flags", start)
-	start = time.Now()
-	// So is each transplant's row hash, which the next run compares with
-	// (results/changes).
-	if _, err := conn.ExecContext(ctx, queries.Text("transplant_row_hash")); err != nil {
-		dropWarehouse(context.WithoutCancel(ctx), conn)
-		return nil, fmt.Errorf("row hashes: %w", err)
-	}
-	step("row hashes", start)
 
 	for _, p := range []struct {
 		fs *FileSummary
@@ -315,6 +307,30 @@ func unorderedInserts(ctx context.Context, conn *sql.Conn) (func(), error) {
 	return func() {
 		conn.ExecContext(context.WithoutCancel(ctx), "SET preserve_insertion_order = true")
 	}, nil
+}
+
+// summarizeEvents makes the temporary table event_summary, fills the
+// quality table (sum.QualityFlags gets its counts) and sets the
+// transplants' row hashes from it, then drops it. done is told as each
+// part ends.
+func summarizeEvents(ctx context.Context, conn *sql.Conn, done func(string), sum *IngestSummary) error {
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.event_summary")
+	if _, err := conn.ExecContext(ctx, queries.Text("event_summary")); err != nil {
+		return fmt.Errorf("event summary: %w", err)
+	}
+	done("event summary")
+	var err error
+	if sum.QualityFlags, err = flagQuality(ctx, conn); err != nil {
+		return err
+	}
+	done("quality flags")
+	// Each transplant's row hash is what the next run compares with
+	// (results/changes).
+	if _, err := conn.ExecContext(ctx, queries.Text("transplant_row_hash")); err != nil {
+		return fmt.Errorf("row hashes: %w", err)
+	}
+	done("row hashes")
+	return nil
 }
 
 // dropWarehouse removes the warehouse tables after a failure.
