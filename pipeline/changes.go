@@ -242,7 +242,10 @@ func (s *session) changes(ctx context.Context, prev, staged string, m Manifest) 
 		if err != nil || rows == nil {
 			return []any{"previous", "none"}, err
 		}
-		if err := s.writeResults(ctx, filepath.Join(staged, "results"), []resultTable{changesTable(rows)}); err != nil {
+		if err := s.writeResults(ctx, filepath.Join(staged, "results"), queries.Text("results_schema"), []resultTable{changesTable(rows)}); err != nil {
+			return nil, err
+		}
+		if err := s.writeResultsDictionary(ctx, filepath.Join(staged, "results"), true); err != nil {
 			return nil, err
 		}
 		attrs := []any{}

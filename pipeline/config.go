@@ -52,6 +52,10 @@ type Config struct {
 	// would be ./.tmp in the working directory). Each run spills into a
 	// private marrow-spill-* directory under it, removed when the run ends.
 	TempDir string `toml:"temp_dir" json:"-"`
+	// Endpoints and Analyses are the declared [[endpoint]] and
+	// [[analysis]] tables (SPEC §5; analysis_config.go).
+	Endpoints []EndpointConfig `toml:"endpoint" json:"endpoint,omitempty"`
+	Analyses  []AnalysisConfig `toml:"analysis" json:"analysis,omitempty"`
 	// MaxChange, if set, fails a run that changed more than it allows
 	// against the output it replaces (changes.go). Off by default.
 	MaxChange *MaxChange `toml:"max_change" json:"max_change,omitempty"`
@@ -221,5 +225,5 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("temp_dir %q: %w", c.TempDir, err)
 		}
 	}
-	return nil
+	return c.validateAnalyses()
 }

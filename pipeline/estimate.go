@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -11,92 +12,25 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-
+	"marrow/endpoints"
 	"marrow/estimate"
-	"marrow/internal/duck"
 	"marrow/queries"
+	"marrow/transforms"
 )
 
-// kmEndpoints are the Kaplan–Meier endpoints of SPEC §3; every other
-// endpoint is a cumulative incidence with a competing event.
-var kmEndpoints = map[string]bool{"os": true, "lfs": true, "grfs": true}
+// riskTable is one endpoint's risk table in one stratum (transforms.RiskSets).
+type riskTable = transforms.RiskTable
 
-// stratumKey names one endpoint in one stratum; "*" = pooled.
-type stratumKey struct {
-	Endpoint, TransplantType, DonorType, Indication string
-}
-
-func (k stratumKey) less(o stratumKey) bool {
-	if k.Endpoint != o.Endpoint {
-		return k.Endpoint < o.Endpoint
-	}
-	if k.TransplantType != o.TransplantType {
-		return k.TransplantType < o.TransplantType
-	}
-	if k.DonorType != o.DonorType {
-		return k.DonorType < o.DonorType
-	}
-	return k.Indication < o.Indication
-}
-
-// riskTable is one stratum's risk table, sorted by time.
-type riskTable struct {
-	key  stratumKey
-	rows []estimate.RiskRow
-}
-
-// readRiskSets runs risk_sets.sql over the cohort and returns the tables in
-// key order. The result crosses from DuckDB to Go as Arrow batches.
-func (s *session) readRiskSets(ctx context.Context) ([]riskTable, error) {
+// readRiskSets computes the risk tables of spec over the session's cohort,
+// in key order: DuckDB counts, the counts cross into Go as Arrow batches,
+// Go rolls them up to the grouping sets.
+func (s *session) readRiskSets(ctx context.Context, spec transforms.RiskSpec) ([]riskTable, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	var tables []riskTable
-	err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
-		col := func(name string) arrow.Array {
-			idx := rec.Schema().FieldIndices(name)
-			if len(idx) == 0 {
-				panic("risk_sets.sql lacks column " + name)
-			}
-			return rec.Column(idx[0])
-		}
-		ep := col("endpoint").(*array.String)
-		tt := col("transplant_type").(*array.String)
-		dt := col("donor_type").(*array.String)
-		ind := col("indication").(*array.String)
-		tm := col("time").(*array.Int64)
-		nr := col("n_risk").(*array.Int64)
-		ne := col("n_event").(*array.Int64)
-		nc := col("n_compete").(*array.Int64)
-		ns := col("n_censor").(*array.Int64)
-		for i := 0; i < int(rec.NumRows()); i++ {
-			k := stratumKey{ep.Value(i), tt.Value(i), dt.Value(i), ind.Value(i)}
-			if len(tables) == 0 || tables[len(tables)-1].key != k {
-				// Arrow strings point into the batch, released after fn
-				// returns: keep copies.
-				k = stratumKey{strings.Clone(k.Endpoint), strings.Clone(k.TransplantType),
-					strings.Clone(k.DonorType), strings.Clone(k.Indication)}
-				tables = append(tables, riskTable{key: k})
-			}
-			t := &tables[len(tables)-1]
-			t.rows = append(t.rows, estimate.RiskRow{
-				Time: tm.Value(i), NRisk: nr.Value(i), NEvent: ne.Value(i),
-				NCompete: nc.Value(i), NCensor: ns.Value(i),
-			})
-		}
-		return nil
-	}, queries.Text("risk_sets"), strings.Join(s.cfg.Strata, ","))
-	if err != nil {
-		return nil, fmt.Errorf("risk sets: %w", err)
-	}
-	if !sort.SliceIsSorted(tables, func(i, j int) bool { return tables[i].key.less(tables[j].key) }) {
-		return nil, fmt.Errorf("risk sets: not ordered by stratum")
-	}
-	return tables, nil
+	return transforms.RiskSets(ctx, conn, spec)
 }
 
 // estimates are the results of the estimate stage, kept in memory for the
@@ -123,26 +57,48 @@ func (s *session) estimate(ctx context.Context, dir string) error {
 		if err != nil {
 			return nil, err
 		}
-		if err := s.writeResults(ctx, dir, est.resultTables(s.cfg.Landmarks)); err != nil {
+		if err := s.writeResults(ctx, dir, queries.Text("results_schema"), est.resultTables(s.eps, s.cfg.Landmarks)); err != nil {
 			return nil, err
 		}
-		return []any{"strata", len(est.tables), "tests", len(est.tests)}, nil
+		n, err := s.estimateAnalyses(ctx, filepath.Join(dir, "analyses"))
+		if err != nil {
+			return nil, err
+		}
+		if err := s.writeResultsDictionary(ctx, dir, false); err != nil {
+			return nil, err
+		}
+		return []any{"strata", len(est.tables), "tests", len(est.tests), "analyses", n}, nil
 	})
 }
 
 // computeEstimates reads the risk tables of the session's cohort and
-// estimates every stratum; the result is kept in s.est for the report.
+// estimates every stratum of the default analysis; the result is kept in
+// s.est for the report.
 func (s *session) computeEstimates(ctx context.Context) (*estimates, error) {
+	est, err := s.estimateCurves(ctx, s.defaultAnalysis())
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	est.tests = s.groupTests(est)
+	s.step("tests", start, "tests", len(est.tests))
+	s.est = est
+	return est, nil
+}
+
+// estimateCurves computes the risk tables of analysis a and every
+// stratum's curve.
+func (s *session) estimateCurves(ctx context.Context, a analysis) (*estimates, error) {
 	conf, err := estimate.ParseConfType(s.cfg.ConfType)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	tables, err := s.readRiskSets(ctx)
+	tables, err := s.readRiskSets(ctx, a.spec)
 	if err != nil {
 		return nil, err
 	}
-	s.step("risk sets", start, "tables", len(tables))
+	s.step("risk sets", start, "analysis", a.name, "tables", len(tables))
 	start = time.Now()
 	est := &estimates{tables: tables, curves: make([]*estimate.Curve, len(tables))}
 	// Strata are independent: estimate them on every core, each worker
@@ -157,16 +113,16 @@ func (s *session) computeEstimates(ctx context.Context) (*estimates, error) {
 				if errs[i] = ctx.Err(); errs[i] != nil {
 					return
 				}
-				t := tables[i]
+				t := &tables[i]
 				var c *estimate.Curve
 				var err error
-				if kmEndpoints[t.key.Endpoint] {
-					c, err = estimate.NewKaplanMeier(t.rows, conf)
+				if a.eps.KM(t.Endpoint) {
+					c, err = estimate.NewKaplanMeier(t.Rows, conf)
 				} else {
-					c, err = estimate.NewCumulativeIncidence(t.rows)
+					c, err = estimate.NewCumulativeIncidence(t.Rows)
 				}
 				if err != nil {
-					errs[i] = fmt.Errorf("estimate %v: %w", t.key, err)
+					errs[i] = fmt.Errorf("estimate %s %s: %w", t.Endpoint, strings.Join(t.Groups, ","), err)
 					return
 				}
 				est.curves[i] = c
@@ -179,11 +135,7 @@ func (s *session) computeEstimates(ctx context.Context) (*estimates, error) {
 			return nil, err // the first in stratum order
 		}
 	}
-	s.step("curves", start)
-	start = time.Now()
-	est.tests = s.groupTests(est)
-	s.step("tests", start, "tests", len(est.tests))
-	s.est = est
+	s.step("curves", start, "analysis", a.name)
 	return est, nil
 }
 
@@ -218,19 +170,19 @@ func (s *session) groupTests(est *estimates) []testResult {
 		g.groups = append(g.groups, rows)
 	}
 	for _, t := range est.tables {
-		k := t.key
-		if k.DonorType != "*" || k.TransplantType == "*" || k.Indication == "*" || len(t.rows) == 0 {
+		typ, donor, ind := t.Groups[0], t.Groups[1], t.Groups[2]
+		if donor != "*" || typ == "*" || ind == "*" || len(t.Rows) == 0 {
 			continue
 		}
-		add(k.Endpoint, "indication", k.TransplantType, k.Indication, t.rows)
-		add(k.Endpoint, "transplant_type", k.Indication, k.TransplantType, t.rows)
+		add(t.Endpoint, "indication", typ, ind, t.Rows)
+		add(t.Endpoint, "transplant_type", ind, typ, t.Rows)
 	}
 	sort.Strings(order)
 	var out []testResult
 	for _, id := range order {
 		g := index[id]
 		test := estimate.LogRank
-		if !kmEndpoints[g.endpoint] {
+		if !s.eps.KM(g.endpoint) {
 			test = estimate.Gray
 		}
 		sort.Strings(g.excluded)
@@ -246,44 +198,55 @@ func (s *session) groupTests(est *estimates) []testResult {
 	return out
 }
 
-// resultTables describes the four results/ tables; each emits its rows in
-// key order straight from the estimates.
-func (est *estimates) resultTables(days []int) []resultTable {
+// resultTables describes the four results/ tables of the default
+// analysis; each emits its rows in key order straight from the estimates.
+func (est *estimates) resultTables(eps endpoints.Set, days []int) []resultTable {
+	return est.analysisTables(defaultDims, eps, days)
+}
+
+// analysisTables describes an analysis's four tables: the stratum columns
+// are its dimensions.
+func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []int) []resultTable {
+	key := "endpoint, " + strings.Join(dims, ", ")
+	cols := func(extra ...string) []string {
+		return append(append([]string{"endpoint"}, dims...), extra...)
+	}
 	return []resultTable{{
 		name:    "landmarks",
-		orderBy: "endpoint, transplant_type, donor_type, indication, day",
-		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "day", "n", "n_risk", "n_events", "estimate", "std_err", "lower", "upper"},
+		orderBy: key + ", day",
+		columns: cols("day", "n", "n_risk", "n_events", "estimate", "std_err", "lower", "upper"),
 		parts:   len(est.tables),
 		emit: func(i int, w *csvWriter) {
 			for _, d := range days {
 				l := est.curves[i].At(int64(d))
-				w.stratum(est.tables[i].key).Int(int64(d)).Int(l.N).Int(l.NRisk).Int(l.NEvents).
+				w.stratum(&est.tables[i]).Int(int64(d)).Int(l.N).Int(l.NRisk).Int(l.NEvents).
 					Float(l.Estimate).Float(l.StdErr).Float(l.Lower).Float(l.Upper).End()
 			}
 		},
 	}, {
-		name:    "curves",
-		orderBy: "endpoint, transplant_type, donor_type, indication, time",
-		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "time", "n_risk", "n_event", "n_compete", "n_censor", "estimate", "std_err", "lower", "upper"},
-		parts:   len(est.tables),
+		name:        "curves",
+		parquetOnly: true,
+		orderBy:     key + ", time",
+		columns:     cols("time", "n_risk", "n_event", "n_compete", "n_censor", "estimate", "std_err", "lower", "upper"),
+		parts:       len(est.tables),
 		emit: func(i int, w *csvWriter) {
 			for _, p := range est.curves[i].Points {
-				w.stratum(est.tables[i].key).Int(p.Time).Int(p.NRisk).Int(p.NEvent).Int(p.NCompete).Int(p.NCensor).
+				w.stratum(&est.tables[i]).Int(p.Time).Int(p.NRisk).Int(p.NEvent).Int(p.NCompete).Int(p.NCensor).
 					Float(p.Estimate).Float(p.StdErr).Float(p.Lower).Float(p.Upper).End()
 			}
 		},
 	}, {
 		name:    "medians",
-		orderBy: "endpoint, transplant_type, donor_type, indication",
-		columns: []string{"endpoint", "transplant_type", "donor_type", "indication", "n", "median", "lower", "upper"},
+		orderBy: key,
+		columns: cols("n", "median", "lower", "upper"),
 		parts:   len(est.tables),
 		emit: func(i int, w *csvWriter) {
 			t := est.tables[i]
-			if !kmEndpoints[t.key.Endpoint] {
+			if !eps.KM(t.Endpoint) {
 				return
 			}
 			if m, err := est.curves[i].Median(); err == nil {
-				w.stratum(t.key).Int(est.curves[i].N).Float(m.Median).Float(m.Lower).Float(m.Upper).End()
+				w.stratum(&t).Int(est.curves[i].N).Float(m.Median).Float(m.Lower).Float(m.Upper).End()
 			}
 		},
 	}, {
@@ -301,7 +264,11 @@ func (est *estimates) resultTables(days []int) []resultTable {
 	}}
 }
 
-// stratum appends a stratum key's four fields.
-func (c *csvWriter) stratum(k stratumKey) *csvWriter {
-	return c.Str(k.Endpoint).Str(k.TransplantType).Str(k.DonorType).Str(k.Indication)
+// stratum appends a table's endpoint and groups.
+func (c *csvWriter) stratum(t *riskTable) *csvWriter {
+	c.Str(t.Endpoint)
+	for _, g := range t.Groups {
+		c.Str(g)
+	}
+	return c
 }

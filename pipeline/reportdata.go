@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"marrow/estimate"
@@ -28,6 +29,9 @@ func (s *session) report(ctx context.Context, dir string, m Manifest) error {
 			}
 			s.summary = sum
 			if _, err := s.computeEstimates(ctx); err != nil {
+				return nil, err
+			}
+			if err := s.computeAnalyses(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -79,6 +83,7 @@ func (s *session) reportData(ctx context.Context, m Manifest) (*report.Data, err
 		return nil, err
 	}
 	s.endpointData(d)
+	s.analysisData(d)
 	return d, nil
 }
 
@@ -205,15 +210,15 @@ func (s *session) followUpData(ctx context.Context, d *report.Data, cutoff strin
 		return err
 	}
 	for _, col := range summaryColumns {
-		t := s.est.table(stratumKey{"os", col.key, "*", "*"})
+		t := s.est.table("os", col.key, "*", "*")
 		if t == nil {
 			continue
 		}
-		fu := report.FollowUp{TransplantType: col.key, N: int(t.rows[0].NRisk),
+		fu := report.FollowUp{TransplantType: col.key, N: int(t.Rows[0].NRisk),
 			Median: math.NaN(), Lower: math.NaN(), Upper: math.NaN(),
 			Eligible: complete[col.key][0], Complete: complete[col.key][1]}
-		rev := make([]estimate.RiskRow, len(t.rows))
-		for i, r := range t.rows {
+		rev := make([]estimate.RiskRow, len(t.Rows))
+		for i, r := range t.Rows {
 			rev[i] = estimate.RiskRow{Time: r.Time, NRisk: r.NRisk, NEvent: r.NCensor, NCensor: r.NEvent + r.NCompete}
 		}
 		conf, _ := estimate.ParseConfType(s.cfg.ConfType)
@@ -230,15 +235,15 @@ func (s *session) followUpData(ctx context.Context, d *report.Data, cutoff strin
 // endpointData copies the estimates into the report, endpoint by endpoint
 // in SPEC order.
 func (s *session) endpointData(d *report.Data) {
-	for _, info := range report.StandardEndpoints() {
-		ep := report.Endpoint{Name: info.Name, Label: info.Label, Estimator: info.Estimator,
+	for _, info := range s.eps {
+		ep := report.Endpoint{Name: info.Name, Label: info.Label, Estimator: report.EstimatorOf(info),
 			Definition: info.Definition, Horizon: info.Horizon}
 		for i, t := range s.est.tables {
-			if t.key.Endpoint != info.Name {
+			if t.Endpoint != info.Name {
 				continue
 			}
 			c := s.est.curves[i]
-			st := report.Stratum{TransplantType: t.key.TransplantType, DonorType: t.key.DonorType, Indication: t.key.Indication}
+			st := report.Stratum{TransplantType: t.Groups[0], DonorType: t.Groups[1], Indication: t.Groups[2]}
 			rc := report.Curve{Stratum: st, N: int(c.N)}
 			for _, p := range c.Points {
 				rc.Points = append(rc.Points, report.Point{Time: int(p.Time), NRisk: int(p.NRisk), NEvent: int(p.NEvent),
@@ -251,7 +256,7 @@ func (s *session) endpointData(d *report.Data) {
 				ep.Landmarks = append(ep.Landmarks, report.Landmark{Stratum: st, Day: day, N: int(l.N), NRisk: int(l.NRisk),
 					NEvents: int(l.NEvents), Estimate: l.Estimate, StdErr: l.StdErr, Lower: l.Lower, Upper: l.Upper})
 			}
-			if kmEndpoints[info.Name] {
+			if info.KM() {
 				if m, err := c.Median(); err == nil {
 					ep.Medians = append(ep.Medians, report.Median{Stratum: st, N: int(c.N), Median: m.Median, Lower: m.Lower, Upper: m.Upper})
 				}
@@ -267,11 +272,11 @@ func (s *session) endpointData(d *report.Data) {
 	}
 }
 
-// table returns the risk table of k, or nil.
-func (est *estimates) table(k stratumKey) *riskTable {
+// table returns the risk table of endpoint in the stratum of groups, or nil.
+func (est *estimates) table(endpoint string, groups ...string) *riskTable {
 	for i := range est.tables {
-		if est.tables[i].key == k {
-			return &est.tables[i]
+		if t := &est.tables[i]; t.Endpoint == endpoint && slices.Equal(t.Groups, groups) {
+			return t
 		}
 	}
 	return nil

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"marrow/internal/duck"
-	"marrow/queries"
 )
 
 // resultTable is one results/ table (shapes in queries/results_schema.sql).
@@ -28,14 +27,23 @@ type resultTable struct {
 	notNull []string // text columns where an empty field is '' rather than NULL
 	parts   int
 	emit    func(part int, w *csvWriter)
+	// parquetOnly: results/ gets the Parquet file only (curves, SPEC §4:
+	// millions of rows; marrow query gives CSV). The CSV DuckDB loads is
+	// then a hidden file removed once loaded.
+	parquetOnly bool
+	// table is the DuckDB table loaded from the CSV; "" = name.
+	table string
 }
 
-// writeResults writes dir/<name>.csv for each table from Go — numbers in
+// writeResults writes dir/<name>.csv for each table from Go (a hidden file,
+// removed at the end, for a parquetOnly table) — numbers in
 // shortest round-trip form, so the text is the exact double — then has
 // DuckDB load that CSV into the typed table of results_schema.sql and
 // write dir/<name>.parquet from it in key order. The two files therefore
 // hold the same values, and no row passes through database/sql.
-func (s *session) writeResults(ctx context.Context, dir string, tables []resultTable) error {
+//
+// schema creates the tables (results_schema.sql for the default analysis).
+func (s *session) writeResults(ctx context.Context, dir, schema string, tables []resultTable) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -44,29 +52,41 @@ func (s *session) writeResults(ctx context.Context, dir string, tables []resultT
 		return err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, queries.Text("results_schema")); err != nil {
+	if _, err := conn.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("results schema: %w", err)
 	}
 	for _, t := range tables {
 		start := time.Now()
 		csvPath := filepath.Join(dir, t.name+".csv")
+		if t.parquetOnly {
+			csvPath = filepath.Join(dir, "."+t.name+".csv")
+		}
 		rows, err := writeCSV(csvPath, t)
 		if err != nil {
 			return err
 		}
 		s.step("write "+t.name+".csv", start, "rows", rows)
+		table := t.table
+		if table == "" {
+			table = t.name
+		}
 		opts := "FORMAT csv, HEADER true, NULLSTR ''"
 		if len(t.notNull) > 0 {
 			opts += ", FORCE_NOT_NULL (" + strings.Join(t.notNull, ", ") + ")"
 		}
 		load := fmt.Sprintf("COPY %s (%s) FROM %s (%s)",
-			t.name, strings.Join(t.columns, ", "), duck.Literal(csvPath), opts)
+			table, strings.Join(t.columns, ", "), duck.Literal(csvPath), opts)
 		if _, err := conn.ExecContext(ctx, load); err != nil {
 			return fmt.Errorf("results %s: %w", t.name, err)
 		}
-		q := "SELECT " + strings.Join(t.columns, ", ") + " FROM " + t.name + " ORDER BY " + t.orderBy
+		q := "SELECT " + strings.Join(t.columns, ", ") + " FROM " + table + " ORDER BY " + t.orderBy
 		if err := duck.CopyParquet(ctx, conn, q, filepath.Join(dir, t.name+".parquet")); err != nil {
 			return err
+		}
+		if t.parquetOnly {
+			if err := os.Remove(csvPath); err != nil {
+				return err
+			}
 		}
 		s.step("write "+t.name+".parquet", start)
 	}

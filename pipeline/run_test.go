@@ -61,6 +61,15 @@ func TestReproducible(t *testing.T) {
 	if len(a) != len(b) {
 		t.Errorf("runs wrote %d and %d files", len(a), len(b))
 	}
+	// SPEC §4: curves as Parquet only, and no hidden file left behind.
+	for p := range a {
+		if p == "results/curves.csv" || strings.HasPrefix(filepath.Base(p), ".") {
+			t.Errorf("output has %s", p)
+		}
+	}
+	if _, ok := a["results/curves.parquet"]; !ok {
+		t.Error("output lacks results/curves.parquet")
+	}
 	for p, ab := range a {
 		if !bytes.Equal(ab, b[p]) {
 			t.Errorf("%s differs between threads=1 and threads=2", p)

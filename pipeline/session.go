@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"marrow/endpoints"
 	"marrow/internal/demo"
 	"marrow/internal/duck"
 	"marrow/queries"
@@ -33,9 +34,12 @@ type session struct {
 	sourceDate string
 	summary    *IngestSummary // what ingest (or the loaded warehouse) says
 	est        *estimates     // the estimate stage's results, for the report
-	onStage    func(string)   // nil, or told as each stage starts
-	cleanup    func()         // removes the spill directory
-	warnings   []string       // for the manifest and the report
+	eps        endpoints.Set  // the built-in endpoints, then the config's declared ones
+	// analysisResults are results/analyses/'s estimates, for the report.
+	analysisResults []analysisResult
+	onStage         func(string) // nil, or told as each stage starts
+	cleanup         func()       // removes the spill directory
+	warnings        []string     // for the manifest and the report
 }
 
 func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.Logger, onStage func(string)) (*session, error) {
@@ -48,7 +52,8 @@ func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.L
 		cleanup()
 		return nil, err
 	}
-	s := &session{db: db, cfg: cfg, log: log, sourceDate: sourceDate, onStage: onStage, cleanup: cleanup}
+	s := &session{db: db, cfg: cfg, log: log, sourceDate: sourceDate, onStage: onStage, cleanup: cleanup,
+		eps: cfg.EndpointSet()}
 	if err := db.QueryRowContext(ctx, "SELECT version()").Scan(&s.version); err != nil {
 		s.close()
 		return nil, fmt.Errorf("duckdb version: %w", err)
@@ -165,6 +170,9 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 			}
 			s.step("write "+t+".parquet", start)
 		}
+		if err := s.writeWarehouseDictionary(ctx, warehouseDir, false); err != nil {
+			return nil, err
+		}
 		if sum.Rejects > 0 {
 			if err := s.logRejects(ctx, sum.Rejects); err != nil {
 				return nil, err
@@ -242,7 +250,7 @@ func (s *session) derive(ctx context.Context, cutoff time.Time, allowEmpty bool,
 		var n int64
 		var err error
 		used, n, err = transforms.DeriveCohort(ctx, s.db, transforms.CohortOptions{
-			Cutoff: cutoff, AllTransplants: s.cfg.Cohort == "all",
+			Cutoff: cutoff, AllTransplants: s.cfg.Cohort == "all", Endpoints: s.eps,
 		})
 		if err != nil {
 			return nil, err
@@ -260,6 +268,9 @@ func (s *session) derive(ctx context.Context, cutoff time.Time, allowEmpty bool,
 			}
 		}
 		if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, "cohort"); err != nil {
+			return nil, err
+		}
+		if err := s.writeWarehouseDictionary(ctx, warehouseDir, true); err != nil {
 			return nil, err
 		}
 		return []any{"cutoff", used.Format(time.DateOnly), "transplants", n}, nil

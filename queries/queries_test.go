@@ -21,6 +21,17 @@ func TestHeaders(t *testing.T) {
 			t.Errorf("%s does not open with %q", f, "-- "+f+": ")
 		}
 	}
+	// A template opens with the header of the statement it renders.
+	tmpls, _ := fs.Glob(FS, "*.sql.tmpl")
+	if len(tmpls) == 0 {
+		t.Fatal("no embedded templates")
+	}
+	for _, f := range tmpls {
+		name := strings.TrimSuffix(f, ".sql.tmpl")
+		if !strings.HasPrefix(Template(name), "-- "+name+".sql: ") {
+			t.Errorf("%s does not open with %q", f, "-- "+name+".sql: ")
+		}
+	}
 }
 
 // TestEveryFileIsUsed: each embedded statement is named by some Go file of
@@ -36,8 +47,9 @@ func TestEveryFileIsUsed(t *testing.T) {
 		return nil
 	})
 	files, _ := fs.Glob(FS, "*.sql")
-	for _, f := range files {
-		name := strings.TrimSuffix(f, ".sql")
+	tmpls, _ := fs.Glob(FS, "*.sql.tmpl")
+	for _, f := range append(files, tmpls...) {
+		name := strings.TrimSuffix(strings.TrimSuffix(f, ".tmpl"), ".sql")
 		used := strings.Contains(src.String(), `"`+name+`"`)
 		// A family named by a computed suffix, e.g. "load_"+table.
 		if i := strings.Index(name, "_"); !used && i > 0 {

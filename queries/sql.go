@@ -12,3 +12,13 @@ func Text(name string) string {
 	}
 	return string(b)
 }
+
+// Template returns the text of the template name (without the .sql.tmpl
+// suffix). It panics on an unknown name, as Text does.
+func Template(name string) string {
+	b, err := FS.ReadFile(name + ".sql.tmpl")
+	if err != nil {
+		panic(fmt.Sprintf("queries: no %s.sql.tmpl: %v", name, err))
+	}
+	return string(b)
+}

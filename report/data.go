@@ -40,6 +40,8 @@ type Data struct {
 	FollowUp  []FollowUp
 	Summary   Summary
 	Endpoints []Endpoint
+	// Analyses are the config's declared analyses (analysis.go).
+	Analyses []Analysis
 	// Changes is what changed since the output this run replaced
 	// (changes.go); nil for a first run.
 	Changes *Changes

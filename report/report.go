@@ -11,15 +11,15 @@ import (
 	texttemplate "text/template"
 )
 
-//go:embed templates/index.html.tmpl templates/report.md.tmpl templates/changes.html.tmpl templates/changes.md.tmpl
+//go:embed templates/index.html.tmpl templates/report.md.tmpl templates/analysis.html.tmpl templates/analysis.md.tmpl templates/changes.html.tmpl templates/changes.md.tmpl
 var templateFS embed.FS
 
 // The templates are parsed once; a parse error is a programming error.
 var (
-	htmlTmpl = htmltemplate.Must(htmltemplate.New("index.html.tmpl").ParseFS(templateFS, "templates/index.html.tmpl", "templates/changes.html.tmpl"))
+	htmlTmpl = htmltemplate.Must(htmltemplate.New("index.html.tmpl").ParseFS(templateFS, "templates/index.html.tmpl", "templates/analysis.html.tmpl", "templates/changes.html.tmpl"))
 	mdTmpl   = texttemplate.Must(texttemplate.New("report.md.tmpl").Funcs(texttemplate.FuncMap{
 		"cell": mdCell,
-	}).ParseFS(templateFS, "templates/report.md.tmpl", "templates/changes.md.tmpl"))
+	}).ParseFS(templateFS, "templates/report.md.tmpl", "templates/analysis.md.tmpl", "templates/changes.md.tmpl"))
 )
 
 // Write renders d into dir/index.html and dir/report.md, creating dir if

@@ -80,7 +80,7 @@ func smallData() *Data {
 	}
 	relapse := Endpoint{
 		Name: "relapse", Label: "Relapse incidence", Estimator: EstimatorCI,
-		Definition: "Event: relapse. Competing event: death without prior relapse. Population: all transplants.",
+		Definition: "Event: relapse (also on the day of death). Competing event: death without prior or same-day relapse. Population: all transplants.",
 		Curves: []Curve{
 			{Stratum: all, N: 40, Points: []Point{pt(0, 40, 0, 0, nan, nan), pt(90, 38, 3, 0.075, 0.019, 0.184), pt(300, 28, 2, 0.13, 0.046, 0.259), pt(500, 20, 0, 0.13, 0.046, 0.259)}},
 			{Stratum: allo, N: 25, Points: []Point{pt(90, 25, 2, 0.08, 0.014, 0.226), pt(480, 10, 0, 0.08, 0.014, 0.226)}},

@@ -28,7 +28,8 @@ type view struct {
 	Flags       table
 	Complete    table
 	Methods     []methodItem
-	Changes     *changesView // nil: no changes section (changes.go)
+	Analyses    []analysisView // declared analyses (analysis.go)
+	Changes     *changesView   // nil: no changes section (changes.go)
 }
 
 // table is a rendered table. A row whose Span is set shows Cells[:Span]
@@ -143,6 +144,7 @@ func buildView(d *Data) view {
 	v.Files, v.Rejects, v.Flags = quality(d)
 	v.Changes = changes(d, sup)
 	v.Methods = methods(d, sup)
+	v.Analyses = analysisViews(d, sup)
 	return v
 }
 

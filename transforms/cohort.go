@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"marrow/endpoints"
 	"marrow/queries"
 )
 
@@ -21,6 +22,9 @@ type CohortOptions struct {
 	// patient's first transplant of each type (the SPEC default, config
 	// cohort = "first"; true is cohort = "all").
 	AllTransplants bool
+	// Endpoints are the endpoints whose time and status columns the cohort
+	// gets; nil means the built-ins (endpoints.Default).
+	Endpoints endpoints.Set
 }
 
 // ErrNoCutoff is returned when no default cutoff exists: the warehouse holds
@@ -44,7 +48,7 @@ func DefaultCutoff(ctx context.Context, db *sql.DB) (time.Time, error) {
 }
 
 // DeriveCohort creates (or replaces) the warehouse table cohort in db from
-// the tables transplants and events, as queries/cohort.sql documents: one
+// the tables transplants and events, as queries/cohort.sql.tmpl documents: one
 // row per transplant of the analysis cohort with followup_days and each
 // endpoint's <endpoint>_time (days since transplant) and <endpoint>_status
 // (0 censored, 1 event, 2 competing event). It returns the cutoff used (the
@@ -59,7 +63,11 @@ func DeriveCohort(ctx context.Context, db *sql.DB, opts CohortOptions) (cutoff t
 	// The date travels as ISO text and is cast in SQL, so that no time zone
 	// of the session or of the caller's time.Time can move it by a day.
 	day := cutoff.Format(time.DateOnly)
-	if _, err := db.ExecContext(ctx, queries.Text("cohort"), day, opts.AllTransplants); err != nil {
+	eps := opts.Endpoints
+	if eps == nil {
+		eps = endpoints.Default()
+	}
+	if _, err := db.ExecContext(ctx, CohortSQL(eps), day, opts.AllTransplants); err != nil {
 		return time.Time{}, 0, fmt.Errorf("derive cohort (cutoff %s): %w", day, err)
 	}
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM cohort").Scan(&n); err != nil {

@@ -15,9 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-
+	"marrow/endpoints"
 	"marrow/internal/duck"
 	"marrow/queries"
 )
@@ -25,17 +23,22 @@ import (
 // cohortRefdataDir holds the public reference cohorts with R's answers.
 const cohortRefdataDir = "../testdata/refdata"
 
-// endpoints in the column order of the cohort table; allo marks the
-// ALLO-only ones; km the Kaplan–Meier ones (no competing event).
-var cohortEndpoints = []struct {
+// cohortEndpoint is one endpoint in the column order of the cohort table;
+// allo marks the ALLO-only ones; km the Kaplan–Meier ones (no competing
+// event).
+type cohortEndpoint struct {
 	name     string
 	allo, km bool
-}{
-	{"agvhd24", true, false}, {"agvhd34", true, false}, {"cgvhd", true, false},
-	{"grfs", true, true}, {"infection", false, false}, {"lfs", false, true},
-	{"neutrophil", false, false}, {"nrm", false, false}, {"os", false, true},
-	{"platelet", false, false}, {"relapse", false, false}, {"toxicity", false, false},
 }
+
+// cohortEndpoints are the built-in endpoints, read from the registry.
+var cohortEndpoints = func() []cohortEndpoint {
+	var out []cohortEndpoint
+	for _, e := range endpoints.Default().Sorted() {
+		out = append(out, cohortEndpoint{e.Name, e.Population == endpoints.PopulationAllo, e.KM()})
+	}
+	return out
+}()
 
 // cohortHeader is the header of expected/cohort.csv and the columns of the
 // cohort table.
@@ -446,6 +449,7 @@ func relapseOn(d int64) map[string]endpointTS {
 // hand from SPEC §3; with all, also the later transplants of P05 and P06.
 func handWant(all bool) [][]string {
 	rows := [][]string{
+		// A relapse and a death on the same day: a relapse, so nrm competes.
 		handRow("T01", "P01", "ALLO", "MSD", "AML", 60, deathOn(60), relapseOn(60)),
 		handRow("T02", "P02", "ALLO", "MUD", "AML", 0, deathOn(0),
 			map[string]endpointTS{"agvhd24": {0, 1}, "agvhd34": {0, 1}, "neutrophil": {0, 1}}),
@@ -561,7 +565,7 @@ func TestCohortDefaultCutoff(t *testing.T) {
 	}
 }
 
-// riskRow is one row of risk_sets.sql.
+// riskRow is one row of a risk table (RiskSets).
 type riskRow struct {
 	Endpoint, TransplantType, DonorType, Indication string
 	DonorNull                                       bool // a real NULL donor_type, not pooled
@@ -583,12 +587,6 @@ func compareRisk(a, b riskRow) int {
 	if c := strings.Compare(a.TransplantType, b.TransplantType); c != 0 {
 		return c
 	}
-	if a.DonorNull != b.DonorNull { // NULLS LAST, as DuckDB sorts
-		if a.DonorNull {
-			return 1
-		}
-		return -1
-	}
 	if c := strings.Compare(a.DonorType, b.DonorType); c != 0 {
 		return c
 	}
@@ -604,8 +602,8 @@ func compareRisk(a, b riskRow) int {
 	return 0
 }
 
-// queryRiskSets runs risk_sets.sql through duck.QueryArrow, as the
-// pipeline does, and checks the Arrow column types on the way.
+// queryRiskSets computes the default analysis's risk sets with RiskSets,
+// as the pipeline does. A real NULL donor_type reads as "" (DonorNull).
 func queryRiskSets(tb testing.TB, db *sql.DB) []riskRow {
 	tb.Helper()
 	ctx := context.Background()
@@ -614,52 +612,19 @@ func queryRiskSets(tb testing.TB, db *sql.DB) []riskRow {
 		tb.Fatal(err)
 	}
 	defer conn.Close()
-	wantCols := []struct {
-		name string
-		typ  arrow.Type
-	}{
-		{"endpoint", arrow.STRING}, {"transplant_type", arrow.STRING}, {"donor_type", arrow.STRING},
-		{"indication", arrow.STRING}, {"time", arrow.INT64}, {"n_risk", arrow.INT64},
-		{"n_event", arrow.INT64}, {"n_compete", arrow.INT64}, {"n_censor", arrow.INT64},
-	}
-	var out []riskRow
-	err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
-		sc := rec.Schema()
-		if sc.NumFields() != len(wantCols) {
-			return fmt.Errorf("risk_sets: %d columns, want %d", sc.NumFields(), len(wantCols))
-		}
-		for i, c := range wantCols {
-			if f := sc.Field(i); f.Name != c.name || f.Type.ID() != c.typ {
-				return fmt.Errorf("risk_sets column %d: %s %s, want %s %s", i, f.Name, f.Type, c.name, c.typ)
-			}
-		}
-		// Values point into the batch's buffers, which go away after fn:
-		// strings are cloned.
-		str := func(i int) *array.String { return rec.Column(i).(*array.String) }
-		i64 := func(i int) *array.Int64 { return rec.Column(i).(*array.Int64) }
-		for r := 0; r < int(rec.NumRows()); r++ {
-			for c := 0; c < len(wantCols); c++ {
-				if c != 2 && rec.Column(c).IsNull(r) {
-					return fmt.Errorf("risk_sets row %d: NULL %s", r, wantCols[c].name)
-				}
-			}
-			out = append(out, riskRow{
-				Endpoint:       strings.Clone(str(0).Value(r)),
-				TransplantType: strings.Clone(str(1).Value(r)),
-				DonorType:      strings.Clone(str(2).Value(r)),
-				DonorNull:      str(2).IsNull(r),
-				Indication:     strings.Clone(str(3).Value(r)),
-				Time:           i64(4).Value(r),
-				NRisk:          i64(5).Value(r),
-				NEvent:         i64(6).Value(r),
-				NCompete:       i64(7).Value(r),
-				NCensor:        i64(8).Value(r),
-			})
-		}
-		return nil
-	}, queries.Text("risk_sets"), allStrata)
+	tables, err := RiskSets(ctx, conn, DefaultRiskSpec(endpoints.Default(), DefaultStrata))
 	if err != nil {
 		tb.Fatal(err)
+	}
+	var out []riskRow
+	for _, t := range tables {
+		for _, r := range t.Rows {
+			out = append(out, riskRow{
+				Endpoint: t.Endpoint, TransplantType: t.Groups[0], DonorType: t.Groups[1],
+				DonorNull: t.Groups[1] == "", Indication: t.Groups[2],
+				Time: r.Time, NRisk: r.NRisk, NEvent: r.NEvent, NCompete: r.NCompete, NCensor: r.NCensor,
+			})
+		}
 	}
 	return out
 }
@@ -977,8 +942,8 @@ SELECT
 FROM draws`
 )
 
-// BenchmarkCohortLarge times cohort.sql and risk_sets.sql (read through
-// duck.QueryArrow) on 1,000,000 transplants and 10,000,000 events:
+// BenchmarkCohortLarge times cohort.sql and RiskSets on 1,000,000
+// transplants and 10,000,000 events:
 // go test -tags duckdb_arrow ./transforms/ -run '^$' -bench CohortLarge -benchtime 3x
 func BenchmarkCohortLarge(b *testing.B) {
 	if testing.Short() {
@@ -1007,17 +972,15 @@ func BenchmarkCohortLarge(b *testing.B) {
 		}
 		defer conn.Close()
 		for b.Loop() {
-			rows := 0
-			if err := duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
-				rows += int(rec.NumRows())
-				return nil
-			}, queries.Text("risk_sets"), allStrata); err != nil {
+			tables, err := RiskSets(ctx, conn, DefaultRiskSpec(endpoints.Default(), DefaultStrata))
+			if err != nil {
 				b.Fatal(err)
+			}
+			rows := 0
+			for _, t := range tables {
+				rows += len(t.Rows)
 			}
 			b.ReportMetric(float64(rows), "rows")
 		}
 	})
 }
-
-// allStrata names every SPEC grouping set for risk_sets.sql's $1.
-const allStrata = "all,type,indication,type_indication,donor,donor_indication"

@@ -78,7 +78,7 @@ func TestRunSaysWhereToLook(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	want := "report:  " + filepath.Join(out, "report", "index.html") + "\n" +
-		"results: " + filepath.Join(out, "results") + "/ (landmarks, medians, tests, curves: Parquet; CSV beside them)\n" +
+		"results: " + filepath.Join(out, "results") + "/ (landmarks, medians, tests: Parquet and CSV; curves: Parquet)\n" +
 		"query:   marrow query --warehouse '" + out + "' --format table \"" + exampleQuery + "\"\n"
 	if stdout != want {
 		t.Errorf("stdout\n%s\nwant\n%s", stdout, want)

@@ -78,7 +78,7 @@ use an --out at a time.`,
 // a query to start from.
 func whereToLook(out, report string) string {
 	return fmt.Sprintf(`report:  %s
-results: %s (landmarks, medians, tests, curves: Parquet; CSV beside them)
+results: %s (landmarks, medians, tests: Parquet and CSV; curves: Parquet)
 query:   marrow query --warehouse %s --format table "%s"
 `, report, filepath.Join(out, "results")+string(filepath.Separator), shellQuote(out), exampleQuery)
 }

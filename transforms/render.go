@@ -1,0 +1,119 @@
+package transforms
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"text/template"
+
+	"marrow/endpoints"
+	"marrow/queries"
+)
+
+// sqlFuncs are the helpers the *.sql.tmpl templates use. Values rendered
+// into SQL are event codes, grades and codes of closed SPEC §1 lists,
+// integers, or text quoted by lit (doubling quotes): config values never
+// reach SQL unquoted.
+var sqlFuncs = template.FuncMap{
+	"lit":  sqlLiteral,
+	"lits": func(ss []string) string { return sqlLiterals(ss) },
+	"inc":  func(i int) int { return i + 1 },
+	// least is LEAST over the terms' day columns, or the one column.
+	"least": func(ts []endpoints.Term) string { return sqlCall("LEAST", ts) },
+	// coalesce is COALESCE over the terms' day columns, or the one column.
+	"coalesce": func(ts []endpoints.Term) string { return sqlCall("COALESCE", ts) },
+	"terms": func(ts []endpoints.Term) string {
+		s := make([]string, len(ts))
+		for i, t := range ts {
+			s[i] = t.String()
+		}
+		return strings.Join(s, ", ")
+	},
+	// when and endwhen wrap an expression defined for one transplant type
+	// only: NULL for the other type's transplants.
+	"when": func(e endpoints.Endpoint) string {
+		switch e.Population {
+		case endpoints.PopulationAllo:
+			return "CASE WHEN is_allo THEN "
+		case endpoints.PopulationAuto:
+			return "CASE WHEN NOT is_allo THEN "
+		}
+		return ""
+	},
+	"endwhen": func(e endpoints.Endpoint) string {
+		if e.Population == endpoints.PopulationAll {
+			return ""
+		}
+		return " END"
+	},
+}
+
+func sqlCall(fn string, ts []endpoints.Term) string {
+	cols := make([]string, len(ts))
+	for i, t := range ts {
+		cols[i] = t.Column()
+	}
+	if len(cols) == 1 {
+		return cols[0]
+	}
+	return fn + "(" + strings.Join(cols, ", ") + ")"
+}
+
+// sqlLiteral quotes s as an SQL string literal.
+func sqlLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func sqlLiterals(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = sqlLiteral(s)
+	}
+	return strings.Join(q, ", ")
+}
+
+var templates = map[string]*template.Template{}
+
+func init() {
+	for _, name := range []string{"cohort", "risk_counts", "analysis_results_schema"} {
+		templates[name] = template.Must(template.New(name).Funcs(sqlFuncs).Parse(queries.Template(name)))
+	}
+}
+
+func render(name string, data any) string {
+	var b strings.Builder
+	if err := templates[name].Execute(&b, data); err != nil {
+		// The templates and their data are fixed by the code: a failure is a
+		// programming error, caught by the golden tests.
+		panic(fmt.Sprintf("render %s.sql: %v", name, err))
+	}
+	return b.String()
+}
+
+// CohortSQL renders cohort.sql for the endpoint set eps: the cohort table
+// gets one time and status column per endpoint, in name order.
+func CohortSQL(eps endpoints.Set) string {
+	sorted := eps.Sorted()
+	// Each distinct event term once, in the order the endpoints (in set
+	// order, the SPEC's for the built-ins) first name it.
+	var terms []endpoints.Term
+	for _, e := range eps {
+		for _, t := range e.Terms() {
+			if !slices.ContainsFunc(terms, func(u endpoints.Term) bool { return u.Column() == t.Column() }) {
+				terms = append(terms, t)
+			}
+		}
+	}
+	return render("cohort", struct {
+		Endpoints endpoints.Set
+		Terms     []endpoints.Term
+	}{sorted, terms})
+}
+
+// AnalysisResultsSchemaSQL renders analysis_results_schema.sql: the
+// results tables of an analysis with dimensions dims, named prefix+table.
+// Dimension names are [a-z][a-z0-9_]* (checked by the config).
+func AnalysisResultsSchemaSQL(prefix string, dims []string) string {
+	return render("analysis_results_schema", struct {
+		Prefix string
+		Dims   []string
+	}{prefix, dims})
+}

@@ -1,0 +1,312 @@
+package transforms
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"marrow/endpoints"
+	"marrow/estimate"
+	"marrow/internal/duck"
+)
+
+// MaxDimensions is the most dimensions an analysis may have (SPEC §5).
+const MaxDimensions = 4
+
+// Pooled is the group value of a dimension pooled over ("*", SPEC §3).
+const Pooled = "*"
+
+// Dimension is one grouping dimension of an analysis: its name in the
+// outputs and the SQL expression giving a transplant's group, over the
+// cohort table as c and, when the spec joins them, transplants as t. A NULL
+// value is a group of its own, read as "".
+type Dimension struct {
+	Name string
+	Expr string
+}
+
+// GroupingSet is one combination of the dimensions to estimate: Keep[i]
+// says dimension i is a real group, not pooled.
+type GroupingSet struct {
+	Name string
+	Keep []bool
+}
+
+// RiskSpec is what RiskSets computes: the risk tables of every endpoint in
+// every group of every grouping set of an analysis.
+type RiskSpec struct {
+	Endpoints endpoints.Set
+	Dims      []Dimension
+	// Join adds transplants (as t) to the cohort for Dims and Where.
+	Join bool
+	// Where are SQL conditions every transplant of the analysis meets.
+	Where []string
+	Sets  []GroupingSet
+	// TypeDim is the index of the transplant_type dimension, -1 if none.
+	// An endpoint defined for one transplant type has no stratum pooled
+	// over transplant_type (SPEC §3, §5).
+	TypeDim int
+	// AlloOnlyDim is the index of a dimension whose groups exist within
+	// ALLO only (the default analysis's donor_type), -1 if none: a set
+	// keeping it keeps only ALLO transplants.
+	AlloOnlyDim int
+}
+
+// RiskTable is one endpoint's risk table in one stratum, rows sorted by
+// time. Groups has one value per dimension, Pooled where pooled.
+type RiskTable struct {
+	Endpoint string
+	Groups   []string
+	Rows     []estimate.RiskRow
+}
+
+// Compare orders tables by endpoint, then groups, as byte strings: the
+// row order of every results/ table.
+func (t *RiskTable) Compare(o *RiskTable) int {
+	if c := strings.Compare(t.Endpoint, o.Endpoint); c != 0 {
+		return c
+	}
+	return slices.Compare(t.Groups, o.Groups)
+}
+
+// RiskCountsSQL renders risk_counts.sql for spec.
+func RiskCountsSQL(spec RiskSpec) string {
+	return render("risk_counts", struct {
+		Endpoints endpoints.Set
+		Dims      []Dimension
+		Join      bool
+		Where     []string
+	}{spec.Endpoints.Sorted(), spec.Dims, spec.Join, spec.Where})
+}
+
+// fineRow is one time of a fine stratum's counts.
+type fineRow struct{ time, event, compete, censor int64 }
+
+// fineStratum is one endpoint in one finest combination of the dimensions.
+type fineStratum struct {
+	key        [1 + MaxDimensions]int32 // endpoint id, then each dimension's value id
+	rows       []fineRow
+	minT, maxT int64
+}
+
+// valueIDs numbers the distinct strings of one column.
+type valueIDs struct {
+	ids    map[string]int32
+	names  []string
+	last   string
+	lastID int32
+}
+
+func (v *valueIDs) id(s string) int32 {
+	if len(v.names) > 0 && s == v.last {
+		return v.lastID
+	}
+	id, ok := v.ids[s]
+	if !ok {
+		id = int32(len(v.names))
+		s = strings.Clone(s) // Arrow strings point into the batch
+		v.ids[s] = id
+		v.names = append(v.names, s)
+	}
+	v.last, v.lastID = v.names[id], id
+	return id
+}
+
+// RiskSets computes the risk tables of spec: DuckDB counts events,
+// competing events and censorings per endpoint, finest combination of the
+// dimensions and time from the cohort (risk_counts.sql); the counts cross
+// into Go as Arrow batches; Go adds them up to each grouping set and
+// computes n_risk, the subjects whose endpoint time is >= time (survfit's
+// n.risk), as a running sum from the last time back. Tables come in
+// Compare order; a stratum with no subjects has no table.
+func RiskSets(ctx context.Context, conn *sql.Conn, spec RiskSpec) ([]RiskTable, error) {
+	nd := len(spec.Dims)
+	if nd > MaxDimensions {
+		return nil, fmt.Errorf("risk sets: %d dimensions, at most %d", nd, MaxDimensions)
+	}
+	cols := make([]valueIDs, 1+nd) // endpoint, then dimensions
+	for i := range cols {
+		cols[i].ids = map[string]int32{}
+	}
+	index := map[[1 + MaxDimensions]int32]int32{}
+	var fines []fineStratum
+	err := duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
+		if int(rec.NumCols()) != 5+nd {
+			return fmt.Errorf("risk_counts: %d columns, want %d", rec.NumCols(), 5+nd)
+		}
+		strs := make([]*array.String, 1+nd)
+		for i := range strs {
+			strs[i] = rec.Column(i).(*array.String)
+		}
+		tm := rec.Column(1 + nd).(*array.Int64)
+		ne := rec.Column(2 + nd).(*array.Int64)
+		nc := rec.Column(3 + nd).(*array.Int64)
+		ns := rec.Column(4 + nd).(*array.Int64)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			var k [1 + MaxDimensions]int32
+			for c, s := range strs {
+				k[c] = cols[c].id(s.Value(i)) // NULL reads as ""
+			}
+			fi, ok := index[k]
+			if !ok {
+				fi = int32(len(fines))
+				index[k] = fi
+				fines = append(fines, fineStratum{key: k, minT: tm.Value(i), maxT: tm.Value(i)})
+			}
+			f := &fines[fi]
+			t := tm.Value(i)
+			f.minT, f.maxT = min(f.minT, t), max(f.maxT, t)
+			f.rows = append(f.rows, fineRow{t, ne.Value(i), nc.Value(i), ns.Value(i)})
+		}
+		return nil
+	}, RiskCountsSQL(spec))
+	if err != nil {
+		return nil, fmt.Errorf("risk sets: %w", err)
+	}
+
+	// Each fine stratum belongs to one group of each grouping set.
+	type group struct {
+		key     [1 + MaxDimensions]int32 // -1 = pooled
+		members []int32
+	}
+	var groups []group
+	gindex := map[[1 + MaxDimensions]int32]int{}
+	for fi, f := range fines {
+		ep, ok := spec.Endpoints.Lookup(cols[0].names[f.key[0]])
+		if !ok {
+			return nil, fmt.Errorf("risk sets: unknown endpoint %q", cols[0].names[f.key[0]])
+		}
+		for _, set := range spec.Sets {
+			if ep.Population != endpoints.PopulationAll && spec.TypeDim >= 0 && !set.Keep[spec.TypeDim] {
+				continue
+			}
+			if spec.AlloOnlyDim >= 0 && set.Keep[spec.AlloOnlyDim] && spec.TypeDim >= 0 &&
+				cols[1+spec.TypeDim].names[f.key[1+spec.TypeDim]] != "ALLO" {
+				continue
+			}
+			k := f.key
+			for d := range nd {
+				if !set.Keep[d] {
+					k[1+d] = -1
+				}
+			}
+			gi, ok := gindex[k]
+			if !ok {
+				gi = len(groups)
+				gindex[k] = gi
+				groups = append(groups, group{key: k})
+			}
+			groups[gi].members = append(groups[gi].members, int32(fi))
+		}
+	}
+
+	tables := make([]RiskTable, len(groups))
+	for i, g := range groups {
+		t := &tables[i]
+		t.Endpoint = cols[0].names[g.key[0]]
+		t.Groups = make([]string, nd)
+		for d := range nd {
+			if v := g.key[1+d]; v < 0 {
+				t.Groups[d] = Pooled
+			} else {
+				t.Groups[d] = cols[1+d].names[v]
+			}
+		}
+	}
+	// Add up each group's counts by time in a dense buffer indexed by day,
+	// on every core; a table depends only on its own counts.
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			var buf []fineRow
+			for i := int(next.Add(1) - 1); i < len(groups); i = int(next.Add(1) - 1) {
+				if ctx.Err() != nil {
+					return
+				}
+				g := groups[i]
+				lo, hi, nrows := fines[g.members[0]].minT, fines[g.members[0]].maxT, 0
+				for _, m := range g.members {
+					lo, hi = min(lo, fines[m].minT), max(hi, fines[m].maxT)
+					nrows += len(fines[m].rows)
+				}
+				span := int(hi - lo + 1)
+				if cap(buf) < span {
+					buf = make([]fineRow, span)
+				}
+				buf = buf[:span]
+				var total int64
+				for _, m := range g.members {
+					for _, r := range fines[m].rows {
+						b := &buf[r.time-lo]
+						b.event += r.event
+						b.compete += r.compete
+						b.censor += r.censor
+						total += r.event + r.compete + r.censor
+					}
+				}
+				rows := make([]estimate.RiskRow, 0, min(span, nrows))
+				for j := range buf {
+					b := &buf[j]
+					if left := b.event + b.compete + b.censor; left > 0 {
+						rows = append(rows, estimate.RiskRow{Time: lo + int64(j), NRisk: total,
+							NEvent: b.event, NCompete: b.compete, NCensor: b.censor})
+						total -= left
+					}
+					*b = fineRow{}
+				}
+				tables[i].Rows = rows
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(tables, func(a, b RiskTable) int { return a.Compare(&b) })
+	return tables, nil
+}
+
+// DefaultStrata are the grouping sets of the default analysis (SPEC §3),
+// in its order, by their config names.
+var DefaultStrata = []string{"all", "type", "indication", "type_indication", "donor", "donor_indication"}
+
+// DefaultRiskSpec is the default analysis of SPEC §3: every endpoint of eps
+// by transplant_type × donor_type × indication over the grouping sets named
+// in strata (some of DefaultStrata): (*,*,*), (type,*,*), (*,*,indication),
+// (type,*,indication), (ALLO,donor,*), (ALLO,donor,indication). AUTO
+// transplants (donor_type NULL) are in no donor stratum.
+func DefaultRiskSpec(eps endpoints.Set, strata []string) RiskSpec {
+	keep := map[string][]bool{
+		"all":              {false, false, false},
+		"type":             {true, false, false},
+		"indication":       {false, false, true},
+		"type_indication":  {true, false, true},
+		"donor":            {true, true, false},
+		"donor_indication": {true, true, true},
+	}
+	spec := RiskSpec{
+		Endpoints: eps,
+		Dims: []Dimension{
+			{"transplant_type", "c.transplant_type"},
+			{"donor_type", "c.donor_type"},
+			{"indication", "c.indication"},
+		},
+		TypeDim:     0,
+		AlloOnlyDim: 1,
+	}
+	for _, name := range DefaultStrata {
+		if slices.Contains(strata, name) {
+			spec.Sets = append(spec.Sets, GroupingSet{Name: name, Keep: keep[name]})
+		}
+	}
+	return spec
+}
