@@ -111,6 +111,31 @@ var docs = map[string]Doc{
 	"new_n":                   {"transplants", "landmark, stratum_*: transplants in the stratum now"},
 	"changes.detail":          {"", "previous: its manifest.json sha256; setting: old -> new as JSON"},
 	"excluded":                {"", "groups left out for fewer than min_group transplants, ;-separated, byte order; empty when none"},
+	// centre benchmark (SPEC §6; centre/doc.go)
+	"centres.center_id":            {"", "reporting centre"},
+	"centres.transplant_type":      {"", "ALLO | AUTO"},
+	"centres.endpoint":             {"", "os | nrm"},
+	"centres.n":                    {"transplants", "the centre's benchmark transplants (§3 cohort, dated on or before cutoff - 365)"},
+	"centres.n_events":             {"events", "events of interest on or before day 365"},
+	"observed":                     {"probability 0-1", "the centre's 1-year estimate: Kaplan–Meier survival (os), Aalen–Johansen incidence (nrm); empty when not estimable"},
+	"centres.std_err":              {"probability", "standard error of observed (Greenwood; cmprsk's variance for nrm)"},
+	"expected":                     {"probability 0-1", "mean risk-model prediction over the centre's transplants"},
+	"lower95":                      {"probability 0-1", "lower 95% funnel limit around expected"},
+	"upper95":                      {"probability 0-1", "upper 95% funnel limit"},
+	"lower998":                     {"probability 0-1", "lower 99.8% funnel limit"},
+	"upper998":                     {"probability 0-1", "upper 99.8% funnel limit"},
+	"completeness":                 {"proportion 0-1", "Clark's completeness of follow-up over [0, 365]"},
+	"centres.flag":                 {"", "better worse (outside 99.8%) better95 worse95 (outside 95% only) as_expected not_assessed"},
+	"centres.reason":               {"", "why not_assessed (fewer than min_centre transplants, completeness under 0.9, ...); empty otherwise"},
+	"centre_model.transplant_type": {"", "ALLO | AUTO"},
+	"centre_model.endpoint":        {"", "os | nrm"},
+	"term":                         {"", "row order within the model"},
+	"covariate":                    {"", "(intercept) or a case-mix covariate"},
+	"level":                        {"", "the covariate's level (band or code; MISSING, POOLED); empty for the intercept and dropped covariates"},
+	"centre_model.n":               {"transplants", "transplants at the level (coefficients only)"},
+	"centre_model.estimate":        {"logit", "GEE coefficient; empty on a note row"},
+	"robust_se":                    {"logit", "robust (sandwich) standard error"},
+	"centre_model.note":            {"", "reference, merged into X, aliased with earlier terms, dropped: why; empty for a coefficient"},
 }
 
 // abouts say what each table holds, one row per what.
@@ -125,6 +150,8 @@ var abouts = map[string]string{
 	"curves":         "One row per endpoint, stratum and distinct time: the risk table and the estimate after that time.",
 	"medians":        "One row per Kaplan–Meier endpoint and stratum: median and its 95% CI (survfit's quantile()).",
 	"tests":          "One row per comparison: log-rank (Kaplan–Meier endpoints) or Gray's test (cumulative incidence).",
+	"centres":        "One row per centre, transplant type and endpoint (os, nrm): observed 1-year outcome against the case-mix expectation, funnel limits, completeness and flag (SPEC §6).",
+	"centre_model":   "One row per term of each centre risk model (transplant type × endpoint): logit-link GEE coefficients on pseudo-values with robust SE, then the coding rules applied.",
 	"changes":        "What changed since the output this run replaced, one row per compared item (long format: kind says which columns apply); not written on a first run.",
 }
 

@@ -155,7 +155,7 @@ landmarks = [365]
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(html), `<section class="analysis" id="analysis-era">`) {
+	if !strings.Contains(string(html), `<section id="analysis-era" class="analysis">`) {
 		t.Error("report has no section analysis-era")
 	}
 	def, _ := readCSVMap(t, filepath.Join(out, "results", "landmarks.csv"), []string{"endpoint", "transplant_type", "donor_type", "indication", "day"})

@@ -40,6 +40,10 @@ type Config struct {
 	// "donor" (ALLO,donor,*), "donor_indication" (ALLO,donor,ind). Default
 	// all six. The tests compare type_indication strata, so they need it.
 	Strata []string `toml:"strata" json:"strata"`
+	// Centres turns the centre benchmark of SPEC §6 on (default) or off.
+	Centres bool `toml:"centres" json:"centres"`
+	// MinCentre: a centre with fewer benchmark transplants is not_assessed.
+	MinCentre int `toml:"min_centre" json:"min_centre"`
 	// Threads caps DuckDB's threads (0 = all cores, at most MaxThreads). It
 	// never changes an output byte.
 	Threads int `toml:"threads" json:"-"`
@@ -72,6 +76,8 @@ func DefaultConfig() Config {
 		Cohort:        "first",
 		Strata:        append([]string(nil), StrataSets...),
 		MemoryLimit:   "2GB",
+		Centres:       true,
+		MinCentre:     20,
 	}
 }
 
@@ -201,6 +207,9 @@ func (c *Config) Validate() error {
 	}
 	if !(c.MaxRejectRate >= 0 && c.MaxRejectRate <= 1) {
 		return fmt.Errorf("max_reject_rate %v: must be between 0 and 1", c.MaxRejectRate)
+	}
+	if c.MinCentre < 1 {
+		return fmt.Errorf("min_centre %d: must be 1 or more", c.MinCentre)
 	}
 	if c.Threads < 0 || c.Threads > MaxThreads {
 		return fmt.Errorf("threads %d: must be from 0 (all cores) to %d", c.Threads, MaxThreads)

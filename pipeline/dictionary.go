@@ -58,7 +58,7 @@ func (s *session) writeWarehouseDictionary(ctx context.Context, dir string, with
 // analysis's under analyses/<name>/.
 func (s *session) writeResultsDictionary(ctx context.Context, dir string, withChanges bool) error {
 	files := map[string]string{"landmarks": ".parquet, %s.csv", "curves": ".parquet", "medians": ".parquet, %s.csv",
-		"tests": ".parquet, %s.csv", "changes": ".parquet, %s.csv"}
+		"tests": ".parquet, %s.csv", "changes": ".parquet, %s.csv", "centres": ".parquet, %s.csv", "centre_model": ".parquet, %s.csv"}
 	order := []string{"landmarks", "curves", "medians", "tests"}
 	var tables []dictionary.Table
 	add := func(table, path, name string, dims []string) error {
@@ -76,6 +76,13 @@ func (s *session) writeResultsDictionary(ctx context.Context, dir string, withCh
 	for _, n := range order {
 		if err := add(n, "", n, nil); err != nil {
 			return err
+		}
+	}
+	if s.centresWritten {
+		for _, n := range []string{"centres", "centre_model"} {
+			if err := add(n, "", n, nil); err != nil {
+				return err
+			}
 		}
 	}
 	if withChanges {

@@ -42,6 +42,9 @@ func (s *session) report(ctx context.Context, dir string, m Manifest) error {
 		if d.Changes, err = s.changesData(ctx, filepath.Join(dir, "results")); err != nil {
 			return nil, err
 		}
+		if d.Centres, err = centresReport(filepath.Join(dir, "results"), s.cfg.MinCentre); err != nil {
+			return nil, err
+		}
 		if err := report.Write(filepath.Join(dir, "report"), d); err != nil {
 			return nil, err // report.Write's errors begin "report: "
 		}
@@ -79,6 +82,9 @@ func (s *session) reportData(ctx context.Context, m Manifest) (*report.Data, err
 	if err := s.summaryData(ctx, d); err != nil {
 		return nil, err
 	}
+	if err := s.flowData(ctx, d, m.Cutoff); err != nil {
+		return nil, err
+	}
 	if err := s.followUpData(ctx, d, m.Cutoff); err != nil {
 		return nil, err
 	}
@@ -105,12 +111,42 @@ func (s *session) ingestData(ctx context.Context, d *report.Data) error {
 	if err != nil {
 		return err
 	}
-	return s.scan(ctx, queries.Text("quality_by_flag"), nil, func(r *sql.Rows) error {
+	err = s.scan(ctx, queries.Text("quality_by_flag"), nil, func(r *sql.Rows) error {
 		var c report.FlagCount
 		if err := r.Scan(&c.Flag, &c.Count); err != nil {
 			return err
 		}
 		d.Ingest.Quality = append(d.Ingest.Quality, c)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	byFlag := map[string]int{}
+	for i, f := range d.Ingest.Quality {
+		byFlag[f.Flag] = i
+	}
+	return s.scan(ctx, queries.Text("quality_by_flag_centre"), nil, func(r *sql.Rows) error {
+		var flag string
+		var c report.CentreCount
+		if err := r.Scan(&flag, &c.Centre, &c.Count); err != nil {
+			return err
+		}
+		if i, ok := byFlag[flag]; ok && c.Centre != "" {
+			d.Ingest.Quality[i].Centres = append(d.Ingest.Quality[i].Centres, c)
+		}
+		return nil
+	})
+}
+
+// flowData counts how the accepted transplants become the cohort.
+func (s *session) flowData(ctx context.Context, d *report.Data, cutoff string) error {
+	return s.scan(ctx, queries.Text("cohort_flow"), []any{cutoff}, func(r *sql.Rows) error {
+		f := &d.Flow
+		if err := r.Scan(&f.Accepted, &f.AfterCutoff, &f.Later, &f.Analysed); err != nil {
+			return err
+		}
+		f.Known = true
 		return nil
 	})
 }
@@ -126,14 +162,14 @@ var summaryVariables = []struct{ key, label string }{
 
 func (s *session) summaryData(ctx context.Context, d *report.Data) error {
 	type ageRow struct {
-		n, known    int
-		med, lo, hi sql.NullFloat64
+		n, known            int
+		med, lo, hi, q1, q3 sql.NullFloat64
 	}
 	ages := map[string]ageRow{}
 	err := s.scan(ctx, queries.Text("summary_age"), nil, func(r *sql.Rows) error {
 		var tt string
 		var a ageRow
-		if err := r.Scan(&tt, &a.n, &a.known, &a.med, &a.lo, &a.hi); err != nil {
+		if err := r.Scan(&tt, &a.n, &a.known, &a.med, &a.lo, &a.hi, &a.q1, &a.q3); err != nil {
 			return err
 		}
 		ages[tt] = a
@@ -152,7 +188,7 @@ func (s *session) summaryData(ctx context.Context, d *report.Data) error {
 		d.Summary.Columns = append(d.Summary.Columns, c.label)
 		d.Summary.N = append(d.Summary.N, a.n)
 		d.Summary.Age = append(d.Summary.Age, report.AgeSummary{Known: a.known,
-			Median: nullNaN(a.med), Min: nullNaN(a.lo), Max: nullNaN(a.hi)})
+			Median: nullNaN(a.med), Min: nullNaN(a.lo), Max: nullNaN(a.hi), Q1: nullNaN(a.q1), Q3: nullNaN(a.q3)})
 	}
 	levels := map[string][]report.Level{}
 	levelIndex := map[string]int{}
@@ -215,7 +251,7 @@ func (s *session) followUpData(ctx context.Context, d *report.Data, cutoff strin
 			continue
 		}
 		fu := report.FollowUp{TransplantType: col.key, N: int(t.Rows[0].NRisk),
-			Median: math.NaN(), Lower: math.NaN(), Upper: math.NaN(),
+			Median: math.NaN(), Lower: math.NaN(), Upper: math.NaN(), Q1: math.NaN(), Q3: math.NaN(),
 			Eligible: complete[col.key][0], Complete: complete[col.key][1]}
 		rev := make([]estimate.RiskRow, len(t.Rows))
 		for i, r := range t.Rows {
@@ -226,6 +262,7 @@ func (s *session) followUpData(ctx context.Context, d *report.Data, cutoff strin
 			if m, err := c.Median(); err == nil {
 				fu.Median, fu.Lower, fu.Upper = m.Median, m.Lower, m.Upper
 			}
+			fu.Q1, fu.Q3 = firstAtOrBelow(c, 0.75), firstAtOrBelow(c, 0.25)
 		}
 		d.FollowUp = append(d.FollowUp, fu)
 	}
@@ -270,6 +307,17 @@ func (s *session) endpointData(d *report.Data) {
 		}
 		d.Endpoints = append(d.Endpoints, ep)
 	}
+}
+
+// firstAtOrBelow is the first time a Kaplan–Meier curve falls to p or
+// below (a quartile of the reverse Kaplan–Meier follow-up), NaN if never.
+func firstAtOrBelow(c *estimate.Curve, p float64) float64 {
+	for _, pt := range c.Points {
+		if pt.Estimate <= p+1e-12 {
+			return float64(pt.Time)
+		}
+	}
+	return math.NaN()
 }
 
 // table returns the risk table of endpoint in the stratum of groups, or nil.

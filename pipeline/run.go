@@ -77,6 +77,9 @@ func Run(ctx context.Context, o RunOptions) (res *RunResult, err error) {
 	if err := s.estimate(ctx, filepath.Join(st.dir, "results")); err != nil {
 		return nil, err
 	}
+	if err := s.centres(ctx, filepath.Join(st.dir, "results"), cutoff); err != nil {
+		return nil, err
+	}
 	m := s.manifest(sum, cutoff, o.Cutoff.IsZero())
 	if err := s.changes(ctx, o.Out, st.dir, m); err != nil {
 		return nil, err
@@ -189,6 +192,9 @@ func Analyze(ctx context.Context, o AnalyzeOptions) (err error) {
 		return err
 	}
 	if err := s.estimate(ctx, filepath.Join(st.dir, "results")); err != nil {
+		return err
+	}
+	if err := s.centres(ctx, filepath.Join(st.dir, "results"), cutoff); err != nil {
 		return err
 	}
 	m := s.manifest(sum, cutoff, o.Cutoff.IsZero())

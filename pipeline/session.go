@@ -37,9 +37,11 @@ type session struct {
 	eps        endpoints.Set  // the built-in endpoints, then the config's declared ones
 	// analysisResults are results/analyses/'s estimates, for the report.
 	analysisResults []analysisResult
-	onStage         func(string) // nil, or told as each stage starts
-	cleanup         func()       // removes the spill directory
-	warnings        []string     // for the manifest and the report
+	// centresWritten: results/ has centres and centre_model (centres.go).
+	centresWritten bool
+	onStage        func(string) // nil, or told as each stage starts
+	cleanup        func()       // removes the spill directory
+	warnings       []string     // for the manifest and the report
 }
 
 func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.Logger, onStage func(string)) (*session, error) {

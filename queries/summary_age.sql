@@ -1,8 +1,9 @@
 -- summary_age.sql: cohort size and recipient age (years) over all
 -- transplants ('*') and within each transplant type. Returns
 --   transplant_type VARCHAR, n BIGINT, age_known BIGINT,
---   age_median, age_min, age_max DOUBLE (NULL when no age is known).
--- The median is R's median() (quantile type 7, as quantile_cont). Ages
+--   age_median, age_min, age_max, age_q1, age_q3 DOUBLE (NULL when no age
+--   is known). The median and quartiles are R's quantile() type 7, as
+--   quantile_cont. Ages
 -- outside 0-100 (kept and flagged value_out_of_range) count as unknown.
 WITH ages AS (
     SELECT
@@ -19,7 +20,9 @@ grouped AS (
         COUNT(age_years) AS age_known,
         quantile_cont(age_years, 0.5) AS age_median,
         MIN(age_years) AS age_min,
-        MAX(age_years) AS age_max
+        MAX(age_years) AS age_max,
+        quantile_cont(age_years, 0.25) AS age_q1,
+        quantile_cont(age_years, 0.75) AS age_q3
     FROM ages
     GROUP BY GROUPING SETS ((transplant_type), ())
 )
@@ -29,6 +32,8 @@ SELECT
     CAST(age_known AS BIGINT) AS age_known,
     CAST(age_median AS DOUBLE) AS age_median,
     CAST(age_min AS DOUBLE) AS age_min,
-    CAST(age_max AS DOUBLE) AS age_max
+    CAST(age_max AS DOUBLE) AS age_max,
+    CAST(age_q1 AS DOUBLE) AS age_q1,
+    CAST(age_q3 AS DOUBLE) AS age_q3
 FROM grouped
 ORDER BY transplant_type

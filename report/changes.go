@@ -2,7 +2,6 @@ package report
 
 import (
 	"math"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,7 +76,9 @@ type StratumChange struct {
 	Stratum
 }
 
-// changesView is the rendered section; nil = no section.
+func init() { addSection(orderChanges, "changes", changesSection) }
+
+// changesView is the rendered section.
 type changesView struct {
 	Lead         string
 	Settings     table
@@ -94,22 +95,39 @@ type changesView struct {
 // screeningZ is the z of the screening rule, as in every 95% interval.
 const screeningZ = 1.959963984540054
 
-// changes builds the section. Counts follow the small-cell rule: 1 to
-// min−1 read "<min". The section's counts are bound by sums — in each
-// output read = accepted + rejected, and this run's accepted transplants
-// are the previous output's + added − removed — so complementary
-// suppression runs over those sums as the report's does over its own:
-// wherever a sum has exactly one hidden term another is hidden ("≥min"),
-// the previous output's totals first, then this run's, never an added or
-// removed count unless nothing else is left. Landmark estimates are shown
-// only for strata the report shows in both outputs (this run's by the
-// report's own suppression, the previous by min_cell).
-func changes(d *Data, sup suppressor) *changesView {
+// changeCell is the key of a count of the previous output's files, or of
+// the transplants added, removed or changed. This run's file counts are the
+// ingest's own cells (rowsCell), so every table hides them alike.
+func changeCell(kv ...string) string { return cellKey("chg", kv...) }
+
+// fileCell is the key of a file count of one side ("previous" or "now").
+func fileCell(file, side, status string) string {
+	if side == "now" {
+		if status == "read" {
+			status = "*"
+		}
+		return rowsCell(file, status, "*")
+	}
+	if status == "read" {
+		status = "*"
+	}
+	return changeCell("file", file, "side", "previous", "status", status)
+}
+
+// changesSection builds the section (none for a first run). Its counts go
+// through the report's one rule; the sums binding them — in each output
+// read = accepted + rejected, and this run's accepted transplants are the
+// previous output's + added − removed — are declared with the others, so
+// the complementary step covers them too. Landmark estimates are shown only
+// for strata the report shows in both outputs (this run's by the report's
+// own suppression, the previous by min_cell).
+func changesSection(r *renderer) []Section {
+	d := r.d
 	c := d.Changes
 	if c == nil {
 		return nil
 	}
-	v := &changesView{}
+	v := changesView{}
 	labels := map[string]string{}
 	for _, e := range d.Endpoints {
 		labels[e.Name] = e.Label
@@ -120,16 +138,16 @@ func changes(d *Data, sup suppressor) *changesView {
 		}
 		return ep
 	}
-
+	const tb = "changes"
 	tc := c.Transplants
 	files := append([]FileChange(nil), c.Files...)
 	sort.SliceStable(files, func(i, j int) bool { return fileRank(files[i].File) < fileRank(files[j].File) })
-	cs := changeCounts(files, tc, sup)
+	added, removed, changed := changeCell("what", "added"), changeCell("what", "removed"), changeCell("what", "changed")
 
-	v.Lead = "Compared with the output this run replaced: " + cs.text("added") + " transplants added, " +
-		cs.text("removed") + " removed"
+	v.Lead = "Compared with the output this run replaced: " + r.count(tb, added, tc.Added) + " transplants added, " +
+		r.count(tb, removed, tc.Removed) + " removed"
 	if tc.Hashed {
-		v.Lead += ", " + sup.count(tc.Changed) + " changed (their own values or their events)"
+		v.Lead += ", " + r.count(tb, changed, tc.Changed) + " changed (their own values or their events)"
 	}
 	v.Lead += "; " + strconv.Itoa(len(c.Landmarks)) + " of " + strconv.Itoa(c.Screened) +
 		" landmark estimates moved beyond the screening limit."
@@ -140,33 +158,41 @@ func changes(d *Data, sup suppressor) *changesView {
 	}
 
 	v.Files = table{Head: []string{"File", "Output", "Rows read", "Accepted", "Rejected"}, Right: []bool{false, false, true, true, true}}
+	present := map[string]bool{}
 	for _, f := range files {
 		for k, side := range []struct {
 			name    string
 			present bool
-		}{{"previous", f.InOld}, {"now", f.InNew}} {
-			r := row{Cells: []string{f.File, side.name}, Break: k == 0}
+			fc      FileCount
+		}{{"previous", f.InOld, f.Old}, {"now", f.InNew, f.New}} {
+			rw := row{Cells: []string{f.File, side.name}, Break: k == 0}
 			if k == 1 {
-				r.Cells[0] = ""
+				rw.Cells[0] = ""
 			}
 			if !side.present {
-				r.Cells = append(r.Cells, "not in the extract")
-				r.Span = 2
+				rw.Cells = append(rw.Cells, "not in the extract")
+				rw.Span = 2
 			} else {
-				p := f.File + "|" + side.name + "|"
-				r.Cells = append(r.Cells, cs.text(p+"read"), cs.text(p+"accepted"), cs.text(p+"rejected"))
+				read, acc, rej := fileCell(f.File, side.name, "read"), fileCell(f.File, side.name, "accepted"), fileCell(f.File, side.name, "rejected")
+				r.sum(read, acc, rej)
+				present[f.File+"|"+side.name] = true
+				rw.Cells = append(rw.Cells, r.count(tb, read, side.fc.RowsRead), r.count(tb, acc, side.fc.RowsAccepted), r.count(tb, rej, side.fc.RowsRejected))
 			}
-			v.Files.Rows = append(v.Files.Rows, r)
+			v.Files.Rows = append(v.Files.Rows, rw)
 		}
+	}
+	if present["transplants.csv|previous"] && present["transplants.csv|now"] {
+		// now = previous + added − removed, i.e. now + removed = previous + added.
+		r.c.sumSigned(fileCell("transplants.csv", "now", "accepted"), []string{fileCell("transplants.csv", "previous", "accepted"), added}, []string{removed})
 	}
 
 	v.Transplants = table{Head: []string{"Transplants", "Count"}, Right: []bool{false, true}}
 	v.Transplants.Rows = append(v.Transplants.Rows,
-		row{Cells: []string{"added (transplant_id not in the previous output)", cs.text("added")}},
-		row{Cells: []string{"removed (transplant_id no longer in the extract)", cs.text("removed")}})
+		row{Cells: []string{"added (transplant_id not in the previous output)", r.count(tb, added, tc.Added)}},
+		row{Cells: []string{"removed (transplant_id no longer in the extract)", r.count(tb, removed, tc.Removed)}})
 	if tc.Hashed {
 		v.Transplants.Rows = append(v.Transplants.Rows,
-			row{Cells: []string{"changed (a value or an event differs)", sup.count(tc.Changed)}})
+			row{Cells: []string{"changed (a value or an event differs)", r.count(tb, changed, tc.Changed)}})
 	} else {
 		v.Transplants.Rows = append(v.Transplants.Rows,
 			row{Cells: []string{"changed", "not known (the previous output has no row hashes)"}})
@@ -174,29 +200,28 @@ func changes(d *Data, sup suppressor) *changesView {
 
 	v.Flags = table{Head: []string{"Flag", "New since the previous output"}, Right: []bool{false, true}}
 	for _, f := range c.NewFlags {
-		v.Flags.Rows = append(v.Flags.Rows, row{Cells: []string{f.Flag, sup.count(f.Count)}})
+		v.Flags.Rows = append(v.Flags.Rows, row{Cells: []string{f.Flag, r.count(tb, changeCell("newflag", f.Flag), f.Count)}})
 	}
 
-	v.Landmarks = table{Head: []string{"Endpoint", "Type", "Donor", "Indication", "Day", "Previous, %", "Now, %", "Change, points", "Limit, points"},
-		Right: []bool{false, false, false, false, true, true, true, true, true}}
+	v.Landmarks = table{Head: []string{"Endpoint", "Group", "Day", "Previous, %", "Now, %", "Change, points", "Limit, points"},
+		Right: []bool{false, false, true, true, true, true, true}}
 	hidden := 0
 	for _, l := range c.Landmarks {
-		if sup.hides(l.OldN) || sup.stratumHidden(l.Stratum, l.NewN) {
+		if r.small(l.OldN) || r.stratumHidden(tb, l.Stratum, l.NewN) {
 			hidden++
 			continue
 		}
 		limit := screeningZ * math.Sqrt(l.OldStdErr*l.OldStdErr+l.NewStdErr*l.NewStdErr)
-		v.Landmarks.Rows = append(v.Landmarks.Rows, row{Cells: []string{label(l.Endpoint),
-			pooled(l.TransplantType), pooled(l.DonorType), pooled(l.Indication), strconv.Itoa(l.Day),
-			pct(l.Old), pct(l.New), signed(100 * (l.New - l.Old)), fixed(100*limit, 1)}})
+		v.Landmarks.Rows = append(v.Landmarks.Rows, row{Cells: []string{label(l.Endpoint), stratumName(l.Stratum),
+			dayLabel(l.Day), pct(l.Old), pct(l.New), signed(100 * (l.New - l.Old)), fixed(100*limit, 1)}})
 	}
 	if hidden > 0 {
 		v.LandmarkNote = strconv.Itoa(hidden) + " more in strata the report does not show (fewer than " +
-			strconv.Itoa(sup.min) + " transplants, or suppressed); results/changes lists them."
+			strconv.Itoa(r.minCell()) + " transplants, or suppressed); results/changes lists them."
 	}
 
 	// Endpoints, then strata grouped with the endpoints they concern.
-	v.Coverage = table{Head: []string{"Change", "Stratum (type · donor · indication)", "Endpoints"}}
+	v.Coverage = table{Head: []string{"Change", "Group", "Endpoints"}}
 	for _, e := range []struct {
 		what string
 		eps  []string
@@ -219,9 +244,7 @@ func changes(d *Data, sup suppressor) *changesView {
 		}
 		sort.Slice(order, func(i, j int) bool { return lessStratum(order[i], order[j]) })
 		for _, st := range order {
-			v.Coverage.Rows = append(v.Coverage.Rows, row{Cells: []string{s.what,
-				pooled(st.TransplantType) + " · " + pooled(st.DonorType) + " · " + pooled(st.Indication),
-				strings.Join(byStratum[st], ", ")}})
+			v.Coverage.Rows = append(v.Coverage.Rows, row{Cells: []string{s.what, stratumName(st), strings.Join(byStratum[st], ", ")}})
 		}
 	}
 
@@ -231,82 +254,13 @@ func changes(d *Data, sup suppressor) *changesView {
 		"among thousands of estimates some are listed by chance. Transplants are matched by identifier and " +
 		"compared by a hash of their values and events kept in the warehouse; no identifier is shown. " +
 		"results/changes has every row, unsuppressed."
-	return v
-}
 
-// changeCountSet is the section's counts with their suppression.
-type changeCountSet struct {
-	sup    suppressor
-	n      map[string]int
-	hidden map[string]bool
-}
-
-// text formats count key: "<min" when small, "≥min" when hidden to
-// protect another, the number otherwise.
-func (cs changeCountSet) text(key string) string {
-	n := cs.n[key]
-	if cs.hidden[key] && !cs.sup.hides(n) {
-		return "≥" + strconv.Itoa(cs.sup.min)
+	var md strings.Builder
+	md.WriteString(mdText(v.Lead) + "\n\n### Rows per file\n\n" + mdTable(v.Files) + "\n### Transplants\n\n" + mdTable(v.Transplants))
+	if len(v.Flags.Rows) > 0 {
+		md.WriteString("\n### New quality flags\n\n" + mdTable(v.Flags))
 	}
-	return cs.sup.count(n)
-}
-
-// changeCounts collects the counts of the files table and the transplant
-// counts, with the sums binding them, and suppresses them.
-func changeCounts(files []FileChange, tc TransplantChanges, sup suppressor) changeCountSet {
-	cs := changeCountSet{sup: sup, n: map[string]int{"added": tc.Added, "removed": tc.Removed}, hidden: map[string]bool{}}
-	var sums [][]string // each: terms..., total
-	var order []string  // which to hide first
-	for _, side := range []string{"previous", "now"} {
-		for _, f := range files {
-			fc, present := f.Old, f.InOld
-			if side == "now" {
-				fc, present = f.New, f.InNew
-			}
-			if !present {
-				continue
-			}
-			p := f.File + "|" + side + "|"
-			cs.n[p+"read"], cs.n[p+"accepted"], cs.n[p+"rejected"] = fc.RowsRead, fc.RowsAccepted, fc.RowsRejected
-			sums = append(sums, []string{p + "accepted", p + "rejected", p + "read"})
-			order = append(order, p+"accepted", p+"read", p+"rejected")
-		}
-	}
-	const tx = "transplants.csv|"
-	if _, ok := cs.n[tx+"previous|accepted"]; ok {
-		if _, ok := cs.n[tx+"now|accepted"]; ok {
-			// now = previous + added − removed: the same rule as a sum,
-			// with now + removed as the total.
-			sums = append(sums, []string{tx + "previous|accepted", "added", "removed", tx + "now|accepted"})
-		}
-	}
-	order = append(order, "removed", "added")
-	for k, n := range cs.n {
-		if n > 0 && sup.hides(n) {
-			cs.hidden[k] = true
-		}
-	}
-	for changed := true; changed; {
-		changed = false
-		for _, sum := range sums {
-			hidden := 0
-			for _, k := range sum {
-				if cs.hidden[k] {
-					hidden++
-				}
-			}
-			if hidden != 1 {
-				continue
-			}
-			for _, k := range order {
-				if slices.Contains(sum, k) && !cs.hidden[k] && cs.n[k] > 0 {
-					cs.hidden[k], changed = true, true
-					break
-				}
-			}
-		}
-	}
-	return cs
+	return []Section{{ID: "changes", Title: "Changes since the previous output", Body: r.exec("changes", v), Markdown: md.String()}}
 }
 
 // unquote shows a JSON string value without its quotes ("2025-01-31");

@@ -37,6 +37,7 @@ type Data struct {
 
 	Config    Config
 	Ingest    Ingest
+	Flow      Flow
 	FollowUp  []FollowUp
 	Summary   Summary
 	Endpoints []Endpoint
@@ -45,6 +46,37 @@ type Data struct {
 	// Changes is what changed since the output this run replaced
 	// (changes.go); nil for a first run.
 	Changes *Changes
+	// Trend is 1-year OS and NRM per year of transplant and transplant
+	// type, for the first page's trend figure, from the built-in by_year
+	// analysis; empty, the figure's slot says so.
+	Trend []TrendPoint
+	// Centres is the centre benchmark (SPEC §6); nil when not run.
+	Centres *Centres
+}
+
+// Flow is how the accepted transplants become the analysed cohort; rows
+// read, rejected and accepted come from Ingest.Files (transplants.csv).
+type Flow struct {
+	// Known is false when the pipeline could not count the flow (then the
+	// first page shows rows read, rejected and accepted only).
+	Known bool
+	// Accepted transplants in the warehouse; Later are left out as a later
+	// transplant of the same type of the same patient (cohort "first");
+	// AfterCutoff are dated after the cutoff; Analysed are in the cohort.
+	// Accepted = Later + AfterCutoff + Analysed.
+	Accepted, Later, AfterCutoff, Analysed int
+}
+
+// TrendPoint is one endpoint's estimate at Day for the transplants of one
+// year and transplant type ("*" = all types).
+type TrendPoint struct {
+	Endpoint       string // os | nrm
+	TransplantType string
+	Year           int
+	Day            int // 365
+	N              int
+	Estimate       float64
+	Lower, Upper   float64
 }
 
 // Config is the part of the analysis configuration the methods section
@@ -99,6 +131,15 @@ type RejectCount struct {
 type FlagCount struct {
 	Flag  string
 	Count int
+	// Centres are the flag's records per centre (every centre with one,
+	// most first, then by id); empty when the extract has no center_id.
+	Centres []CentreCount
+}
+
+// CentreCount is a count of one centre.
+type CentreCount struct {
+	Centre string
+	Count  int
 }
 
 // FollowUp describes the follow-up of one group of the cohort.
@@ -111,6 +152,9 @@ type FollowUp struct {
 	// method (death censors, end of follow-up is the event), with its 95%
 	// limits Lower and Upper (NaN when not given).
 	Median, Lower, Upper float64
+	// Q1 and Q3 are the reverse Kaplan–Meier quartiles in days (NaN when
+	// not reached).
+	Q1, Q3 float64
 	// Eligible counts transplants dated at least 365 days before the
 	// cutoff; Complete counts those of them followed for at least 365 days
 	// (or dead before). Complete/Eligible is the follow-up completeness.
@@ -138,6 +182,7 @@ type Summary struct {
 type AgeSummary struct {
 	Known            int
 	Median, Min, Max float64
+	Q1, Q3           float64 // quartiles (R's quantile type 7)
 }
 
 // Variable is one categorical characteristic.

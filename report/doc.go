@@ -1,38 +1,43 @@
 // Package report renders marrow's report from plain data: report/index.html
 // (one self-contained page: inline CSS and SVG, no script, no external URL,
-// printable) and report/report.md (the same tables in Markdown).
+// printable) and report/report.md (a short summary: the first page and the
+// quality flags).
 //
 // The pipeline fills a Data from the warehouse and results/ tables and calls
 // Write. The package runs no query and estimates nothing: it sorts strata,
-// formats numbers (percentages with one decimal, p-values as "<0.001" or
-// three decimals), applies the small-cell rule of Config.MinCell, and lays
-// the result out with html/template and text/template. Both templates are
-// embedded and parsed once, and both read the same preformatted view, so
-// the Markdown and HTML tables cannot disagree.
+// formats numbers, applies the small-cell rule of Config.MinCell, and lays
+// the result out with html/template.
 //
-// Small-cell suppression: a stratum with fewer than MinCell transplants is
-// not plotted, its table cells read "suppressed (n < 10)" and its n reads
-// "<10"; cohort counts from 1 to MinCell-1 read "<10". Complementary
-// suppression (suppress.go) then hides one more term of every published
-// sum left with exactly one hidden term, so that no hidden count is a
-// shown total minus shown counts; such counts read "≥10". Ingest and
-// quality counts are rows and flags, not patients, and are shown as they
-// are.
-// Data has no field that could carry an identifier or free text.
+// Sections. The page is an ordered list of sections (sections.go): each
+// part registers a renderer with addSection(order, name, fn) in its own
+// file — summary.go (the first page), endpoint.go (one section per
+// endpoint), quality.go, methods.go; changes, centres and the declared
+// analyses add theirs the same way at the orders reserved for them, in the
+// SPEC §4 order of ids (summary first, then the endpoints, quality, methods,
+// analysis-<name>, centres). A renderer prints every count through
+// renderer.count and declares the sums its tables publish with
+// renderer.sum.
 //
-// The figures are hand-written SVG rather than a plotting library's
-// output: a Kaplan–Meier or cumulative incidence figure is only step
-// paths, a band polygon per curve, two axes, a legend and a numbers-at-risk
-// table, which is little code to write and to test (the tests parse every
-// path). Writing it by hand keeps the numbers-at-risk rows aligned with the
-// x ticks inside the same <svg>, keeps the markup small (steps closer than
-// half a pixel are merged, so a stratum with thousands of distinct times
-// stays a few kilobytes), gives byte-identical output with fixed one-decimal
-// coordinates, embeds no font, and adds no module dependency.
+// Small counts (cells.go, disclosure.go). Every printed count is a cell with
+// a key; the page is rendered once to record every cell and sum, the
+// suppressor decides over all tables together (counts 1..MinCell−1 read
+// "<10"; complementary suppression hides more, "≥10", wherever the audit —
+// linear algebra over the sums and interval reasoning on the labels' bounds —
+// could pin a protected count), and rendered again to print. A stratum whose
+// count is hidden is neither plotted nor tabulated.
+//
+// Data has no field that could carry a patient or transplant identifier, a
+// date or free text; centre ids (SPEC §6) and codes do appear, escaped.
+//
+// The figures are hand-written SVG (svg.go): step paths, a band polygon per
+// curve, axes, legend and a numbers-at-risk table in one <svg>; at most six
+// curves a plot, small multiples with the pooled curve in grey beyond. That
+// keeps the at-risk rows aligned with the ticks, gives byte-identical
+// output with fixed one-decimal coordinates, embeds no font, and adds no
+// module dependency.
 //
 // Determinism: the same Data gives the same bytes. Strata are sorted as
-// results/landmarks.csv (transplant_type, donor_type, indication, "*"
-// first); every other slice is shown in the order given; no map is
-// iterated unsorted; floats are formatted with fixed precision; no clock is
-// read (GeneratedAt comes from the caller).
+// results/landmarks.csv; every other slice is shown in the order given; maps
+// are iterated sorted; floats have fixed precision; no clock is read
+// (GeneratedAt comes from the caller).
 package report

@@ -93,11 +93,3 @@ func stat(x float64) string {
 	}
 	return fixed(x, 2)
 }
-
-// share formats num/den as "87.5% (35/40)"; a dash when den is 0.
-func share(num, den int) string {
-	if den == 0 {
-		return dash
-	}
-	return fixed(100*float64(num)/float64(den), 1) + "% (" + strconv.Itoa(num) + "/" + strconv.Itoa(den) + ")"
-}

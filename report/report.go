@@ -8,23 +8,34 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	texttemplate "text/template"
 )
 
-//go:embed templates/index.html.tmpl templates/report.md.tmpl templates/analysis.html.tmpl templates/analysis.md.tmpl templates/changes.html.tmpl templates/changes.md.tmpl
+//go:embed templates/*.html.tmpl
 var templateFS embed.FS
 
-// The templates are parsed once; a parse error is a programming error.
+// The templates are parsed once; a parse error is a programming error. A
+// section's own file may keep its named templates in templates/NAME.html.tmpl.
+var htmlTmpl = htmltemplate.Must(htmltemplate.New("index.html.tmpl").ParseFS(templateFS, "templates/*.html.tmpl"))
+
+// Test hooks of the disclosure tests: bypassTable names a table that
+// ignores the suppressor's decisions, bypassComplementary one that applies
+// only the primary rule.
 var (
-	htmlTmpl = htmltemplate.Must(htmltemplate.New("index.html.tmpl").ParseFS(templateFS, "templates/index.html.tmpl", "templates/analysis.html.tmpl", "templates/changes.html.tmpl"))
-	mdTmpl   = texttemplate.Must(texttemplate.New("report.md.tmpl").Funcs(texttemplate.FuncMap{
-		"cell": mdCell,
-	}).ParseFS(templateFS, "templates/report.md.tmpl", "templates/analysis.md.tmpl", "templates/changes.md.tmpl"))
+	bypassTable         string
+	bypassComplementary string
 )
 
 // Write renders d into dir/index.html and dir/report.md, creating dir if
-// needed. The same d always gives the same bytes.
+// needed. The same d always gives the same bytes. It first audits the
+// report (Audit) and writes nothing if a hidden count could be derived.
 func Write(dir string, d *Data) error {
+	found, err := Audit(d)
+	if err != nil {
+		return err
+	}
+	if len(found) > 0 {
+		return fmt.Errorf("report: the small-count audit can derive %d hidden count(s), first %s; no report written", len(found), found[0])
+	}
 	h, m, err := Render(d)
 	if err != nil {
 		return err
@@ -43,23 +54,102 @@ func Write(dir string, d *Data) error {
 	return nil
 }
 
-// Render returns the HTML and Markdown reports of d.
-func Render(d *Data) (html, md []byte, err error) {
-	v := buildView(d)
-	var hb, mb bytes.Buffer
+type pageView struct {
+	Title, Cutoff, MarrowVersion, DuckDBVersion, GeneratedAt string
+	Sections                                                 []Section
+}
+
+// Render returns the HTML and Markdown reports of d. The sections are
+// rendered twice: once to record every count and sum, then, after the
+// suppressor has decided over all of them, to print.
+func Render(d *Data) (html, md []byte, err error) { return renderPage(d, false) }
+
+// render is Render, with every printed count marked by its cell when mark
+// is set (for the audit).
+func renderPage(d *Data, mark bool) (html, md []byte, err error) {
+	c := newCounter(d.Config.MinCell)
+	c.mark, c.bypass, c.bypassComplementary = mark, bypassTable, bypassComplementary
+	r := &renderer{d: d, c: c}
+	r.sections()
+	c.decide()
+	secs := r.sections()
+	for i := 0; i < 8 && !c.settle(); i++ {
+		secs = r.sections()
+	}
+	v := pageView{Title: d.Title, Cutoff: d.Cutoff, MarrowVersion: d.MarrowVersion, DuckDBVersion: d.DuckDBVersion, GeneratedAt: d.GeneratedAt, Sections: secs}
+	if v.Title == "" {
+		v.Title = "marrow report"
+	}
+	var hb bytes.Buffer
 	if err := htmlTmpl.Execute(&hb, v); err != nil {
 		return nil, nil, fmt.Errorf("report: index.html: %w", err)
 	}
-	if err := mdTmpl.Execute(&mb, v); err != nil {
-		return nil, nil, fmt.Errorf("report: report.md: %w", err)
-	}
-	return hb.Bytes(), mb.Bytes(), nil
+	return hb.Bytes(), markdown(v), nil
 }
 
-// mdCell makes text safe inside a Markdown table cell.
-func mdCell(s string) string {
-	s = strings.ReplaceAll(s, "\\", "\\\\")
-	s = strings.ReplaceAll(s, "|", "\\|")
-	s = strings.ReplaceAll(s, "\r", " ")
-	return strings.ReplaceAll(s, "\n", " ")
+// markdown is report.md: a short summary (the first page and the quality
+// verdict) and the list of sections in index.html.
+func markdown(v pageView) []byte {
+	var b strings.Builder
+	b.WriteString("# " + mdText(v.Title) + "\n\n")
+	b.WriteString("Data cutoff " + mdText(v.Cutoff) + " · marrow " + mdText(v.MarrowVersion) + " · DuckDB " + mdText(v.DuckDBVersion))
+	if v.GeneratedAt != "" {
+		b.WriteString(" · generated " + mdText(v.GeneratedAt))
+	}
+	b.WriteString("\n\nA short summary; every figure and table is in index.html.\n")
+	for _, s := range v.Sections {
+		if s.Markdown != "" {
+			b.WriteString("\n## " + mdText(s.Title) + "\n\n" + s.Markdown)
+		}
+	}
+	b.WriteString("\n## In index.html\n\n")
+	for _, s := range v.Sections {
+		b.WriteString("- " + mdText(s.Title) + " (#" + mdText(s.ID) + ")\n")
+	}
+	return []byte(b.String())
+}
+
+// mdText escapes text for Markdown: every character that Markdown or the
+// HTML it may pass through gives a meaning is backslash-escaped, so text
+// from the extract (a header, a code) renders as written and harmless.
+func mdText(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch c {
+		case '\\', '`', '*', '_', '[', ']', '#', '|', '<', '>', '&', '~':
+			b.WriteByte('\\')
+			b.WriteRune(c)
+		case '\r', '\n':
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// mdTable renders a table as Markdown, every cell escaped.
+func mdTable(t table) string {
+	var b strings.Builder
+	b.WriteString("|")
+	for _, h := range t.Head {
+		b.WriteString(" " + mdText(h) + " |")
+	}
+	b.WriteString("\n|")
+	for i := range t.Head {
+		if t.RightAt(i) {
+			b.WriteString(" ---: |")
+		} else {
+			b.WriteString(" --- |")
+		}
+	}
+	b.WriteString("\n")
+	for _, r := range t.Rows {
+		b.WriteString("|")
+		for _, c := range t.Flat(r) {
+			b.WriteString(" " + mdText(c) + " |")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }

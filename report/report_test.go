@@ -17,16 +17,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
-var nan = math.NaN()
-
-func pt(t, nrisk, nevent int, est, lo, hi float64) Point {
-	return Point{Time: t, NRisk: nrisk, NEvent: nevent, Estimate: est, Lower: lo, Upper: hi}
-}
-
-func lm(st Stratum, day, n, nrisk, nev int, est, se, lo, hi float64) Landmark {
-	return Landmark{Stratum: st, Day: day, N: n, NRisk: nrisk, NEvents: nev, Estimate: est, StdErr: se, Lower: lo, Upper: hi}
-}
-
 // The suppressed stratum's numbers are chosen to appear nowhere else in
 // the report, so finding any of them is a leak.
 var (
@@ -93,7 +83,7 @@ func smallData() *Data {
 		},
 		Tests: []Test{{Comparison: "transplant_type", Within: "AML", Statistic: 0.0123, DF: 1, PValue: 0.9117, Method: "gray"}},
 	}
-	return &Data{
+	return consistentRisk(&Data{
 		Title:         "marrow test report",
 		Cutoff:        "2024-12-31",
 		MarrowVersion: "0.0.0-test",
@@ -105,24 +95,41 @@ func smallData() *Data {
 				{File: "events.csv", RowsRead: 120, RowsAccepted: 120},
 			},
 			Rejects: []RejectCount{{File: "transplants.csv", Column: "transplant_date", Reason: "invalid date", Count: 1}},
-			Quality: []FlagCount{{Flag: "agvhd_without_grade", Count: 2}},
+			Quality: []FlagCount{{Flag: "agvhd_without_grade", Count: 2, Centres: []CentreCount{{"C01", 2}}}},
 		},
 		FollowUp: []FollowUp{
-			{TransplantType: "*", N: 40, Median: 480, Lower: 400, Upper: 500, Eligible: 30, Complete: 27},
-			{TransplantType: "ALLO", N: 25, Median: 470, Lower: 350, Upper: nan, Eligible: 20, Complete: 18},
-			{TransplantType: "AUTO", N: 15, Median: 500, Lower: nan, Upper: nan, Eligible: 10, Complete: 9},
+			{TransplantType: "*", N: 40, Median: 480, Lower: 400, Upper: 500, Q1: 200, Q3: 650, Eligible: 30, Complete: 27},
+			{TransplantType: "ALLO", N: 25, Median: 470, Lower: 350, Upper: nan, Q1: 190, Q3: 640, Eligible: 20, Complete: 18},
+			{TransplantType: "AUTO", N: 15, Median: 500, Lower: nan, Upper: nan, Q1: 210, Q3: nan, Eligible: 10, Complete: 9},
 		},
 		Summary: Summary{
 			Columns: []string{"All", "ALLO", "AUTO"},
 			N:       []int{40, 25, 15},
-			Age:     []AgeSummary{{40, 54.5, 19, 72}, {25, 51, 19, 70}, {15, 61, 44, 72}},
+			Age:     []AgeSummary{{40, 54.5, 19, 72, 41, 63}, {25, 51, 19, 70, 40, 60}, {15, 61, 44, 72, 52, 66}},
 			Variables: []Variable{
 				{Name: "Indication", Levels: []Level{{"AML", []int{17, 17, 0}}, {"ALL", []int{8, 8, 0}}, {"MM", []int{15, 0, 15}}}},
 				{Name: "Sex", Levels: []Level{{"F", []int{22, 14, 8}}, {"M", []int{18, 11, 7}}}},
 			},
 		},
 		Endpoints: []Endpoint{os, relapse},
+	})
+}
+
+// consistentRisk sets every landmark's number at risk to its curve's, as
+// the pipeline's are (one risk set gives both).
+func consistentRisk(d *Data) *Data {
+	for i := range d.Endpoints {
+		e := &d.Endpoints[i]
+		for j := range e.Landmarks {
+			l := &e.Landmarks[j]
+			for k := range e.Curves {
+				if e.Curves[k].Stratum == l.Stratum {
+					l.NRisk = atRisk(&e.Curves[k], l.Day)
+				}
+			}
+		}
 	}
+	return d
 }
 
 func render(t testing.TB, d *Data) (html, md string) {
@@ -134,7 +141,9 @@ func render(t testing.TB, d *Data) (html, md string) {
 	return string(h), string(m)
 }
 
-func TestGoldenMarkdown(t *testing.T) {
+// TestGoldenFirstPage holds the first page's tables (report.md is the
+// first page and the quality flags).
+func TestGoldenFirstPage(t *testing.T) {
 	_, md := render(t, smallData())
 	path := filepath.Join("testdata", "report.md.golden")
 	if *update {
@@ -239,266 +248,12 @@ func TestHTMLSections(t *testing.T) {
 	}
 }
 
-func TestSuppression(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		minCell int
-		hidden  bool
-	}{
-		{"min_cell 10 hides n=8", 10, true},
-		{"min_cell 0 shows everything", 0, false},
-		{"min_cell 8 shows n=8", 8, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			d := smallData()
-			d.Config.MinCell = tc.minCell
-			html, md := render(t, d)
-			for _, out := range []struct{ name, text string }{{"index.html", html}, {"report.md", md}} {
-				leaks := leakNumbers
-				if out.name == "index.html" {
-					leaks = append(leaks, "(n=8)") // the figure legend
-				}
-				for _, num := range leaks {
-					if got := strings.Contains(out.text, num); got == tc.hidden {
-						t.Errorf("%s: contains %q = %v, want %v", out.name, num, got, !tc.hidden)
-					}
-				}
-				label := "suppressed (n < 10)"
-				if out.name == "index.html" {
-					label = "suppressed (n &lt; 10)"
-				}
-				if got := strings.Contains(out.text, label); got != tc.hidden {
-					t.Errorf("%s: contains %q = %v, want %v", out.name, label, got, tc.hidden)
-				}
-			}
-			// The n=8 ALL level of the cohort table: "<10" when hidden.
-			if got := strings.Contains(md, "| ALL | <10 | <10 | 0 |"); got != tc.hidden {
-				t.Errorf("report.md: cohort ALL row shows <10 = %v, want %v", got, tc.hidden)
-			}
-			// The ALL curve is plotted only when shown.
-			if got := strings.Contains(html, `data-stratum="ALL"`); got == tc.hidden {
-				t.Errorf("index.html: ALL curve plotted = %v, want %v", got, !tc.hidden)
-			}
-		})
-	}
-}
-
-func TestHeadlineSuppression(t *testing.T) {
-	d := smallData()
-	d.Config.MinCell = 20
-	_, md := render(t, d)
-	for _, want := range []string{
-		// AUTO is below min_cell; all = ALLO + AUTO, so one more type
-		// row goes, the pooled one by preference.
-		"| All transplants | ≥20 | suppressed (complementary) | suppressed (complementary) |",
-		"| ALLO | 25 | 60.7 (38.0–77.0) | 8.0 (1.4–22.6) |",
-		"| AUTO | <20 | suppressed (n < 20) | suppressed (n < 20) |",
-	} {
-		if !strings.Contains(md, want) {
-			t.Errorf("report.md lacks the headline row %q", want)
-		}
-	}
-}
-
-// TestSingularGray: cuminc's mark of a singular Gray variance (statistic
-// -1, p 1) is shown as not computable, not as a chi-square of -1.
-func TestSingularGray(t *testing.T) {
-	d := smallData()
-	d.Endpoints[1].Tests = []Test{{Comparison: "indication", Within: "AUTO", Statistic: -1, DF: 3, PValue: 1, Method: "gray"}}
-	html, md := render(t, d)
-	if want := "| indication | AUTO | Gray | " + dash + " | 3 | not computable |"; !strings.Contains(md, want) {
-		t.Errorf("report.md lacks %q", want)
-	}
-	for name, doc := range map[string]string{"report.md": md, "index.html": html} {
-		if strings.Contains(doc, "-1.00") || strings.Contains(doc, "−1.00") {
-			t.Errorf("%s shows the statistic -1", name)
-		}
-	}
-}
-
-// TestComplementarySuppression: on simulated registries and several
-// thresholds, every count from 1 to min_cell-1 is hidden, and no sum the
-// report publishes has exactly one hidden term, so none can be recovered
-// by subtraction. The sums are listed here independently of suppress.go.
-func TestComplementarySuppression(t *testing.T) {
-	for _, tc := range []struct {
-		n       int
-		seed    uint64
-		minCell int
-	}{{300, 1, 10}, {1500, 7, 10}, {1500, 7, 30}, {800, 3, 50}} {
-		t.Run(fmt.Sprintf("n=%d seed=%d min=%d", tc.n, tc.seed, tc.minCell), func(t *testing.T) {
-			d := simData(tc.n, tc.seed)
-			d.Config.MinCell = tc.minCell
-			sup := newSuppressor(d)
-
-			n := map[Stratum]int{}
-			for _, e := range d.Endpoints {
-				for _, c := range e.Curves {
-					n[c.Stratum] = c.N
-				}
-			}
-			hidden := func(st Stratum) bool { return sup.stratumHidden(st, n[st]) }
-			sums, complementary := 0, 0
-			check := func(what string, total Stratum, terms []Stratum) {
-				t.Helper()
-				if _, ok := n[total]; !ok {
-					return
-				}
-				sum, h := 0, 0
-				for _, st := range terms {
-					sum += n[st]
-					if hidden(st) {
-						h++
-					}
-				}
-				if sum != n[total] {
-					t.Fatalf("%s: terms add up to %d, total %v is %d: not a published sum", what, sum, total, n[total])
-				}
-				if hidden(total) {
-					h++
-				}
-				sums++
-				if h == 1 {
-					t.Errorf("%s (total %v): exactly one hidden term, recoverable by subtraction", what, total)
-				}
-			}
-			var types, inds, donors []string
-			seen := map[string]bool{}
-			for st := range n {
-				for _, v := range []struct {
-					list *[]string
-					val  string
-				}{{&types, st.TransplantType}, {&inds, st.Indication}, {&donors, st.DonorType}} {
-					if v.val != "*" && !seen[v.val] {
-						seen[v.val] = true
-						*v.list = append(*v.list, v.val)
-					}
-				}
-			}
-			all := Stratum{"*", "*", "*"}
-			var byType, byInd []Stratum
-			for _, tt := range types {
-				byType = append(byType, Stratum{tt, "*", "*"})
-			}
-			for _, ind := range inds {
-				byInd = append(byInd, Stratum{"*", "*", ind})
-			}
-			check("types", all, byType)
-			check("indications", all, byInd)
-			for _, tt := range types {
-				var terms []Stratum
-				for _, ind := range inds {
-					terms = append(terms, Stratum{tt, "*", ind})
-				}
-				check("indications of "+tt, Stratum{tt, "*", "*"}, terms)
-			}
-			for _, ind := range inds {
-				var terms []Stratum
-				for _, tt := range types {
-					terms = append(terms, Stratum{tt, "*", ind})
-				}
-				check("types of "+ind, Stratum{"*", "*", ind}, terms)
-				var dterms []Stratum
-				for _, dn := range donors {
-					dterms = append(dterms, Stratum{"ALLO", dn, ind})
-				}
-				check("donors of ALLO "+ind, Stratum{"ALLO", "*", ind}, dterms)
-			}
-			var dterms []Stratum
-			for _, dn := range donors {
-				dterms = append(dterms, Stratum{"ALLO", dn, "*"})
-				var iterms []Stratum
-				for _, ind := range inds {
-					iterms = append(iterms, Stratum{"ALLO", dn, ind})
-				}
-				check("indications of ALLO "+dn, Stratum{"ALLO", dn, "*"}, iterms)
-			}
-			check("donors of ALLO", Stratum{"ALLO", "*", "*"}, dterms)
-
-			// The cohort table: levels add up to the column, types to All.
-			sm := &d.Summary
-			cell := func(c int, v Variable, l Level) (string, int) {
-				return summaryCell(sm.Columns[c], v.Name, l.Label), l.Counts[c]
-			}
-			for _, v := range sm.Variables {
-				for c := range sm.Columns {
-					h := 0
-					if sup.cellHidden(summaryCell(sm.Columns[c], "", ""), sm.N[c]) {
-						h++
-					}
-					for _, l := range v.Levels {
-						key, k := cell(c, v, l)
-						if sup.hides(k) && k > 0 && !sup.cellHidden(key, k) {
-							t.Errorf("%s %s in %s: count %d shown", v.Name, l.Label, sm.Columns[c], k)
-						}
-						if sup.cellHidden(key, k) {
-							h++
-						}
-					}
-					sums++
-					if h == 1 {
-						t.Errorf("%s in column %s: exactly one hidden count", v.Name, sm.Columns[c])
-					}
-				}
-				for _, l := range v.Levels {
-					h := 0
-					for c := range sm.Columns {
-						if key, k := cell(c, v, l); sup.cellHidden(key, k) {
-							h++
-							if !sup.hides(k) {
-								complementary++
-							}
-						}
-					}
-					sums++
-					if h == 1 {
-						t.Errorf("%s %s across the columns: exactly one hidden count", v.Name, l.Label)
-					}
-				}
-			}
-			for st, k := range n {
-				if k > 0 && sup.hides(k) && !hidden(st) {
-					t.Errorf("stratum %v of %d shown", st, k)
-				}
-				if hidden(st) && !sup.hides(k) {
-					complementary++
-				}
-			}
-			if complementary == 0 {
-				t.Errorf("no complementary suppression in %d sums: the case tests nothing", sums)
-			}
-		})
-	}
-}
-
-// TestCompletenessSuppression: follow-up completeness counts transplants,
-// so a small one is hidden, and with it the All count it would be
-// recovered from.
-func TestCompletenessSuppression(t *testing.T) {
-	d := smallData()
-	d.Config.MinCell = 5
-	d.FollowUp = []FollowUp{
-		{TransplantType: "*", N: 40, Median: 480, Lower: 400, Upper: 500, Eligible: 24, Complete: 21},
-		{TransplantType: "ALLO", N: 25, Median: 470, Lower: 400, Upper: 480, Eligible: 20, Complete: 18},
-		{TransplantType: "AUTO", N: 15, Median: 500, Lower: 450, Upper: 510, Eligible: 4, Complete: 3},
-	}
-	_, md := render(t, d)
-	for _, want := range []string{
-		"| All transplants | ≥5 | ≥5 | " + dash + " |",
-		"| ALLO | 20 | 18 | 90.0% (18/20) |",
-		"| AUTO | <5 | <5 | " + dash + " |",
-	} {
-		if !strings.Contains(md, want) {
-			t.Errorf("report.md lacks the completeness row %q", want)
-		}
-	}
-}
-
 // TestNoIdentifierFields guards SPEC §4's privacy rule at the type level:
 // nothing reachable from Data can hold an identifier, a birth date, an
 // event date or free-text event detail.
 func TestNoIdentifierFields(t *testing.T) {
-	forbidden := regexp.MustCompile(`(?i)patient|transplant_?id|birth|dob|detail|event_?date|center|centre|note`)
+	// Centre ids may appear (SPEC §6: not patient identifiers).
+	forbidden := regexp.MustCompile(`(?i)patient|transplant_?id|birth|dob|detail|event_?date|note`)
 	seen := map[reflect.Type]bool{}
 	var visit func(path string, ty reflect.Type)
 	visit = func(path string, ty reflect.Type) {
@@ -589,7 +344,7 @@ func TestGeneratedAt(t *testing.T) {
 
 func TestMarkdownTables(t *testing.T) {
 	d := smallData()
-	d.Ingest.Rejects[0].Reason = "bad | pipe"
+	d.Ingest.Quality[0].Centres = []CentreCount{{"bad | pipe", 2}}
 	_, md := render(t, d)
 	// Every table row has the column count of its header.
 	lines := strings.Split(md, "\n")
@@ -659,59 +414,85 @@ func parsePath(t testing.TB, d string) svgPath {
 	return p
 }
 
-// checkFigures parses every <svg class="curve"> and checks that each has
-// as many bands as lines and legend entries, and that every path is
-// non-empty with finite coordinates inside the plot area.
-func checkFigures(t *testing.T, html string) int {
+// checkFigures parses every <svg class="curve"> and checks that each
+// path is non-empty with finite coordinates inside the figure, that a plot
+// has as many bands as lines and legend entries, that a figure of small
+// multiples has one curve and one grey reference in each panel, and that no
+// plot or panel shows more than six curves besides its reference (SPEC §4).
+// It returns the number of figures and of those drawn as small multiples.
+func checkFigures(t *testing.T, html string) (figs, multiples int) {
 	t.Helper()
 	root := parseHTML(t, html)
-	figs := 0
 	root.walk(func(n *xmlNode) {
 		if n.XMLName.Local != "svg" || n.attr("class") != "curve" {
 			return
 		}
 		figs++
 		id := n.attr("id")
-		var lines, bands, legend int
-		n.walk(func(c *xmlNode) {
-			cls := c.attr("class")
-			if c.XMLName.Local == "g" && cls == "legend" {
-				for _, e := range c.Nodes {
-					if e.XMLName.Local == "text" {
-						legend++
+		var vb [4]float64
+		fmt.Sscan(n.attr("viewBox"), &vb[0], &vb[1], &vb[2], &vb[3])
+		count := func(g *xmlNode) (lines, refs, bands, legend int) {
+			g.walk(func(c *xmlNode) {
+				cls := c.attr("class")
+				if c.XMLName.Local == "g" && cls == "legend" {
+					for _, e := range c.Nodes {
+						if e.XMLName.Local == "text" && !strings.Contains(e.attr("class"), "pvalue") {
+							legend++
+						}
 					}
 				}
-			}
-			if c.XMLName.Local != "path" || (cls != "line" && cls != "band") {
-				return
-			}
-			p := parsePath(t, c.attr("d"))
-			if len(p.x) < 2 {
-				t.Errorf("%s %s %s: empty path %q", id, cls, c.attr("data-stratum"), c.attr("d"))
-			}
-			for i := range p.x {
-				if math.IsNaN(p.x[i]) || p.x[i] < plotLeft || p.x[i] > plotRight || p.y[i] < plotTop || p.y[i] > plotBottom {
-					t.Errorf("%s %s: point (%v, %v) outside the plot area", id, cls, p.x[i], p.y[i])
-					break
+				if c.XMLName.Local != "path" || (cls != "line" && cls != "band" && cls != "line reference") {
+					return
 				}
-			}
-			if cls == "band" {
-				bands++
-				if !p.closed {
-					t.Errorf("%s band: not closed", id)
+				p := parsePath(t, c.attr("d"))
+				if len(p.x) < 2 {
+					t.Errorf("%s %s %s: empty path %q", id, cls, c.attr("data-stratum"), c.attr("d"))
 				}
-			} else {
-				lines++
-				if p.x[0] != plotLeft {
-					t.Errorf("%s line: starts at x=%v, not day 0", id, p.x[0])
+				for i := range p.x {
+					if math.IsNaN(p.x[i]) || p.x[i] < 0 || p.x[i] > vb[2] || p.y[i] < 0 || p.y[i] > vb[3] {
+						t.Errorf("%s %s: point (%v, %v) outside the figure", id, cls, p.x[i], p.y[i])
+						break
+					}
 				}
+				switch cls {
+				case "band":
+					bands++
+					if !p.closed {
+						t.Errorf("%s band: not closed", id)
+					}
+				case "line":
+					lines++
+				default:
+					refs++
+				}
+			})
+			return
+		}
+		var panels []*xmlNode
+		n.walk(func(c *xmlNode) {
+			if c.XMLName.Local == "g" && c.attr("class") == "panel" {
+				panels = append(panels, c)
 			}
 		})
-		if lines == 0 || lines != bands || lines != legend {
-			t.Errorf("%s: %d lines, %d bands, %d legend entries", id, lines, bands, legend)
+		if len(panels) == 0 {
+			lines, refs, bands, legend := count(n)
+			if lines == 0 || lines != bands || lines != legend || refs != 0 {
+				t.Errorf("%s: %d lines, %d bands, %d legend entries, %d references", id, lines, bands, legend, refs)
+			}
+			if lines > maxCurves {
+				t.Errorf("%s: %d curves in one plot, at most %d", id, lines, maxCurves)
+			}
+			return
+		}
+		multiples++
+		for _, p := range panels {
+			lines, refs, bands, _ := count(p)
+			if lines != 1 || bands != 1 || refs != 1 {
+				t.Errorf("%s panel %s: %d lines, %d bands, %d references; want one curve over the grey pooled one", id, p.attr("data-stratum"), lines, bands, refs)
+			}
 		}
 	})
-	return figs
+	return figs, multiples
 }
 
 func TestFigures(t *testing.T) {
@@ -719,7 +500,7 @@ func TestFigures(t *testing.T) {
 		d := smallData()
 		d.Config.MinCell = 0 // every stratum drawn
 		html, _ := render(t, d)
-		if got := checkFigures(t, html); got != 5 {
+		if got, _ := checkFigures(t, html); got != 5 {
 			t.Errorf("%d figures, want 5 (os: type, ALLO and AUTO by indication, donor; relapse: type)", got)
 		}
 	})
@@ -727,7 +508,7 @@ func TestFigures(t *testing.T) {
 		d := smallData()
 		d.Config.MinCell = 100
 		html, _ := render(t, d)
-		if got := checkFigures(t, html); got != 0 {
+		if got, _ := checkFigures(t, html); got != 0 {
 			t.Errorf("%d figures, want none", got)
 		}
 		if !strings.Contains(html, "Not plotted, fewer than 100 transplants: ALLO, AUTO.") {
@@ -742,7 +523,7 @@ func TestFigures(t *testing.T) {
 			d.Endpoints[0].Curves[i].Points = []Point{pt(0, 40, 0, 0, nan, nan)}
 		}
 		html, _ := render(t, d)
-		if got := checkFigures(t, html); got != 0 {
+		if got, _ := checkFigures(t, html); got != 0 {
 			t.Errorf("%d figures, want none: nothing to draw", got)
 		}
 		if !strings.Contains(html, "No curve to plot.") {
@@ -751,10 +532,74 @@ func TestFigures(t *testing.T) {
 	})
 	t.Run("simulated", func(t *testing.T) {
 		html, _ := render(t, simData(1500, 7))
-		if got := checkFigures(t, html); got < 15 {
+		if got, _ := checkFigures(t, html); got < 15 {
 			t.Errorf("%d figures, want at least 15", got)
 		}
 	})
+}
+
+// TestNoFigureOverSixCurves: with up to 15 groups a figure, no plot or
+// panel draws more than six curves; the figures with more groups are small
+// multiples with the pooled curve behind every panel.
+func TestNoFigureOverSixCurves(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		d    *Data
+	}{
+		{"simulated 1500", simData(1500, 7)},
+		{"simulated 20000, 15 indications", simWide(20000, 3)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			html, _ := render(t, tc.d)
+			figs, multiples := checkFigures(t, html)
+			if figs == 0 || multiples == 0 {
+				t.Fatalf("%d figures, %d of small multiples: the case tests nothing", figs, multiples)
+			}
+		})
+	}
+}
+
+// TestIncidenceAxis: an incidence axis ends 10 points above the largest
+// upper limit, rounded up to 10; survival axes run to 100%.
+func TestIncidenceAxis(t *testing.T) {
+	for _, tc := range []struct{ upper, top float64 }{{0.234, 0.4}, {0.2, 0.3}, {0.0, 0.1}, {0.95, 1}, {0.899, 1}, {0.05, 0.2}} {
+		if got := incidenceTop(tc.upper); math.Abs(got-tc.top) > 1e-12 {
+			t.Errorf("incidenceTop(%v) = %v, want %v", tc.upper, got, tc.top)
+		}
+	}
+	d := smallData()
+	d.Config.MinCell = 0
+	html, _ := render(t, d)
+	// relapse: largest upper limit 25.9% → axis to 40%, ticks every 10.
+	i := strings.Index(html, `id="plot-relapse-type"`)
+	if i < 0 {
+		t.Fatal("no relapse figure")
+	}
+	fig := html[i:]
+	fig = fig[:strings.Index(fig, "</svg>")]
+	y := fig[strings.Index(fig, `<g class="yaxis"`):]
+	y = y[:strings.Index(y, "</g>")]
+	if !strings.Contains(y, ">40</text>") || strings.Contains(y, ">50</text>") || strings.Contains(y, ">100</text>") {
+		t.Error("relapse y axis does not end at 40%")
+	}
+	if !strings.Contains(fig, "Cumulative incidence of relapse (%)") {
+		t.Error("relapse y axis does not name the endpoint")
+	}
+}
+
+// TestTestOnFigure: the indication figure prints its test's p-value and
+// the groups the test left out; a negative statistic is not computable.
+func TestTestOnFigure(t *testing.T) {
+	d := smallData()
+	d.Config.MinCell = 0
+	d.Config.MinGroup = 10
+	d.Endpoints[0].Tests[0].Excluded = []string{"CML", "SAA"}
+	html, _ := render(t, d)
+	for _, want := range []string{`class="pvalue"`, "Log-rank p = 0.050", "Left out of the test, fewer than 10 transplants: CML, SAA."} {
+		if !strings.Contains(html, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
 }
 
 // TestStepPath checks a curve's drawing against coordinates worked out by
@@ -776,8 +621,8 @@ func TestStepPath(t *testing.T) {
 			"M100.0 14.0H192.5V42.0H285.0V154.0H470.0H285.0V126.0H192.5V14.0H100.0Z"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := figure{km: tc.km, horizon: 400}
-			s, ok := f.scale(c)
+			fr := frame{plotLeft, plotRight, plotTop, plotBottom, 400, 1}
+			s, ok := scale(fr, tc.km, c)
 			if !ok {
 				t.Fatal("nothing to draw")
 			}
@@ -841,12 +686,23 @@ func TestFormat(t *testing.T) {
 		{"median", medianCI(412, 300, nan), "412 (300–NR)"},
 		{"median half day", medianCI(412.5, 300, 500), "412.5 (300–500)"},
 		{"median not reached", medianCI(nan, 300, nan), "not reached"},
-		{"share", share(27, 30), "90.0% (27/30)"},
-		{"share none", share(0, 0), dash},
-		{"count hidden", suppressor{min: 10}.count(3), "<10"},
-		{"count zero", suppressor{min: 10}.count(0), "0"},
-		{"count at min", suppressor{min: 10}.count(10), "10"},
-		{"count disabled", suppressor{min: 0}.count(3), "3"},
+		{"count hidden", newCounter(10).show("t", "k", 3), "<10"},
+		{"count zero", newCounter(10).show("t", "k", 0), "0"},
+		{"count at min", newCounter(10).show("t", "k", 10), "10"},
+		{"count grouped", newCounter(10).show("t", "k", 1234567), "1,234,567"},
+		{"count hundreds", newCounter(10).show("t", "k", 999), "999"},
+		{"count disabled", newCounter(0).show("t", "k", 3), "3"},
+		{"day 100", dayLabel(100), "100 d"},
+		{"day 180", dayLabel(180), "6 mo"},
+		{"day 365", dayLabel(365), "1 y"},
+		{"day 1825", dayLabel(1825), "5 y"},
+		{"axis os", axisTitle(&Endpoint{Name: "os", Label: "Overall survival", Estimator: EstimatorKM}), "Overall survival (%)"},
+		{"axis relapse", axisTitle(&Endpoint{Name: "relapse", Label: "Relapse incidence", Estimator: EstimatorCI}), "Cumulative incidence of relapse (%)"},
+		{"axis nrm", axisTitle(&Endpoint{Name: "nrm", Label: "Non-relapse mortality", Estimator: EstimatorCI}), "Non-relapse mortality (%)"},
+		{"axis agvhd", axisTitle(&Endpoint{Name: "agvhd24", Label: "Acute GVHD grade II–IV", Estimator: EstimatorCI}), "Cumulative incidence of acute GVHD grade II–IV (%)"},
+		{"axis GVHD kept", axisTitle(&Endpoint{Name: "x", Label: "GVHD", Estimator: EstimatorCI}), "Cumulative incidence of GVHD (%)"},
+		{"markdown", mdText("<img src=x onerror=alert(1)>"), `\<img src=x onerror=alert(1)\>`},
+		{"markdown code", mdText("a_b*c`d|e"), "a\\_b\\*c\\`d\\|e"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.got != tc.want {
@@ -863,5 +719,53 @@ func TestWriteErrors(t *testing.T) {
 	}
 	if err := Write(filepath.Join(file, "sub"), smallData()); err == nil {
 		t.Error("Write under a regular file succeeded")
+	}
+}
+
+// TestMarkdownEscapesExtractText: text from the extract (an unknown
+// header, a centre id) reaches report.md escaped, never as raw markup, and
+// index.html as escaped text.
+func TestMarkdownEscapesExtractText(t *testing.T) {
+	const evil = "<img src=x onerror=alert(1)>"
+	d := smallData()
+	d.Ingest.Files[0].UnknownColumns = []string{evil}
+	d.Ingest.Quality[0].Centres = []CentreCount{{"*C1*" + evil, 12}}
+	html, md := render(t, d)
+	if regexp.MustCompile(`(^|[^\\])<img`).MatchString(md) || strings.Contains(html, "<img") {
+		t.Error("raw <img> from the extract in the report")
+	}
+	if !strings.Contains(md, `\<img src=x onerror=alert(1)\>`) || !strings.Contains(md, `\*C1\*`) {
+		t.Errorf("report.md does not carry the escaped text:\n%s", md)
+	}
+	if !strings.Contains(html, "&lt;img src=x onerror=alert(1)&gt;") {
+		t.Error("index.html does not carry the escaped text")
+	}
+}
+
+// TestTrendFigure: the first page draws 1-year OS and NRM by year of
+// transplant, one panel each, one line per type; years of a type with
+// fewer than min_cell transplants are left out; without data, the slot.
+func TestTrendFigure(t *testing.T) {
+	d := simData(1500, 7)
+	d.Trend = append(d.Trend, TrendPoint{Endpoint: "os", TransplantType: "ALLO", Year: 2030, Day: 365, N: 3, Estimate: 0.5, Lower: 0.1, Upper: 0.9})
+	html, _ := render(t, d)
+	i := strings.Index(html, `<svg class="trend"`)
+	if i < 0 {
+		t.Fatal("no trend figure")
+	}
+	fig := html[i : i+strings.Index(html[i:], "</svg>")]
+	if got := strings.Count(fig, `<g class="panel"`); got != 2 {
+		t.Errorf("%d trend panels, want 2", got)
+	}
+	if got := strings.Count(fig, `class="line"`); got != 4 {
+		t.Errorf("%d trend lines, want 4 (two types, two panels)", got)
+	}
+	if strings.Contains(fig, ">2030<") {
+		t.Error("a year with 3 transplants is plotted")
+	}
+	d.Trend = nil
+	html, _ = render(t, d)
+	if !strings.Contains(html, `id="slot-trend"`) || strings.Contains(html, `class="trend"`) {
+		t.Error("without trend data the first page does not keep the marked slot")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strconv"
+	"strings"
 )
 
 // This file builds a realistic Data from a simulated cohort, for the
@@ -26,7 +28,7 @@ var simIndications = map[string][]string{
 var simDonors = []string{"MSD", "MUD", "MMUD", "HAPLO", "CORD", "UNKNOWN"}
 
 // simCohort draws n transplants with a fixed seed.
-func simCohort(n int, seed uint64) []simSubject {
+func simCohort(n int, seed uint64, inds map[string][]string) []simSubject {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	pick := func(xs []string, w []float64) string {
 		u := rng.Float64() * w[len(w)-1]
@@ -42,6 +44,13 @@ func simCohort(n int, seed uint64) []simSubject {
 		return out
 	}
 	allo := cum(40, 18, 14, 3, 6, 8, 4, 3, 0.5)
+	if k := len(inds["ALLO"]); k != 9 {
+		ws := make([]float64, k)
+		for i := range ws {
+			ws[i] = 40 / float64(i+1)
+		}
+		allo = cum(ws...)
+	}
 	auto := cum(55, 25, 12, 1, 0.4)
 	donors := cum(30, 35, 10, 18, 5, 2)
 	subs := make([]simSubject, n)
@@ -52,10 +61,10 @@ func simCohort(n int, seed uint64) []simSubject {
 			s.tt = "AUTO"
 		}
 		if s.tt == "ALLO" {
-			s.ind = pick(simIndications["ALLO"], allo)
+			s.ind = pick(inds["ALLO"], allo)
 			s.donor = pick(simDonors, donors)
 		} else {
-			s.ind = pick(simIndications["AUTO"], auto)
+			s.ind = pick(inds["AUTO"], auto)
 		}
 		risk := 1.0
 		if s.tt == "ALLO" {
@@ -186,8 +195,19 @@ func simMedian(c *Curve, st Stratum) Median {
 }
 
 // simData builds a full Data from a simulated cohort of n transplants.
-func simData(n int, seed uint64) *Data {
-	subs := simCohort(n, seed)
+func simData(n int, seed uint64) *Data { return simDataWith(n, seed, simIndications) }
+
+// simWide is a registry with 15 allogeneic indications.
+func simWide(n int, seed uint64) *Data {
+	inds := map[string][]string{
+		"ALLO": {"AML", "ALL", "MDS", "CML", "MPN", "NHL", "SAA", "HGB", "IMD", "CLL", "HL", "MM", "PCD", "AL", "OTHER"},
+		"AUTO": simIndications["AUTO"],
+	}
+	return simDataWith(n, seed, inds)
+}
+
+func simDataWith(n int, seed uint64, simIndications map[string][]string) *Data {
+	subs := simCohort(n, seed, simIndications)
 	d := &Data{
 		Title:         "marrow registry outcomes (simulated)",
 		Cutoff:        "2025-06-30",
@@ -276,6 +296,8 @@ func simData(n int, seed uint64) *Data {
 		d.Endpoints = append(d.Endpoints, e)
 	}
 
+	d.Analyses = simAnalyses(subs, d.Config.Landmarks)
+
 	// Summary by column: All, ALLO, AUTO.
 	cols := []string{"*", "ALLO", "AUTO"}
 	d.Summary.Columns = []string{"All", "ALLO", "AUTO"}
@@ -288,7 +310,7 @@ func simData(n int, seed uint64) *Data {
 			}
 		}
 		d.Summary.N = append(d.Summary.N, k)
-		d.Summary.Age = append(d.Summary.Age, AgeSummary{Known: k, Median: 52.5, Min: 0.8, Max: 76})
+		d.Summary.Age = append(d.Summary.Age, AgeSummary{Known: k, Median: 52.5, Min: 0.8, Max: 76, Q1: 41.2, Q3: 61})
 	}
 	variable := func(name string, levels []string, of func(s *simSubject) string) {
 		v := Variable{Name: name}
@@ -316,21 +338,126 @@ func simData(n int, seed uint64) *Data {
 		return "M"
 	})
 	d.FollowUp = []FollowUp{
-		{TransplantType: "*", N: d.Summary.N[0], Median: 1210, Lower: 1150, Upper: 1302, Eligible: n * 8 / 10, Complete: n * 7 / 10},
-		{TransplantType: "ALLO", N: d.Summary.N[1], Median: 1190, Lower: 1101, Upper: 1290, Eligible: d.Summary.N[1] * 8 / 10, Complete: d.Summary.N[1] * 7 / 10},
-		{TransplantType: "AUTO", N: d.Summary.N[2], Median: 1250, Lower: 1160, Upper: 1351, Eligible: d.Summary.N[2] * 8 / 10, Complete: d.Summary.N[2] * 7 / 10},
+		{TransplantType: "*", N: d.Summary.N[0], Median: 1210, Lower: 1150, Upper: 1302, Q1: 640, Q3: 1830, Eligible: n * 8 / 10, Complete: n * 7 / 10},
+		{TransplantType: "ALLO", N: d.Summary.N[1], Median: 1190, Lower: 1101, Upper: 1290, Q1: 620, Q3: 1800, Eligible: d.Summary.N[1] * 8 / 10, Complete: d.Summary.N[1] * 7 / 10},
+		{TransplantType: "AUTO", N: d.Summary.N[2], Median: 1250, Lower: 1160, Upper: 1351, Q1: 660, Q3: 1850, Eligible: d.Summary.N[2] * 8 / 10, Complete: d.Summary.N[2] * 7 / 10},
 	}
 	d.Ingest = Ingest{
 		Files: []FileCount{
-			{File: "transplants.csv", RowsRead: n + 3, RowsAccepted: n, RowsRejected: 3, UnknownColumns: []string{"ward"}},
-			{File: "events.csv", RowsRead: 4 * n, RowsAccepted: 4*n - 5, RowsRejected: 5},
+			{File: "transplants.csv", RowsRead: n + 15, RowsAccepted: n + 12, RowsRejected: 3, UnknownColumns: []string{"ward"}},
+			{File: "events.csv", RowsRead: 4 * n, RowsAccepted: 4*n - 29, RowsRejected: 29},
 		},
 		Rejects: []RejectCount{
 			{File: "transplants.csv", Column: "transplant_date", Reason: "invalid date", Count: 2},
 			{File: "transplants.csv", Column: "indication", Reason: "unknown code", Count: 1},
-			{File: "events.csv", Column: "transplant_id", Reason: "unknown transplant", Count: 5},
+			{File: "events.csv", Column: "event_date", Reason: "invalid date", Count: 4},
+			{File: "events.csv", Column: "transplant_id", Reason: "unknown transplant", Count: 25},
 		},
-		Quality: []FlagCount{{Flag: "agvhd_without_grade", Count: 7}, {Flag: "two_deaths", Count: 1}},
+		Quality: []FlagCount{
+			{Flag: "agvhd_without_grade", Count: 7, Centres: []CentreCount{{"C01", 4}, {"C02", 2}, {"C03", 1}}},
+			{Flag: "no_events", Count: n / 40, Centres: []CentreCount{{"C01", n / 80}, {"C04", n/40 - n/80 - 12}, {"C02", 9}, {"C03", 3}}},
+			{Flag: "two_deaths", Count: 1, Centres: []CentreCount{{"C02", 1}}},
+			{Flag: "value_out_of_range", Count: 40, Centres: []CentreCount{{"C05", 35}, {"C06", 5}}},
+		},
+	}
+	d.Flow = Flow{Known: true, Accepted: n + 12, Later: 9, AfterCutoff: 3, Analysed: n}
+	d.Config.MinGroup = 10
+	// A plausible trend: 1-year OS and NRM per year, both types.
+	rng := rand.New(rand.NewPCG(seed, 2))
+	for year := 2012; year <= 2024; year++ {
+		for _, tt := range []string{"ALLO", "AUTO"} {
+			k := 20 + rng.IntN(n/20+1)
+			os := 0.72 + 0.01*float64(year-2012) + 0.04*rng.NormFloat64()
+			nrm := 0.2 - 0.006*float64(year-2012) + 0.02*rng.NormFloat64()
+			if tt == "AUTO" {
+				os, nrm = os+0.08, nrm/2
+			}
+			for _, p := range []struct {
+				ep  string
+				est float64
+			}{{"os", os}, {"nrm", nrm}} {
+				se := math.Sqrt(p.est * (1 - p.est) / float64(k))
+				d.Trend = append(d.Trend, TrendPoint{Endpoint: p.ep, TransplantType: tt, Year: year, Day: 365, N: k,
+					Estimate: p.est, Lower: math.Max(0, p.est-1.96*se), Upper: math.Min(1, p.est+1.96*se)})
+			}
+		}
 	}
 	return d
+}
+
+// simAnalyses are two declared analyses of the simulated cohort: one of
+// every transplant by transplant type × year (whose pooled strata are the
+// default analysis's), one of a subset by a centre with more than six
+// groups (small multiples).
+func simAnalyses(subs []simSubject, landmarks []int) []Analysis {
+	year := func(i int) string { return strconv.Itoa(2012 + (i*7+i/5)%9) }
+	centre := func(i int) string { return "C" + strconv.Itoa(1+(i*13)%8) }
+	type def struct {
+		a   Analysis
+		dim func(i int, s *simSubject) []string // the subject's groups, nil if not in the analysis
+	}
+	defs := []def{
+		{Analysis{Name: "by_type_year", Title: "By type and year", Dims: []string{"transplant_type", "transplant_year"}, Landmarks: landmarks},
+			func(i int, s *simSubject) []string { return []string{s.tt, year(i)} }},
+		{Analysis{Name: "centre", Title: "Allogeneic by centre", Subset: true, Dims: []string{"center_id"}, Landmarks: landmarks},
+			func(i int, s *simSubject) []string {
+				if s.tt != "ALLO" {
+					return nil
+				}
+				return []string{centre(i)}
+			}},
+	}
+	var out []Analysis
+	for _, df := range defs {
+		a := df.a
+		for _, name := range []string{"os", "nrm"} {
+			e := AnalysisEndpoint{Name: name, Label: name, Estimator: EstimatorCI, Population: "all"}
+			km := name == "os"
+			if km {
+				e.Estimator = EstimatorKM
+			}
+			strata := map[string][]int{}
+			var order []string
+			for i := range subs {
+				g := df.dim(i, &subs[i])
+				if g == nil {
+					continue
+				}
+				// Every combination of pooled and real groups.
+				for mask := 0; mask < 1<<len(g); mask++ {
+					sg := make([]string, len(g))
+					for d := range g {
+						sg[d] = "*"
+						if mask&(1<<d) != 0 {
+							sg[d] = g[d]
+						}
+					}
+					k := strings.Join(sg, "\x00")
+					if _, ok := strata[k]; !ok {
+						order = append(order, k)
+					}
+					strata[k] = append(strata[k], i)
+				}
+			}
+			sort.Strings(order)
+			for _, k := range order {
+				var ts, ss []int
+				for _, i := range strata[k] {
+					ts = append(ts, subs[i].time[name])
+					ss = append(ss, subs[i].status[name])
+				}
+				c := simEstimate(ts, ss, km)
+				g := strings.Split(k, "\x00")
+				e.Curves = append(e.Curves, AnalysisCurve{Groups: g, N: c.N, Points: c.Points})
+				for _, day := range landmarks {
+					lm := simLandmark(&c, Stratum{}, day, km)
+					e.Landmarks = append(e.Landmarks, AnalysisLandmark{Groups: g, Day: day, N: lm.N, NRisk: lm.NRisk,
+						NEvents: lm.NEvents, Estimate: lm.Estimate, Lower: lm.Lower, Upper: lm.Upper})
+				}
+			}
+			a.Endpoints = append(a.Endpoints, e)
+		}
+		out = append(out, a)
+	}
+	return out
 }

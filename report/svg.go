@@ -8,9 +8,17 @@ import (
 )
 
 // The figures are hand-written SVG: a step function per stratum with a
-// translucent 95% CI band, axes in days or years and 0–100 %, a legend and
-// a numbers-at-risk table under the x axis, all in one <svg> so that the
-// table stays aligned with the ticks on screen and in print.
+// translucent 95% CI band, axes in days or years, a legend and a
+// numbers-at-risk table under the x axis, all in one <svg> so that the
+// table stays aligned with the ticks on screen and in print. At most six
+// curves share a plot; more groups are drawn as small multiples, one panel
+// per group with the pooled curve in grey behind it, all panels on the
+// same axes (SPEC §4: each curve a <path class="line" data-stratum>, the
+// grey one "line reference", each panel a <g class="panel">).
+
+// maxCurves is the most curves one plot or panel shows besides its
+// reference.
+const maxCurves = 6
 
 // Figure geometry in SVG user units (px at 100% zoom).
 const (
@@ -21,32 +29,46 @@ const (
 	plotBottom = 294.0
 	legendX    = 486.0
 	legendRow  = 18.0
-	riskTitleY = plotBottom + 58
-	riskRow0Y  = plotBottom + 76
 	riskRow    = 15.0
 	minStepPx  = 0.5 // steps closer than this in x are drawn as one
+
+	panelCols = 3
+	panelW    = 150.0 // plot width of a panel
+	panelH    = 110.0 // plot height of a panel
+	panelGapX = 40.0
+	panelGapY = 58.0
+	panelLeft = 70.0
+	panelTop  = 40.0
 )
 
-// palette holds distinguishable colours dark enough for text on white;
-// curves past its length repeat it with a dashed line.
-var palette = []string{
-	"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-	"#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
-}
+// palette is Okabe & Ito's colour-blind-safe qualitative palette (Color
+// Universal Design, 2008) without its yellow and black, in an order whose
+// neighbours differ most; grey is kept for the reference curve.
+var palette = []string{"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"}
 
-// figCurve is one plotted stratum.
+const refColor = "#9a9a9a"
+
+// figCurve is one plotted stratum with its printed numbers.
 type figCurve struct {
 	label string
 	curve *Curve
+	n     string   // legend count, through the small-cell rule
+	risk  []string // numbers at risk per x tick, through the rule
 }
 
 // figure is one plot of an endpoint: its curves share axes.
 type figure struct {
-	id      string // fig-<endpoint>-<kind>, unique in the document; the <svg> is plot-<endpoint>-<kind>
+	id      string // fig-<endpoint>-<kind>; the <svg> is plot-<endpoint>-<kind>
 	title   string
-	km      bool // survival (falls from 1) rather than incidence
-	horizon int  // days, > 0
+	km      bool    // survival (falls from 1) rather than incidence
+	horizon int     // days, > 0
+	yTop    float64 // top of the y axis, probability in (0, 1]
+	yTitle  string
 	curves  []figCurve
+	ref     *Curve // small multiples: the pooled curve behind each panel
+	refName string
+	test    string // the test's result, printed on the figure
+	ax      axis
 }
 
 // axis is the x axis: tick days, their labels, and the axis end in days.
@@ -65,8 +87,6 @@ func xAxis(h int) axis {
 	}
 	var a axis
 	if h <= 400 {
-		// The first step giving at most 8 intervals, preferring one that
-		// ends the axis exactly at h (180 days: every 30).
 		step := 0
 		for _, exact := range []bool{true, false} {
 			for _, s := range []int{5, 10, 20, 25, 30, 50, 60, 90, 100} {
@@ -104,6 +124,27 @@ func xAxis(h int) axis {
 	return a
 }
 
+// yTicks are the y-axis ticks in percent up to top percent.
+func yTicks(top float64) []int {
+	step := 20
+	if top <= 50 {
+		step = 10
+	}
+	var out []int
+	for v := 0; float64(v) <= top+1e-9; v += step {
+		out = append(out, v)
+	}
+	return out
+}
+
+// incidenceTop is the y-axis top of a cumulative incidence figure: 10
+// points above the largest upper limit drawn, rounded up to a multiple of
+// 10, at most 100%.
+func incidenceTop(maxUpper float64) float64 {
+	top := math.Ceil((100*maxUpper+10)/10-1e-9) * 10
+	return math.Min(100, math.Max(10, top)) / 100
+}
+
 // coord formats an SVG coordinate with one decimal.
 func coord(x float64) string { return fixed(x, 1) }
 
@@ -117,7 +158,7 @@ func svgText(s string) string {
 // moves shorter than the drawing resolution.
 type pathBuilder struct {
 	b    strings.Builder
-	x, y float64 // pen position
+	x, y float64
 }
 
 func (p *pathBuilder) move(x, y float64) {
@@ -125,8 +166,6 @@ func (p *pathBuilder) move(x, y float64) {
 	p.x, p.y = x, y
 }
 
-// step draws the pen horizontally to x, then vertically to y; a horizontal
-// move shorter than minStepPx is folded into the vertical one.
 func (p *pathBuilder) step(x, y float64) {
 	if math.Abs(x-p.x) >= minStepPx {
 		p.b.WriteString("H" + coord(x))
@@ -138,7 +177,6 @@ func (p *pathBuilder) step(x, y float64) {
 	}
 }
 
-// hline draws the pen horizontally to x.
 func (p *pathBuilder) hline(x float64) {
 	if coord(x) != coord(p.x) {
 		p.b.WriteString("H" + coord(x))
@@ -146,42 +184,43 @@ func (p *pathBuilder) hline(x float64) {
 	}
 }
 
-// scaled is a curve in plot coordinates: the start level, the steps
-// (x of the step, levels after it) and the x where the curve ends.
+// frame maps days and probabilities into one plot rectangle.
+type frame struct {
+	left, right, top, bottom float64
+	horizon                  int
+	yTop                     float64
+}
+
+func (f frame) x(t float64) float64 { return f.left + t/float64(f.horizon)*(f.right-f.left) }
+func (f frame) y(p float64) float64 {
+	return f.bottom - math.Min(p, f.yTop)/f.yTop*(f.bottom-f.top)
+}
+
+// scaled is a curve in plot coordinates.
 type scaled struct {
 	x0, end          float64
 	y0, lo0, hi0     float64
 	xs, ys, los, his []float64
 }
 
-func (f *figure) scaleX(t float64) float64 {
-	return plotLeft + t/float64(f.horizon)*(plotRight-plotLeft)
-}
-
-func scaleY(p float64) float64 {
-	return plotBottom - p*(plotBottom-plotTop)
-}
-
-// clamp01 keeps a probability on the plot.
 func clamp01(p float64) float64 { return math.Max(0, math.Min(1, p)) }
 
-// scale maps a curve to plot coordinates up to the figure's horizon. Empty
-// limits collapse the band onto the estimate. ok is false when the curve
+// scale maps a curve into fr up to its horizon. ok is false when the curve
 // has nothing to draw.
-func (f *figure) scale(c *Curve) (s scaled, ok bool) {
+func scale(fr frame, km bool, c *Curve) (s scaled, ok bool) {
 	start := 0.0
-	if f.km {
+	if km {
 		start = 1
 	}
-	s.x0 = f.scaleX(0)
-	s.y0, s.lo0, s.hi0 = scaleY(start), scaleY(start), scaleY(start)
+	s.x0 = fr.x(0)
+	s.y0, s.lo0, s.hi0 = fr.y(start), fr.y(start), fr.y(start)
 	last := -1
 	for _, pt := range c.Points {
 		if pt.Time < 0 || empty(pt.Estimate) {
 			continue
 		}
-		if pt.Time > f.horizon {
-			last = f.horizon
+		if pt.Time > fr.horizon {
+			last = fr.horizon
 			break
 		}
 		est := clamp01(pt.Estimate)
@@ -189,20 +228,19 @@ func (f *figure) scale(c *Curve) (s scaled, ok bool) {
 		if !empty(pt.Lower) && !empty(pt.Upper) {
 			lo, hi = clamp01(pt.Lower), clamp01(pt.Upper)
 		}
-		s.xs = append(s.xs, f.scaleX(float64(pt.Time)))
-		s.ys = append(s.ys, scaleY(est))
-		s.los = append(s.los, scaleY(lo))
-		s.his = append(s.his, scaleY(hi))
+		s.xs = append(s.xs, fr.x(float64(pt.Time)))
+		s.ys = append(s.ys, fr.y(est))
+		s.los = append(s.los, fr.y(lo))
+		s.his = append(s.his, fr.y(hi))
 		last = pt.Time
 	}
 	if last <= 0 {
-		return s, false // nothing right of day 0: an empty figure
+		return s, false
 	}
-	s.end = f.scaleX(float64(last))
+	s.end = fr.x(float64(last))
 	return s, true
 }
 
-// linePath is the step function from day 0 to the curve's end.
 func (s *scaled) linePath() string {
 	var p pathBuilder
 	p.move(s.x0, s.y0)
@@ -213,8 +251,6 @@ func (s *scaled) linePath() string {
 	return p.b.String()
 }
 
-// bandPath is the closed CI band: the upper limit's steps forward, the
-// lower limit's steps back.
 func (s *scaled) bandPath() string {
 	var p pathBuilder
 	p.move(s.x0, s.hi0)
@@ -240,6 +276,22 @@ func (s *scaled) bandPath() string {
 	return p.b.String()
 }
 
+// maxUpper is the largest upper limit (or estimate) of c up to horizon.
+func maxUpper(c *Curve, horizon int) float64 {
+	m := 0.0
+	for _, p := range c.Points {
+		if p.Time > horizon {
+			break
+		}
+		for _, v := range []float64{p.Estimate, p.Upper} {
+			if !empty(v) && v > m {
+				m = v
+			}
+		}
+	}
+	return math.Min(m, 1)
+}
+
 // atRisk is the number at risk at day t: the n_risk of the curve's first
 // time at or after t (every distinct time is a point), 0 past its end.
 func atRisk(c *Curve, t int) int {
@@ -250,111 +302,202 @@ func atRisk(c *Curve, t int) int {
 	return c.Points[i].NRisk
 }
 
-// svg renders the figure. It is only called with at least one curve.
-func (f *figure) svg() string {
-	ax := xAxis(f.horizon)
-	f.horizon = ax.end
-	height := riskRow0Y + float64(len(f.curves)-1)*riskRow + 10
-	if h := plotTop + float64(len(f.curves))*legendRow + 10; h > height {
-		height = h
+type svgWriter struct{ b strings.Builder }
+
+func (w *svgWriter) w(ss ...string) {
+	for _, s := range ss {
+		w.b.WriteString(s)
 	}
-	var b strings.Builder
-	w := func(ss ...string) {
-		for _, s := range ss {
-			b.WriteString(s)
+}
+
+// axes draws grid, axes and tick labels of one frame; labels can be left
+// off for inner panels.
+func (w *svgWriter) axes(fr frame, ax axis, yLabels, xLabels bool, font string) {
+	yt := yTicks(100 * fr.yTop)
+	w.w(`<g class="grid" stroke="#e3e3e3" stroke-width="1">`)
+	for _, v := range yt {
+		y := coord(fr.y(float64(v) / 100))
+		w.w(`<line x1="`, coord(fr.left), `" y1="`, y, `" x2="`, coord(fr.right), `" y2="`, y, `"/>`)
+	}
+	w.w("</g>\n")
+	if yLabels {
+		w.w(`<g class="yaxis" text-anchor="end" fill="#333"`, font, `>`)
+		for _, v := range yt {
+			w.w(`<text x="`, coord(fr.left-6), `" y="`, coord(fr.y(float64(v)/100)+4), `">`, strconv.Itoa(v), "</text>")
+		}
+		w.w("</g>\n")
+	}
+	w.w(`<g class="xaxis" fill="#333" text-anchor="middle"`, font, `>`)
+	w.w(`<path d="M`, coord(fr.left), " ", coord(fr.bottom), "H", coord(fr.right), `" stroke="#333" fill="none"/>`)
+	w.w(`<path d="M`, coord(fr.left), " ", coord(fr.top), "V", coord(fr.bottom), `" stroke="#333" fill="none"/>`)
+	for i, t := range ax.ticks {
+		x := coord(fr.x(float64(t)))
+		w.w(`<path d="M`, x, " ", coord(fr.bottom), "v4", `" stroke="#333"/>`)
+		if xLabels {
+			w.w(`<text x="`, x, `" y="`, coord(fr.bottom+15), `">`, svgText(ax.labels[i]), "</text>")
 		}
 	}
-	ytitle := "Cumulative incidence (%)"
-	if f.km {
-		ytitle = "Probability (%)"
+	w.w("</g>\n")
+}
+
+// curveMarkup draws a curve's band (unless reference) and line.
+func (w *svgWriter) curveMarkup(s scaled, label, color string, reference bool, opacity string) {
+	if reference {
+		w.w(`<path class="line reference" data-stratum="`, svgText(label), `" d="`, s.linePath(), `" stroke="`, refColor, `" stroke-width="1.4" fill="none"/>`, "\n")
+		return
 	}
+	w.w(`<path class="band" data-stratum="`, svgText(label), `" d="`, s.bandPath(), `" fill="`, color, `" fill-opacity="`, opacity, `" stroke="none"/>`, "\n")
+	w.w(`<path class="line" data-stratum="`, svgText(label), `" d="`, s.linePath(), `" stroke="`, color, `" stroke-width="1.8" fill="none"/>`, "\n")
+}
+
+// svg renders the figure: one plot, or small multiples when it has more
+// curves than maxCurves (or a reference). It is only called with at least
+// one curve that scales.
+func (f *figure) svg() string {
+	f.ax = xAxis(f.horizon)
+	f.horizon = f.ax.end
+	if f.ref != nil {
+		return f.panelsSVG()
+	}
+	return f.plotSVG()
+}
+
+func (f *figure) open(w *svgWriter, height float64) string {
 	id := "plot" + strings.TrimPrefix(f.id, "fig")
-	w(`<svg class="curve" id="`, svgText(id), `" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 `,
+	w.w(`<svg class="curve" id="`, svgText(id), `" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 `,
 		coord(figWidth), " ", coord(height), `" width="`, coord(figWidth), `" height="`, coord(height),
 		`" role="img" aria-labelledby="`, svgText(id), `-t" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif" font-size="11">`, "\n")
-	w(`<title id="`, svgText(id), `-t">`, svgText(f.title), "</title>\n")
+	w.w(`<title id="`, svgText(id), `-t">`, svgText(f.title), "</title>\n")
+	return id
+}
 
-	// Grid and y axis: 0–100 % every 20 %.
-	w(`<g class="grid" stroke="#e3e3e3" stroke-width="1">`)
-	for i := 0; i <= 5; i++ {
-		y := coord(scaleY(float64(i) / 5))
-		w(`<line x1="`, coord(plotLeft), `" y1="`, y, `" x2="`, coord(plotRight), `" y2="`, y, `"/>`)
+// riskTable draws the numbers at risk, one row per curve, one column per
+// tick of frame fr, from y0 on.
+func (f *figure) riskTable(w *svgWriter, fr frame, y0 float64, colors []string, tickRow bool) {
+	w.w(`<g class="atrisk" text-anchor="middle">`)
+	w.w(`<text x="8" y="`, coord(y0), `" text-anchor="start" font-weight="bold" fill="#333">Number at risk</text>`, "\n")
+	if tickRow {
+		// Small multiples: the table's own time labels, under the title.
+		y0 += 15
+		w.w(`<text x="`, coord(fr.left-30), `" y="`, coord(y0), `" text-anchor="end" fill="#666">`, svgText(strings.TrimSuffix(f.ax.title, " since transplant")), "</text>")
+		for i, t := range f.ax.ticks {
+			w.w(`<text x="`, coord(fr.x(float64(t))), `" y="`, coord(y0), `" fill="#666">`, svgText(f.ax.labels[i]), "</text>")
+		}
+		w.w("\n")
 	}
-	w("</g>\n")
-	w(`<g class="yaxis" text-anchor="end" fill="#333">`)
-	for i := 0; i <= 5; i++ {
-		y := scaleY(float64(i) / 5)
-		w(`<text x="`, coord(plotLeft-6), `" y="`, coord(y+4), `">`, strconv.Itoa(20*i), "</text>")
-	}
-	w(`<text transform="translate(`, coord(plotLeft-44), " ", coord((plotTop+plotBottom)/2), `) rotate(-90)" text-anchor="middle">`, svgText(ytitle), "</text>")
-	w("</g>\n")
-
-	// x axis with ticks.
-	w(`<g class="xaxis" fill="#333" text-anchor="middle">`)
-	w(`<path d="M`, coord(plotLeft), " ", coord(plotBottom), "H", coord(plotRight), `" stroke="#333" fill="none"/>`)
-	w(`<path d="M`, coord(plotLeft), " ", coord(plotTop), "V", coord(plotBottom), `" stroke="#333" fill="none"/>`)
-	for i, t := range ax.ticks {
-		x := coord(f.scaleX(float64(t)))
-		w(`<path d="M`, x, " ", coord(plotBottom), "v5", `" stroke="#333"/>`)
-		w(`<text x="`, x, `" y="`, coord(plotBottom+17), `">`, svgText(ax.labels[i]), "</text>")
-	}
-	w(`<text x="`, coord((plotLeft+plotRight)/2), `" y="`, coord(plotBottom+33), `">`, svgText(ax.title), "</text>")
-	w("</g>\n")
-
-	// Bands first, then lines on top so no band hides a line.
-	type drawn struct {
-		s     scaled
-		color string
-		dash  bool
-	}
-	ds := make([]drawn, len(f.curves))
 	for i, fc := range f.curves {
-		s, _ := f.scale(fc.curve)
-		ds[i] = drawn{s, palette[i%len(palette)], i >= len(palette)}
-	}
-	// Many overlapping bands turn to mud: the more curves, the fainter.
-	opacity := fixed(math.Max(0.06, 0.18-0.015*float64(len(ds))), 2)
-	w(`<g class="bands">`)
-	for i, d := range ds {
-		w(`<path class="band" data-stratum="`, svgText(f.curves[i].label), `" d="`, d.s.bandPath(), `" fill="`, d.color, `" fill-opacity="`, opacity, `" stroke="none"/>`, "\n")
-	}
-	w("</g>\n")
-	w(`<g class="lines" fill="none" stroke-width="1.8">`)
-	for i, d := range ds {
-		dash := ""
-		if d.dash {
-			dash = ` stroke-dasharray="6 3"`
+		y := coord(y0 + 18 + float64(i)*riskRow)
+		w.w(`<text x="`, coord(fr.left-30), `" y="`, y, `" text-anchor="end" fill="`, colors[i], `" font-weight="bold">`, svgText(fc.label), "</text>")
+		for k, t := range f.ax.ticks {
+			w.w(`<text x="`, coord(fr.x(float64(t))), `" y="`, y, `" fill="#222">`, svgText(fc.risk[k]), "</text>")
 		}
-		w(`<path class="line" data-stratum="`, svgText(f.curves[i].label), `" d="`, d.s.linePath(), `" stroke="`, d.color, `"`, dash, "/>\n")
+		w.w("\n")
 	}
-	w("</g>\n")
+	w.w("</g>\n")
+}
 
-	// Legend.
-	w(`<g class="legend" fill="#222">`)
-	for i, d := range ds {
+func (f *figure) plotSVG() string {
+	var w svgWriter
+	fr := frame{plotLeft, plotRight, plotTop, plotBottom, f.horizon, f.yTop}
+	riskY := plotBottom + 58
+	height := riskY + 18 + float64(len(f.curves)-1)*riskRow + 10
+	legendEnd := plotTop + float64(len(f.curves))*legendRow
+	if f.test != "" {
+		legendEnd += 2 * legendRow
+	}
+	if legendEnd+10 > height {
+		height = legendEnd + 10
+	}
+	f.open(&w, height)
+	f.axes(&w, fr)
+	opacity := fixed(math.Max(0.08, 0.18-0.015*float64(len(f.curves))), 2)
+	colors := make([]string, len(f.curves))
+	ss := make([]scaled, len(f.curves))
+	for i, fc := range f.curves {
+		colors[i] = palette[i%len(palette)]
+		ss[i], _ = scale(fr, f.km, fc.curve)
+	}
+	w.w(`<g class="bands">`)
+	for i := range f.curves {
+		w.w(`<path class="band" data-stratum="`, svgText(f.curves[i].label), `" d="`, ss[i].bandPath(), `" fill="`, colors[i], `" fill-opacity="`, opacity, `" stroke="none"/>`, "\n")
+	}
+	w.w("</g>\n")
+	w.w(`<g class="lines" fill="none" stroke-width="1.8">`)
+	for i := range f.curves {
+		w.w(`<path class="line" data-stratum="`, svgText(f.curves[i].label), `" d="`, ss[i].linePath(), `" stroke="`, colors[i], `"/>`, "\n")
+	}
+	w.w("</g>\n")
+	w.w(`<g class="legend" fill="#222">`)
+	for i, fc := range f.curves {
 		y := plotTop + float64(i)*legendRow
-		dash := ""
-		if d.dash {
-			dash = ` stroke-dasharray="6 3"`
-		}
-		w(`<rect x="`, coord(legendX), `" y="`, coord(y+1), `" width="22" height="12" fill="`, d.color, `" fill-opacity="`, opacity, `"/>`)
-		w(`<path d="M`, coord(legendX), " ", coord(y+7), `h22" stroke="`, d.color, `" stroke-width="1.8"`, dash, "/>")
-		w(`<text x="`, coord(legendX+28), `" y="`, coord(y+11), `">`, svgText(f.curves[i].label),
-			` <tspan fill="#666">(n=`, strconv.Itoa(f.curves[i].curve.N), ")</tspan></text>\n")
+		w.w(`<rect x="`, coord(legendX), `" y="`, coord(y+1), `" width="22" height="12" fill="`, colors[i], `" fill-opacity="`, opacity, `"/>`)
+		w.w(`<path d="M`, coord(legendX), " ", coord(y+7), `h22" stroke="`, colors[i], `" stroke-width="1.8"/>`)
+		w.w(`<text x="`, coord(legendX+28), `" y="`, coord(y+11), `">`, svgText(fc.label),
+			` <tspan fill="#666">(n = `, svgText(fc.n), ")</tspan></text>\n")
 	}
-	w("</g>\n")
+	if f.test != "" {
+		// Two lines in the legend column: the result, then what it compares.
+		y := plotTop + float64(len(f.curves))*legendRow + 14
+		first, rest, _ := strings.Cut(f.test, " (")
+		w.w(`<text class="pvalue" x="`, coord(legendX), `" y="`, coord(y), `" font-weight="bold">`, svgText(first))
+		if rest != "" {
+			w.w(`<tspan x="`, coord(legendX), `" dy="14" font-weight="normal" fill="#555">(`, svgText(rest), `</tspan>`)
+		}
+		w.w("</text>\n")
+	}
+	w.w("</g>\n")
+	f.riskTable(&w, fr, riskY, colors, false)
+	w.w("</svg>")
+	return w.b.String()
+}
 
-	// Numbers at risk, one row per curve, one column per tick.
-	w(`<g class="atrisk" text-anchor="middle">`)
-	w(`<text x="`, coord(8), `" y="`, coord(riskTitleY), `" text-anchor="start" font-weight="bold" fill="#333">Number at risk</text>`, "\n")
-	for i, d := range ds {
-		y := coord(riskRow0Y + float64(i)*riskRow)
-		w(`<text x="`, coord(plotLeft-30), `" y="`, y, `" text-anchor="end" fill="`, d.color, `" font-weight="bold">`, svgText(f.curves[i].label), "</text>")
-		for _, t := range ax.ticks {
-			w(`<text x="`, coord(f.scaleX(float64(t))), `" y="`, y, `" fill="#222">`, strconv.Itoa(atRisk(f.curves[i].curve, t)), "</text>")
-		}
-		w("\n")
+// axes draws the single plot's axes with titles.
+func (f *figure) axes(w *svgWriter, fr frame) {
+	w.axes(fr, f.ax, true, true, "")
+	w.w(`<text transform="translate(`, coord(fr.left-44), " ", coord((fr.top+fr.bottom)/2), `) rotate(-90)" text-anchor="middle" fill="#333">`, svgText(f.yTitle), "</text>\n")
+	w.w(`<text x="`, coord((fr.left+fr.right)/2), `" y="`, coord(fr.bottom+33), `" text-anchor="middle" fill="#333">`, svgText(f.ax.title), "</text>\n")
+}
+
+// panelsSVG draws one panel per curve with the reference behind it.
+func (f *figure) panelsSVG() string {
+	var w svgWriter
+	rows := (len(f.curves) + panelCols - 1) / panelCols
+	gridBottom := panelTop + float64(rows)*(panelH+panelGapY) - panelGapY
+	riskY := gridBottom + 52
+	height := riskY + 15 + 18 + float64(len(f.curves)-1)*riskRow + 10
+	f.open(&w, height)
+	// The figure's own header: reference key and test.
+	w.w(`<g class="key" fill="#222">`)
+	w.w(`<path d="M`, coord(panelLeft), " 12h22", `" stroke="`, refColor, `" stroke-width="1.4"/>`)
+	w.w(`<text x="`, coord(panelLeft+28), `" y="16">`, svgText(f.refName), ` (grey, in every panel)</text>`)
+	if f.test != "" {
+		w.w(`<text class="pvalue" x="`, coord(figWidth-8), `" y="16" text-anchor="end" font-weight="bold">`, svgText(f.test), "</text>")
 	}
-	w("</g>\n</svg>")
-	return b.String()
+	w.w("</g>\n")
+	colors := make([]string, len(f.curves))
+	for i, fc := range f.curves {
+		colors[i] = palette[0]
+		col, rw := i%panelCols, i/panelCols
+		left := panelLeft + float64(col)*(panelW+panelGapX)
+		top := panelTop + float64(rw)*(panelH+panelGapY)
+		fr := frame{left, left + panelW, top, top + panelH, f.horizon, f.yTop}
+		w.w(`<g class="panel" data-stratum="`, svgText(fc.label), `">`, "\n")
+		w.w(`<text x="`, coord(left), `" y="`, coord(top-6), `" font-weight="bold" fill="#222">`, svgText(fc.label),
+			` <tspan fill="#666" font-weight="normal">(n = `, svgText(fc.n), ")</tspan></text>\n")
+		w.axes(fr, f.ax, col == 0, true, ` font-size="9"`)
+		if s, ok := scale(fr, f.km, f.ref); ok {
+			w.curveMarkup(s, f.refName, refColor, true, "")
+		}
+		s, _ := scale(fr, f.km, fc.curve)
+		w.curveMarkup(s, fc.label, colors[i], false, "0.18")
+		w.w("</g>\n")
+	}
+	// Shared axis titles.
+	w.w(`<text transform="translate(`, coord(panelLeft-52), " ", coord((panelTop+gridBottom)/2), `) rotate(-90)" text-anchor="middle" fill="#333">`, svgText(f.yTitle), "</text>\n")
+	w.w(`<text x="`, coord(figWidth/2+20), `" y="`, coord(gridBottom+32), `" text-anchor="middle" fill="#333">`, svgText(f.ax.title), "</text>\n")
+	// Numbers at risk on the first panel's time scale, full width.
+	fr := frame{plotLeft, plotRight, 0, 0, f.horizon, f.yTop}
+	f.riskTable(&w, fr, riskY, colors, true)
+	w.w("</svg>")
+	return w.b.String()
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# browser-check.sh REPORT_HTML [SCREENSHOT_PNG]
+# browser-check.sh REPORT_HTML [ARTEFACT_DIR | SCREENSHOT_PNG]
 #
 # Opens marrow's report in Debian's headless Chromium and fails (exit 1) when
 #   - the page writes anything to the console (the report has no script of
@@ -10,22 +10,33 @@
 #     nor a note saying why (all its strata below min_cell, nothing to draw);
 #   - the page loads or references anything outside itself (src/href that is
 #     not a #fragment or data: URL, CSS url(), any network resource entry);
-#   - the page carries its own <script>, or a report section is missing.
+#   - the page carries its own <script>, or a report section is missing,
+#     or the first section is not #summary (SPEC §4);
+#   - a plot, or a panel of small multiples, draws more than six curves
+#     besides its grey reference (path.line; SPEC §4);
+#   - two texts of a numbers-at-risk table overlap on screen.
 # The checks run in the browser on a copy of the report with a small
 # checker script appended; the result is read back with --dump-dom.
-# Then it saves a 1400x4000 screenshot of the unmodified report
-# (default: next to the report, browser-check.png).
+# Then it renders the unmodified report as a 1400x4000 screenshot
+# (screenshot.png), as a PDF (report.pdf, A4 as printed), and the PDF's
+# first pages as PNG (page-1.png, ...; needs pdftoppm) into ARTEFACT_DIR
+# (default: browser-check/ next to the report). Given a .png path instead,
+# the screenshot goes there and the rest beside it.
 #
 # Exit status: 0 ok, 1 check failed, 2 usage or missing browser.
 set -euo pipefail
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
-  echo "usage: $0 REPORT_HTML [SCREENSHOT_PNG]" >&2
+  echo "usage: $0 REPORT_HTML [ARTEFACT_DIR | SCREENSHOT_PNG]" >&2
   exit 2
 fi
 report=$(realpath "$1")
-shot=${2:-$(dirname "$report")/browser-check.png}
-shot=$(realpath -m "$shot")
+out=${2:-$(dirname "$report")/browser-check}
+case "$out" in
+  *.png) shot=$(realpath -m "$out"); out=$(dirname "$shot") ;;
+  *) out=$(realpath -m "$out"); shot=$out/screenshot.png ;;
+esac
+mkdir -p "$out"
 if [ ! -f "$report" ]; then
   echo "browser-check: $report: no such file" >&2
   exit 2
@@ -61,11 +72,42 @@ cat >"$work/check.js" <<'JS'
   need.forEach(function (id) {
     if (!document.getElementById(id)) errs.push("section #" + id + " missing");
   });
+  var first = document.querySelector("section");
+  if (!first || first.id !== "summary") errs.push("the first section is not #summary");
+  // At most six curves a plot or panel besides the grey reference.
+  document.querySelectorAll("svg.curve, svg.trend").forEach(function (svg, i) {
+    var id = svg.id || "svg#" + i;
+    var panels = svg.querySelectorAll("g.panel");
+    var groups = panels.length ? panels : [svg];
+    Array.prototype.forEach.call(groups, function (g) {
+      var n = 0;
+      g.querySelectorAll("path.line").forEach(function (p) { if (!p.classList.contains("reference")) n++; });
+      if (n > 6) errs.push(id + (panels.length ? " panel " + g.getAttribute("data-stratum") : "") + ": " + n + " curves, at most 6");
+    });
+  });
+  // No two texts of a numbers-at-risk table overlap.
+  document.querySelectorAll("svg.curve g.atrisk").forEach(function (g, i) {
+    var boxes = [];
+    g.querySelectorAll("text").forEach(function (t) {
+      var r = t.getBoundingClientRect();
+      if (r.width > 0) boxes.push({ r: r, s: t.textContent });
+    });
+    for (var a = 0; a < boxes.length; a++) {
+      for (var b = a + 1; b < boxes.length; b++) {
+        var p = boxes[a].r, q = boxes[b].r;
+        if (p.left < q.right - 0.5 && q.left < p.right - 0.5 && p.top < q.bottom - 0.5 && q.top < p.bottom - 0.5) {
+          errs.push((g.closest("svg").id || "svg") + ": at-risk texts overlap: \"" + boxes[a].s + "\" and \"" + boxes[b].s + "\"");
+          a = boxes.length;
+          break;
+        }
+      }
+    }
+  });
   if (!document.querySelector("section.endpoint")) errs.push("no endpoint section");
   var svgs = document.querySelectorAll("svg.curve");
   // Every figure draws curves or says why not (a stratum below min_cell,
   // nothing to draw): a tiny registry may have no plot at all.
-  var figs = document.querySelectorAll("section.endpoint figure");
+  var figs = document.querySelectorAll("section.endpoint figure, section.analysis figure");
   if (figs.length === 0) errs.push("no figure");
   figs.forEach(function (f) {
     if (!f.querySelector("svg.curve") && !f.querySelector("p.note")) errs.push((f.id || "figure") + ": neither a plot nor a note saying why not");
@@ -75,7 +117,7 @@ cat >"$work/check.js" <<'JS'
     var id = svg.id || "svg#" + i;
     var r = svg.getBoundingClientRect();
     if (!(r.width >= 100 && r.height >= 100)) errs.push(id + ": rendered " + r.width + "x" + r.height);
-    var lines = svg.querySelectorAll("path.line");
+    var lines = svg.querySelectorAll("path.line:not(.reference)");
     var bands = svg.querySelectorAll("path.band");
     if (lines.length === 0) errs.push(id + ": no curve");
     if (bands.length !== lines.length) errs.push(id + ": " + bands.length + " CI bands for " + lines.length + " curves");
@@ -150,7 +192,6 @@ case "$result" in
   *) echo "browser-check: $result" >&2; status=1 ;;
 esac
 
-mkdir -p "$(dirname "$shot")"
 run_browser --window-size=1400,4000 --screenshot="$shot" "$report" >/dev/null 2>"$work/shot.log" || {
   echo "browser-check: screenshot failed" >&2
   tail -n 20 "$work/shot.log" >&2
@@ -161,4 +202,21 @@ if [ ! -s "$shot" ]; then
   exit 1
 fi
 echo "browser-check: screenshot $shot"
+pdf=$out/report.pdf
+run_browser --no-pdf-header-footer --print-to-pdf="$pdf" "$report" >/dev/null 2>"$work/pdf.log" || {
+  echo "browser-check: PDF failed" >&2
+  tail -n 20 "$work/pdf.log" >&2
+  exit 1
+}
+if [ ! -s "$pdf" ] || [ "$(head -c 4 "$pdf")" != "%PDF" ]; then
+  echo "browser-check: no PDF written" >&2
+  exit 1
+fi
+echo "browser-check: PDF $pdf"
+if command -v pdftoppm >/dev/null 2>&1; then
+  pdftoppm -png -r 70 -f 1 -l "${PAGES:-4}" "$pdf" "$out/page"
+  echo "browser-check: PDF pages as PNG in $out (page-*.png)"
+else
+  echo "browser-check: pdftoppm missing, no PNG pages of the PDF (apt-get install -y poppler-utils)"
+fi
 exit $status

@@ -65,7 +65,8 @@ type txRec struct {
 	ageTenths    int32
 	karn, hct    int8
 	miss         uint16
-	second       bool // the patient's second transplant
+	second       bool    // the patient's second transplant
+	nrmHR        float64 // CentreEffects: the centre's NRM hazard ratio (0 = none)
 }
 
 func (t *txRec) age() float64 { return float64(t.ageTenths) / 10 }

@@ -143,6 +143,9 @@ func simulate(r *rand.Rand, t *txRec, o *outcome, allowSecond bool) {
 	if t.second {
 		nrmMult *= 1.8
 	}
+	if t.nrmHR > 0 {
+		nrmMult *= t.nrmHR // a planted centre effect (centres.go)
+	}
 	p1 := ind.nrmAuto1y
 	if isAllo {
 		p1 = dm.nrm1y * ind.nrmAlloMult

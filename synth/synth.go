@@ -18,6 +18,9 @@ type Options struct {
 	// BadRows is the number of extra bad rows per good row of each file
 	// (0 = none, at most 1), spread over every rejection kind of SPEC §1.
 	BadRows float64
+	// CentreEffects adds case mix that differs by centre and a seeded set
+	// of centres with a true effect on non-relapse mortality (centres.go).
+	CentreEffects bool
 }
 
 // Stats counts the rows written, header excluded. Transplants and Events
@@ -84,6 +87,9 @@ func write(ctx context.Context, dir string, opts Options, workers int) (st Stats
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g := &generator{opts: opts, total: int64(opts.Transplants)}
+	if opts.CentreEffects {
+		g.planted = plantedSet(opts.Seed)
+	}
 	nChunks := (opts.Transplants + chunkSize - 1) / chunkSize
 	// Chunks are generated concurrently and written in order: pending
 	// holds one channel per chunk, in chunk order, and its capacity bounds
@@ -190,8 +196,9 @@ func (t *tempFile) abort() {
 
 // generator holds what every chunk needs.
 type generator struct {
-	opts  Options
-	total int64
+	opts    Options
+	total   int64
+	planted map[int32]float64 // CentreEffects: centre -> NRM hazard ratio
 }
 
 // chunk is the output of one chunk of transplants and its scratch space.
@@ -238,6 +245,9 @@ func (g *generator) fill(ctx context.Context, c *chunk, idx int) {
 	n := int(min(chunkSize, g.total-c.start))
 	for i := 0; i < n; {
 		newTransplant(c.r, &c.t1, c.start+int64(i)+1)
+		if g.opts.CentreEffects {
+			g.centreEffects(c.r, &c.t1, true)
+		}
 		simulate(c.r, &c.t1, &c.o1, i+1 < n)
 		if c.o1.plan.reason == secondNone {
 			g.emit(c, &c.t1, &c.o1)
@@ -245,6 +255,9 @@ func (g *generator) fill(ctx context.Context, c *chunk, idx int) {
 			continue
 		}
 		newSecond(c.r, &c.t1, &c.t2, c.o1.plan)
+		if g.opts.CentreEffects {
+			g.centreEffects(c.r, &c.t2, false)
+		}
 		simulate(c.r, &c.t2, &c.o2, false)
 		mergeSecond(&c.o1, &c.o2, c.t2.date-c.t1.date)
 		g.emit(c, &c.t1, &c.o1)

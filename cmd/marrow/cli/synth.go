@@ -17,6 +17,7 @@ type synthOptions struct {
 	extract     string
 	badRows     float64
 	force       bool
+	centres     bool
 }
 
 func newSynthCommand(g *globals) *cobra.Command {
@@ -41,7 +42,7 @@ An --extract directory that is not empty is refused unless --force is given
 				return err
 			}
 			st, err := synth.Write(c.Context(), o.extract, synth.Options{
-				Transplants: o.transplants, Seed: o.seed, BadRows: o.badRows,
+				Transplants: o.transplants, Seed: o.seed, BadRows: o.badRows, CentreEffects: o.centres,
 			})
 			if err != nil {
 				return err
@@ -57,6 +58,7 @@ An --extract directory that is not empty is refused unless --force is given
 	f.StringVar(&o.extract, "extract", "", "extract `DIR` to write")
 	f.Float64Var(&o.badRows, "bad-rows", 0, "fraction of injected bad rows")
 	f.BoolVar(&o.force, "force", false, "overwrite the extract files of a non-empty --extract")
+	f.BoolVar(&o.centres, "centre-effects", false, "case mix by centre and a seeded set of centres with a true NRM hazard ratio (synth/centres.go)")
 	return c
 }
 

@@ -1,0 +1,371 @@
+package centre
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+	"sort"
+)
+
+// Covariate is one case-mix factor: its name and each subject's level
+// (already banded; a missing value is the level Missing, its own level).
+type Covariate struct {
+	Name   string
+	Levels []string
+	// values and codes are Levels factorised (EncodeCovariates): the
+	// distinct levels and each subject's index into them.
+	values []string
+	codes  []uint16
+}
+
+// NewCodedCovariate is a covariate given factorised: subject i's level is
+// values[codes[i]].
+func NewCodedCovariate(name string, values []string, codes []uint16) Covariate {
+	return Covariate{Name: name, values: values, codes: codes}
+}
+
+// EncodeCovariates factorises each covariate's levels once, so that the
+// models of several endpoints on the same cohort share the work. Benchmark
+// encodes a copy itself when this was not done.
+func EncodeCovariates(covs []Covariate) error {
+	for k := range covs {
+		cv := &covs[k]
+		if cv.codes != nil {
+			continue
+		}
+		idx := map[string]uint16{}
+		codes := make([]uint16, len(cv.Levels))
+		var values []string
+		for i, l := range cv.Levels {
+			c, ok := idx[l]
+			if !ok {
+				if len(values) == math.MaxUint16 {
+					return fmt.Errorf("covariate %s has more than %d levels", cv.Name, math.MaxUint16)
+				}
+				c = uint16(len(values))
+				idx[l] = c
+				values = append(values, l)
+			}
+			codes[i] = c
+		}
+		cv.values, cv.codes = values, codes
+	}
+	return nil
+}
+
+// Missing is the level of a missing value.
+const Missing = "MISSING"
+
+// Pooled is the level that sparse levels are merged into.
+const Pooled = "POOLED"
+
+// MinLevel and MinLevelEvents are the fewest transplants and 1-year
+// events a level needs to keep its own coefficient. Ten events per level
+// is the events-per-variable rule of thumb of logistic models (Peduzzi et
+// al. 1996, J Clin Epidemiol 49:1373); with fewer, a level's coefficient
+// can run off to ±∞ (a level of 54 autologous transplants with one
+// non-relapse death does in the demo registry).
+const (
+	MinLevel       = 20
+	MinLevelEvents = 10
+)
+
+// Factor is how one covariate enters the model: Levels[0] is the reference
+// (no coefficient), each other level one indicator column. Merged maps an
+// original level to the level it was merged into (Pooled, or the
+// reference when the pooled level is itself sparse).
+type Factor struct {
+	Name   string
+	Levels []string
+	Merged map[string]string
+	input  int   // index of the covariate in the Cohort
+	pos    []int // covariate code -> position in Levels
+}
+
+// Dropped is a covariate left out of the model, and why.
+type Dropped struct {
+	Name, Reason string
+}
+
+// Coding is the model's design: the factors kept, in input order, the
+// covariates dropped, and the names of the design columns.
+type Coding struct {
+	Factors []Factor
+	Dropped []Dropped
+	Columns []Column // design columns, the intercept first
+	Aliased []Column // columns dropped as linear combinations of earlier ones
+}
+
+// Column names one design column: Covariate "" is the intercept.
+type Column struct {
+	Covariate, Level string
+	factor, level    int
+}
+
+// Code builds the design of a risk model (rules documented in doc.go):
+//
+//  1. a level with fewer than MinLevel transplants, or fewer than
+//     MinLevelEvents 1-year events among them (event[i] is subject i's), is
+//     sparse;
+//  2. sparse levels are merged into one level named Pooled; if that
+//     pooled level is itself sparse it is merged into the reference;
+//  3. the reference level is the largest (ties: the first in byte order),
+//     the others follow in byte order;
+//  4. a covariate left with one level is dropped;
+//  5. a design column that adds fewer than MinLevel transplants' worth of
+//     information to the earlier columns (an exact linear combination of
+//     them, or one differing from it on a few transplants, such as CB grafts
+//     when all but one are cord-blood donors) is dropped as aliased.
+func Code(covs []Covariate, event []bool) (*Coding, error) {
+	c := &Coding{Columns: []Column{{factor: -1}}}
+	if err := EncodeCovariates(covs); err != nil {
+		return nil, err
+	}
+	for k, cv := range covs {
+		if len(cv.codes) != len(event) {
+			return nil, fmt.Errorf("covariate %s has %d values for %d subjects", cv.Name, len(cv.codes), len(event))
+		}
+		f, ok := codeFactor(cv, event)
+		f.input = k
+		if !ok {
+			c.Dropped = append(c.Dropped, Dropped{cv.Name, "one level after pooling"})
+			continue
+		}
+		c.Factors = append(c.Factors, f)
+		for l := 1; l < len(f.Levels); l++ {
+			c.Columns = append(c.Columns, Column{Covariate: f.Name, Level: f.Levels[l], factor: len(c.Factors) - 1, level: l})
+		}
+	}
+	return c, nil
+}
+
+func codeFactor(cv Covariate, event []bool) (Factor, bool) {
+	nc, evc := make([]int, len(cv.values)), make([]int, len(cv.values))
+	for i, code := range cv.codes {
+		nc[code]++
+		if event[i] {
+			evc[code]++
+		}
+	}
+	n, ev := map[string]int{}, map[string]int{}
+	for code, l := range cv.values {
+		n[l], ev[l] = nc[code], evc[code]
+	}
+	sparse := func(l string) bool { return n[l] < MinLevel || ev[l] < MinLevelEvents }
+	f := Factor{Name: cv.Name, Merged: map[string]string{}}
+	var kept, merged []string
+	for l := range n {
+		if sparse(l) {
+			merged = append(merged, l)
+		} else {
+			kept = append(kept, l)
+		}
+	}
+	sort.Strings(kept)
+	sort.Strings(merged)
+	if len(merged) > 0 {
+		for _, l := range merged {
+			n[Pooled] += n[l]
+			ev[Pooled] += ev[l]
+			if l != Pooled {
+				delete(n, l)
+			}
+		}
+	}
+	// The reference: the largest kept level.
+	ref := ""
+	for _, l := range kept {
+		if ref == "" || n[l] > n[ref] {
+			ref = l
+		}
+	}
+	if len(merged) > 0 {
+		if sparse(Pooled) || ref == "" {
+			if ref == "" {
+				return f, false // every level sparse: nothing to contrast
+			}
+			for _, l := range merged {
+				f.Merged[l] = ref
+			}
+		} else {
+			for _, l := range merged {
+				f.Merged[l] = Pooled
+			}
+			if !slices.Contains(kept, Pooled) {
+				kept = append(kept, Pooled)
+				sort.Strings(kept)
+			}
+		}
+	}
+	f.Levels = []string{ref}
+	for _, l := range kept {
+		if l != ref {
+			f.Levels = append(f.Levels, l)
+		}
+	}
+	if len(f.Levels) < 2 {
+		return f, false
+	}
+	at := map[string]int{}
+	for i, l := range f.Levels {
+		at[l] = i
+	}
+	for l, to := range f.Merged {
+		at[l] = at[to]
+	}
+	f.pos = make([]int, len(cv.values))
+	for code, l := range cv.values {
+		f.pos[code] = at[l]
+	}
+	return f, true
+}
+
+// patterns groups subjects by their coded levels. It returns the distinct
+// patterns (with sums of y filled) and each subject's pattern.
+func (c *Coding) patterns(covs []Covariate, y []float64) ([]Pattern, []int, error) {
+	// A pattern's key is its level positions in mixed radix.
+	radix := make([]uint64, len(c.Factors))
+	r := uint64(1)
+	for k, f := range c.Factors {
+		radix[k] = r
+		hi, lo := bits.Mul64(r, uint64(len(f.Levels)))
+		if hi != 0 {
+			return nil, nil, fmt.Errorf("more than 2^64 possible covariate patterns")
+		}
+		r = lo
+	}
+	index := map[uint64]int{}
+	var pats []Pattern
+	var keys []uint64
+	of := make([]int, len(y))
+	for i := range y {
+		var key uint64
+		for k, f := range c.Factors {
+			key += uint64(f.pos[covs[f.input].codes[i]]) * radix[k]
+		}
+		p, ok := index[key]
+		if !ok {
+			p = len(pats)
+			index[key] = p
+			pats = append(pats, Pattern{})
+			keys = append(keys, key)
+		}
+		pats[p].N++
+		pats[p].SumY += y[i]
+		pats[p].SumY2 += y[i] * y[i]
+		of[i] = p
+	}
+	lv := make([]int, len(c.Factors))
+	for p := range pats {
+		key := keys[p]
+		for k := len(c.Factors) - 1; k >= 0; k-- {
+			lv[k] = int(key / radix[k])
+			key %= radix[k]
+		}
+		pats[p].X = c.row(lv)
+	}
+	return pats, of, nil
+}
+
+// row is the design row of a subject with the given level positions.
+func (c *Coding) row(lv []int) []float64 {
+	x := make([]float64, len(c.Columns))
+	x[0] = 1
+	for j, col := range c.Columns[1:] {
+		if lv[col.factor] == col.level {
+			x[j+1] = 1
+		}
+	}
+	return x
+}
+
+// dropAliased removes design columns that carry the information of fewer
+// than MinLevel transplants beyond the earlier columns: column j is dropped
+// when its residual sum of squares after regressing it on the kept earlier
+// columns (the pivot of a Cholesky factorisation of XᵀX in column order,
+// a count of transplants for 0/1 columns) is under MinLevel. An exactly
+// aliased column (residual 0: lm() gives it NA) is one case; a column that
+// differs from a combination of others on a handful of transplants (CB
+// grafts that are all cord-blood donors but one) is the other, whose
+// coefficient would run off to ±∞ as a level of < 20 transplants can.
+func (c *Coding) dropAliased(pats []Pattern) []Pattern {
+	p := len(c.Columns)
+	xtx := newMatrix(p)
+	nz := make([]int, 0, p)
+	for _, pt := range pats {
+		nz = nz[:0]
+		for k, x := range pt.X {
+			if x != 0 {
+				nz = append(nz, k)
+			}
+		}
+		for _, k := range nz {
+			for _, l := range nz {
+				xtx[k][l] += pt.N * pt.X[k] * pt.X[l]
+			}
+		}
+	}
+	var keep []int
+	l := newMatrix(p) // rows of the kept columns' factor
+	for j := range p {
+		// Residual squared norm of column j against the kept columns.
+		r := make([]float64, len(keep))
+		for a, ka := range keep {
+			s := xtx[j][ka]
+			for b := range a {
+				s -= r[b] * l[a][b]
+			}
+			r[a] = s / l[a][a]
+		}
+		d := xtx[j][j]
+		for _, v := range r {
+			d -= v * v
+		}
+		if j > 0 && d < MinLevel {
+			continue
+		}
+		row := len(keep)
+		copy(l[row], r)
+		l[row][row] = math.Sqrt(d)
+		keep = append(keep, j)
+	}
+	if len(keep) == p {
+		return pats
+	}
+	cols := make([]Column, len(keep))
+	for a, j := range keep {
+		cols[a] = c.Columns[j]
+	}
+	c.Aliased = nil
+	for j := range p {
+		if !slices.Contains(keep, j) {
+			c.Aliased = append(c.Aliased, c.Columns[j])
+		}
+	}
+	c.Columns = cols
+	out := make([]Pattern, len(pats))
+	for i, pt := range pats {
+		x := make([]float64, len(keep))
+		for a, j := range keep {
+			x[a] = pt.X[j]
+		}
+		out[i] = Pattern{X: x, N: pt.N, SumY: pt.SumY, SumY2: pt.SumY2}
+	}
+	return out
+}
+
+// removeLast takes the last factor out of the model (recording why) and
+// rebuilds the design columns.
+func (c *Coding) removeLast(reason string) {
+	f := c.Factors[len(c.Factors)-1]
+	c.Factors = c.Factors[:len(c.Factors)-1]
+	c.Dropped = append(c.Dropped, Dropped{f.Name, reason})
+	c.Aliased = nil
+	c.Columns = c.Columns[:1]
+	for k, f := range c.Factors {
+		for l := 1; l < len(f.Levels); l++ {
+			c.Columns = append(c.Columns, Column{Covariate: f.Name, Level: f.Levels[l], factor: k, level: l})
+		}
+	}
+}
