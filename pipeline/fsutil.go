@@ -36,6 +36,24 @@ func exchangeDirs(a, b string) error {
 	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
 }
 
+// renameNoReplace renames a to b unless b exists (os.ErrExist then):
+// os.Rename would replace an empty directory b. Where the file system
+// refuses RENAME_NOREPLACE, b is checked first, a narrow race left only
+// there.
+func renameNoReplace(a, b string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_NOREPLACE)
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
+		if _, err := os.Lstat(b); err == nil {
+			return &os.LinkError{Op: "rename", Old: a, New: b, Err: os.ErrExist}
+		}
+		return os.Rename(a, b)
+	}
+	if err != nil {
+		return &os.LinkError{Op: "rename", Old: a, New: b, Err: err}
+	}
+	return nil
+}
+
 // syncTree fsyncs every regular file and directory under root, root
 // included, each directory after its entries.
 func syncTree(root string) error {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -63,42 +64,83 @@ func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.L
 	return s, nil
 }
 
-// spillPrefix names the spill directories of marrow runs.
-const spillPrefix = "marrow-spill-"
+// spillPrefix names the spill directories of marrow runs; a directory
+// is made under newSpillPrefix, locked, and only then renamed to its
+// spillPrefix name, so that no run's cleanup ever sees it unlocked.
+const (
+	spillPrefix    = "marrow-spill-"
+	newSpillPrefix = ".marrow-spill-new-"
+)
+
+// newSpillAge is how old an unlocked newSpillPrefix directory must be
+// before cleanup takes it for a killed run's: younger ones may be
+// another run's, made and not yet locked.
+const newSpillAge = 10 * time.Minute
 
 // spillDir makes the run's private DuckDB spill directory under parent (""
 // = the system temp dir): DuckDB names its spill files alike in every
 // process, so two runs sharing one directory overwrite each other's and
 // crash. The run holds a flock on its directory; directories of dead runs
 // (no flock) are removed first. cleanup removes the run's own.
+//
+// The directory is locked before it is visible under spillPrefix: made
+// under a name cleanup skips, locked, then renamed (the flock is on the
+// directory, so it survives the rename). Made and locked under its final
+// name, another run's cleanup could remove it between the two.
 func spillDir(parent string) (dir string, cleanup func(), err error) {
 	if parent == "" {
 		parent = os.TempDir()
 	}
 	cleanStaleSpills(parent)
-	dir, err = os.MkdirTemp(parent, spillPrefix)
+	tmp, err := os.MkdirTemp(parent, newSpillPrefix)
 	if err != nil {
 		return "", nil, fmt.Errorf("spill directory: %w", err)
 	}
-	f, ok, err := tryLockDir(dir)
+	f, ok, err := tryLockDir(tmp)
 	if err != nil || !ok {
-		os.RemoveAll(dir)
-		return "", nil, fmt.Errorf("spill directory %s: cannot lock it: %v", dir, err)
+		os.RemoveAll(tmp)
+		return "", nil, fmt.Errorf("spill directory %s: cannot lock it: %v", tmp, err)
+	}
+	dir = filepath.Join(parent, spillPrefix+strings.TrimPrefix(filepath.Base(tmp), newSpillPrefix))
+	for try := 0; ; try++ {
+		err = renameNoReplace(tmp, dir)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrExist) || try == 9 {
+			f.Close()
+			os.RemoveAll(tmp)
+			return "", nil, fmt.Errorf("spill directory %s: %w", dir, err)
+		}
+		// Another directory has the name (a directory of the same
+		// random suffix under the other prefix): pick another.
+		dir = filepath.Join(parent, spillPrefix+rand.Text())
 	}
 	return dir, func() { os.RemoveAll(dir); f.Close() }, nil
 }
 
 // cleanStaleSpills removes the empty marrow-spill-* directories under
-// parent that no live run holds (left by killed runs). A directory with
-// files in it is kept: a marrow older than the flock would be spilling
-// there. Errors are ignored: the directories may belong to another user.
+// parent that no live run holds (left by killed runs), and the unlocked
+// .marrow-spill-new-* ones older than newSpillAge (a run killed between
+// making and locking its directory). A directory with files in it is
+// kept: a marrow older than the flock would be spilling there. Errors are
+// ignored: the directories may belong to another user.
 func cleanStaleSpills(parent string) {
 	entries, err := os.ReadDir(parent)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), spillPrefix) {
+		if !e.IsDir() {
+			continue
+		}
+		switch name := e.Name(); {
+		case strings.HasPrefix(name, spillPrefix):
+		case strings.HasPrefix(name, newSpillPrefix):
+			if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < newSpillAge {
+				continue
+			}
+		default:
 			continue
 		}
 		p := filepath.Join(parent, e.Name())

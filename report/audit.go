@@ -125,6 +125,32 @@ func relations(truth map[string]int, doc string) []sumRel {
 			rels = append(rels, sumRel{total: now, terms: []string{prev, add}, minus: []string{rem}})
 		}
 	}
+	// The centre benchmark: per transplant type, the centres' n add up,
+	// with the transplants in no centre's row, to the type's benchmark
+	// cohort and to its cohort n (exactly, where nothing is left over).
+	centreN := map[string][]string{} // type → its centres' n cells
+	for _, k := range keys {
+		if p := parseKey(k); p.q == "ctr" && len(p.names) == 3 && p.names[0] == "c" && p.names[1] == "tt" && p.names[2] == "q" && p.vals[2] == "n" {
+			centreN[p.vals[1]] = append(centreN[p.vals[1]], k)
+		}
+	}
+	for _, tt := range sortedKeys(centreN) {
+		sum := 0
+		for _, k := range centreN[tt] {
+			sum += truth[k]
+		}
+		has := func(k string) bool { _, ok := truth[k]; return ok }
+		for _, total := range centreTotals(tt, has) {
+			if !has(total) || truth[total] < sum {
+				continue
+			}
+			terms := append([]string(nil), centreN[tt]...)
+			if truth[total] > sum {
+				terms = append(terms, centreRestCell(tt, total))
+			}
+			rels = append(rels, sumRel{total: total, terms: terms})
+		}
+	}
 	// Table structure, read from the HTML.
 	tables := regexp.MustCompile(`(?s)<table class="(cohort|flow)">(.*?)</table>`).FindAllStringSubmatch(doc, -1)
 	for _, tb := range tables {

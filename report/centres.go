@@ -170,10 +170,73 @@ func (r *renderer) centres(c *Centres) *centresView {
 		}
 		v.Model = append(v.Model, modelView{title, mt})
 	}
+	r.centreSums(c)
 	sort.SliceStable(v.Completeness.Rows, func(i, j int) bool {
 		return v.Completeness.Rows[i].Cells[0] < v.Completeness.Rows[j].Cells[0]
 	})
 	return v
+}
+
+// centreRestCell is the key of the transplants of type tt counted in
+// total but in no centre's row (no centre, or not in the benchmark
+// cohort): never printed.
+func centreRestCell(tt, total string) string { return centreCell("tt", tt, "q", "rest", "of", total) }
+
+// centreTotals are the printed counts of type tt that the centres' n of
+// that type add up to with the transplants in no centre's row: the
+// benchmark cohort (the transplants of tt dated up to the cutoff minus
+// 365 days, the completeness table's eligible count; each risk model's
+// intercept row counts it too) and the type's cohort n, which holds it.
+func centreTotals(tt string, has func(string) bool) []string {
+	out := []string{followUpCell("eligible", tt), stratumCell(Stratum{tt, "*", "*"})}
+	for _, ep := range []string{"os", "nrm"} {
+		if k := centreCell("model", tt+" "+ep, "cov", "(intercept)", "lvl", ""); has(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// centreSums declares, per transplant type, total = Σ centres' n + rest
+// for each of centreTotals (SPEC §4): a reader who adds up a type's
+// centres and compares with a printed total can otherwise recover a
+// hidden count. Where the rest is 0 the sum is exact (a reader seeing the
+// centres add up to a total takes it so); otherwise the rest is an
+// unprinted count, which still bounds every centre by the total.
+func (r *renderer) centreSums(c *Centres) {
+	if !r.c.record {
+		return
+	}
+	byType := map[string]map[string]int{}
+	for _, p := range c.Panels {
+		if byType[p.TransplantType] == nil {
+			byType[p.TransplantType] = map[string]int{}
+		}
+		for _, cr := range p.Rows {
+			byType[p.TransplantType][cr.Centre] = cr.N
+		}
+	}
+	for _, tt := range sortedKeys(byType) {
+		var keys []string
+		sum := 0
+		for _, id := range sortedKeys(byType[tt]) {
+			keys = append(keys, centreCell("c", id, "tt", tt, "q", "n"))
+			sum += byType[tt][id]
+		}
+		has := func(k string) bool { _, ok := r.c.value[k]; return ok }
+		for _, total := range centreTotals(tt, has) {
+			if !has(total) || r.c.value[total] < sum {
+				continue // not printed, or not a superset (no such total)
+			}
+			if rest := r.c.value[total] - sum; rest == 0 {
+				r.sum(total, keys...)
+			} else {
+				rk := centreRestCell(tt, total)
+				r.note(rk, rest)
+				r.sum(total, append(append([]string(nil), keys...), rk)...)
+			}
+		}
+	}
 }
 
 // centresSection is the Centres section; none without a benchmark.

@@ -28,11 +28,29 @@ func disclosureCases() []disclosureCase {
 		{"small min 20", func() *Data { return withMin(smallData(), 20) }},
 		{"small with changes", changesData},
 		{"small with centres", func() *Data { d := smallData(); d.Centres = centresData(); return d }},
+		{"small with two centres", twoCentresData},
 		{"sim 300", func() *Data { return simData(300, 1) }},
 		{"sim 1500", func() *Data { return simData(1500, 7) }},
 		{"sim 800 min 30", func() *Data { return withMin(simData(800, 3), 30) }},
 		{"wide 4000", func() *Data { return simWide(4000, 5) }},
 	}
+}
+
+// twoCentresData is smallData with a benchmark of two centres whose n
+// add up to the completeness table's benchmark cohort (every ALLO
+// transplant dated a year before the cutoff has a centre): C2's 2 would
+// follow from 20 − 18 unless the suppressor knows that sum.
+func twoCentresData() *Data {
+	d := smallData()
+	row := func(id string, n int) CentreRow {
+		return CentreRow{Centre: id, N: n, NEvents: n / 3, Observed: 0.7, Expected: 0.7, Lower95: 0.5, Upper95: 0.85,
+			Lower998: 0.4, Upper998: 0.9, NEff: float64(n), Completeness: 0.95, Flag: "not_assessed", Reason: "fewer than 20 transplants"}
+	}
+	d.Centres = &Centres{Day: 365, MinCentre: 20, Panels: []CentrePanel{
+		{TransplantType: "ALLO", Endpoint: "os", Registry: 0.7, Rows: []CentreRow{row("C1", 18), row("C2", 2)}},
+		{TransplantType: "AUTO", Endpoint: "os", Registry: 0.7, Rows: []CentreRow{row("C1", 10)}},
+	}}
+	return d
 }
 
 func TestDisclosure(t *testing.T) {
