@@ -97,7 +97,7 @@ func (s *session) centres(ctx context.Context, dir string, cutoff time.Time) err
 			return nil, err
 		}
 		s.centresWritten = true
-		if err := s.writeResultsDictionary(ctx, dir, false); err != nil {
+		if err := s.writeResultsDictionary(ctx, dir); err != nil {
 			return nil, err
 		}
 		s.step("centre tables", start)

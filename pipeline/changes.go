@@ -245,9 +245,6 @@ func (s *session) changes(ctx context.Context, prev, staged string, m Manifest) 
 		if err := s.writeResults(ctx, filepath.Join(staged, "results"), queries.Text("results_schema"), []resultTable{changesTable(rows)}); err != nil {
 			return nil, err
 		}
-		if err := s.writeResultsDictionary(ctx, filepath.Join(staged, "results"), true); err != nil {
-			return nil, err
-		}
 		attrs := []any{}
 		landmarks := 0
 		for _, r := range rows {

@@ -54,9 +54,11 @@ func (s *session) writeWarehouseDictionary(ctx context.Context, dir string, with
 }
 
 // writeResultsDictionary writes dir/DICTIONARY.md for results/: the
-// default analysis's tables (and changes, once written), then each
-// analysis's under analyses/<name>/.
-func (s *session) writeResultsDictionary(ctx context.Context, dir string, withChanges bool) error {
+// default analysis's tables, changes, then each analysis's under
+// analyses/<name>/. changes is documented whether or not this run writes it
+// (a first run does not), so the dictionary does not depend on the output
+// a run replaces.
+func (s *session) writeResultsDictionary(ctx context.Context, dir string) error {
 	files := map[string]string{"landmarks": ".parquet, %s.csv", "curves": ".parquet", "medians": ".parquet, %s.csv",
 		"tests": ".parquet, %s.csv", "changes": ".parquet, %s.csv", "centres": ".parquet, %s.csv", "centre_model": ".parquet, %s.csv"}
 	order := []string{"landmarks", "curves", "medians", "tests"}
@@ -85,10 +87,8 @@ func (s *session) writeResultsDictionary(ctx context.Context, dir string, withCh
 			}
 		}
 	}
-	if withChanges {
-		if err := add("changes", "", "changes", nil); err != nil {
-			return err
-		}
+	if err := add("changes", "", "changes", nil); err != nil {
+		return err
 	}
 	for _, a := range s.analysisResults {
 		for _, n := range order {

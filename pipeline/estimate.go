@@ -64,7 +64,7 @@ func (s *session) estimate(ctx context.Context, dir string) error {
 		if err != nil {
 			return nil, err
 		}
-		if err := s.writeResultsDictionary(ctx, dir, false); err != nil {
+		if err := s.writeResultsDictionary(ctx, dir); err != nil {
 			return nil, err
 		}
 		return []any{"strata", len(est.tables), "tests", len(est.tests), "analyses", n}, nil

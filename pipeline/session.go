@@ -187,7 +187,10 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 	var sum *IngestSummary
 	err := s.stage(ctx, "ingest", func() ([]any, error) {
 		var err error
-		sum, err = transforms.Ingest(ctx, s.db, extract, transforms.IngestOptions{MaxRejectRate: s.cfg.MaxRejectRate})
+		sum, err = transforms.Ingest(ctx, s.db, extract, transforms.IngestOptions{
+			MaxRejectRate: s.cfg.MaxRejectRate,
+			Step:          func(name string, start time.Time) { s.step(name, start) },
+		})
 		if err != nil {
 			var se *transforms.StructuralError
 			var re *transforms.RejectRateError
@@ -204,8 +207,12 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 		if err := os.MkdirAll(warehouseDir, 0o755); err != nil {
 			return nil, err
 		}
-		if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, transforms.WarehouseTables...); err != nil {
-			return nil, err
+		for _, t := range transforms.WarehouseTables {
+			start := time.Now()
+			if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, t); err != nil {
+				return nil, err
+			}
+			s.step("write "+t+".parquet", start)
 		}
 		if err := s.writeWarehouseDictionary(ctx, warehouseDir, false); err != nil {
 			return nil, err

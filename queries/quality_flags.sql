@@ -25,29 +25,17 @@
 --   donor_type_on_auto         an AUTO transplant with a donor type
 --   no_events                  a transplant without any event row
 -- "After" is strictly later: same-day rows are never after one another.
--- "First" and "latest" order rows by date, then line.
+-- "First" and "latest" order rows by date, then line. The events table is
+-- scanned for the per-row flags once, and joined only to the few
+-- transplants that can have a death or GVHD flag (found from
+-- event_summary).
 INSERT INTO quality (flag, transplant_id, file, line, note)
 WITH
--- Per transplant, the first death and the latest rows are found with plain
--- min/max over one BIGINT that orders rows by (event_date, source_line):
--- days since 1900-01-01 (dates are validated from 1900 on) times 2^40,
--- plus the line (below 2^40). Much faster than arg_min over 10^7 rows.
-keyed_events AS (
-    SELECT
-        transplant_id,
-        event,
-        (event_date - DATE '1900-01-01') * 1099511627776 + source_line AS date_line
-    FROM events
-),
+-- Per transplant, the first death and the latest rows (event_summary.sql,
+-- which encodes them as (event_date, source_line) in one BIGINT).
 per_transplant AS (
-    SELECT
-        transplant_id,
-        count(*) FILTER (WHERE event = 'death') AS n_deaths,
-        min(date_line) FILTER (WHERE event = 'death') AS first_death,
-        max(date_line) FILTER (WHERE event = 'last_contact') AS last_contact,
-        max(date_line) FILTER (WHERE event <> 'last_contact') AS latest_other
-    FROM keyed_events
-    GROUP BY transplant_id
+    SELECT transplant_id, n_deaths, n_gvhd, first_death, last_contact, latest_other
+    FROM event_summary
 ),
 followup AS (
     SELECT
@@ -62,42 +50,37 @@ followup AS (
     FROM per_transplant
 ),
 deaths AS (
+    -- Only transplants with a flag to find: a second death, or a row
+    -- dated after the first death (latest_other and last_contact are the
+    -- latest rows).
     SELECT transplant_id, n_deaths, death_date, death_line
     FROM followup
-    WHERE n_deaths > 0
+    WHERE n_deaths > 1
+       OR latest_other_date > death_date
+       OR last_contact_date > death_date
 ),
-two_deaths AS (
+death_flags AS (
     SELECT
-        'two_deaths' AS flag,
-        e.transplant_id,
-        'events.csv' AS file,
-        e.source_line AS line,
-        concat('n_deaths=', d.n_deaths, ' first_death_line=', d.death_line) AS note
-    FROM events AS e
-    JOIN deaths AS d ON d.transplant_id = e.transplant_id
-    WHERE e.event = 'death'
-      AND d.n_deaths > 1
-      AND e.source_line <> d.death_line
-),
-after_death AS (
-    SELECT
-        CASE e.event
-            WHEN 'relapse' THEN 'relapse_after_death'
-            WHEN 'last_contact' THEN 'last_contact_after_death'
+        CASE
+            WHEN e.event = 'death' THEN 'two_deaths'
+            WHEN e.event = 'relapse' THEN 'relapse_after_death'
+            WHEN e.event = 'last_contact' THEN 'last_contact_after_death'
             ELSE 'event_after_death'
         END AS flag,
         e.transplant_id,
         'events.csv' AS file,
         e.source_line AS line,
-        concat(
-            CASE WHEN e.event IN ('relapse', 'last_contact') THEN '' ELSE concat('event=', e.event, ' ') END,
-            'days_after_death=', e.event_date - d.death_date,
-            ' death_line=', d.death_line
-        ) AS note
+        CASE
+            WHEN e.event = 'death' THEN concat('n_deaths=', d.n_deaths, ' first_death_line=', d.death_line)
+            ELSE concat(
+                CASE WHEN e.event IN ('relapse', 'last_contact') THEN '' ELSE concat('event=', e.event, ' ') END,
+                'days_after_death=', e.event_date - d.death_date,
+                ' death_line=', d.death_line)
+        END AS note
     FROM events AS e
     JOIN deaths AS d ON d.transplant_id = e.transplant_id
-    WHERE e.event_date > d.death_date
-      AND e.event <> 'death'
+    WHERE CASE WHEN e.event = 'death' THEN d.n_deaths > 1 AND e.source_line <> d.death_line
+               ELSE e.event_date > d.death_date END
 ),
 last_contact_before_event AS (
     SELECT
@@ -127,23 +110,34 @@ gvhd_in_auto AS (
         e.source_line AS line,
         concat('event=', e.event, ' transplant_line=', t.source_line) AS note
     FROM events AS e
-    JOIN transplants AS t ON t.transplant_id = e.transplant_id
-    WHERE t.transplant_type = 'AUTO'
-      AND e.event IN ('agvhd', 'cgvhd')
+    JOIN (
+        SELECT t.transplant_id, t.source_line
+        FROM transplants AS t
+        JOIN per_transplant AS p ON p.transplant_id = t.transplant_id
+        WHERE t.transplant_type = 'AUTO'
+          AND p.n_gvhd > 0
+    ) AS t ON t.transplant_id = e.transplant_id
+    WHERE e.event IN ('agvhd', 'cgvhd')
 ),
 grades AS (
-    -- A GVHD row without a grade, or another event with one.
-    SELECT
-        CASE
-            WHEN event IN ('agvhd', 'cgvhd') THEN concat(event, '_without_grade')
-            ELSE 'grade_on_other_event'
-        END AS flag,
-        transplant_id,
-        'events.csv' AS file,
-        source_line AS line,
-        concat('event=', event) AS note
-    FROM events
-    WHERE (event IN ('agvhd', 'cgvhd')) = (grade IS NULL)
+    -- A GVHD row without a grade or with an unknown one, or another event
+    -- with a grade.
+    SELECT flag, transplant_id, 'events.csv' AS file, source_line AS line, concat('event=', event) AS note
+    FROM (
+        SELECT
+            CASE
+                WHEN event IN ('agvhd', 'cgvhd') THEN
+                    CASE
+                        WHEN grade IS NULL THEN concat(event, '_without_grade')
+                        WHEN event = 'agvhd' AND grade NOT IN ('1', '2', '3', '4') THEN 'unknown_grade'
+                        WHEN event = 'cgvhd' AND grade NOT IN ('MILD', 'MODERATE', 'SEVERE') THEN 'unknown_grade'
+                    END
+                WHEN grade IS NOT NULL THEN 'grade_on_other_event'
+            END AS flag,
+            transplant_id, source_line, event
+        FROM events
+    )
+    WHERE flag IS NOT NULL
 ),
 allo_without_donor_type AS (
     SELECT
@@ -155,17 +149,6 @@ allo_without_donor_type AS (
     FROM transplants
     WHERE transplant_type = 'ALLO'
       AND donor_type = 'UNKNOWN'
-),
-unknown_grade AS (
-    SELECT
-        'unknown_grade' AS flag,
-        transplant_id,
-        'events.csv' AS file,
-        source_line AS line,
-        concat('event=', event) AS note
-    FROM events
-    WHERE (event = 'agvhd' AND grade NOT IN ('1', '2', '3', '4'))
-       OR (event = 'cgvhd' AND grade NOT IN ('MILD', 'MODERATE', 'SEVERE'))
 ),
 out_of_range AS (
     SELECT
@@ -200,14 +183,12 @@ donor_type_on_auto AS (
       AND donor_type IS NOT NULL
 ),
 all_flags AS (
-    SELECT flag, transplant_id, file, line, note FROM two_deaths
-    UNION ALL SELECT flag, transplant_id, file, line, note FROM after_death
+    SELECT flag, transplant_id, file, line, note FROM death_flags
     UNION ALL SELECT flag, transplant_id, file, line, note FROM last_contact_before_event
     UNION ALL SELECT flag, transplant_id, file, line, note FROM no_events
     UNION ALL SELECT flag, transplant_id, file, line, note FROM gvhd_in_auto
     UNION ALL SELECT flag, transplant_id, file, line, note FROM grades
     UNION ALL SELECT flag, transplant_id, file, line, note FROM allo_without_donor_type
-    UNION ALL SELECT flag, transplant_id, file, line, note FROM unknown_grade
     UNION ALL SELECT flag, transplant_id, file, line, note FROM out_of_range
     UNION ALL SELECT flag, transplant_id, file, line, note FROM donor_type_on_auto
 )

@@ -87,7 +87,8 @@ fi
 for f in examples/*.toml; do
   [ -f "$f" ] || continue
   name=$(basename "$f" .toml)
-  { cat "$f"; printf '\nmax_reject_rate = 0.05\n'; } >"$W/ex-$name.toml"
+  # Top-level keys before the file's [[analysis]] tables, or TOML puts them inside.
+  { printf 'max_reject_rate = 0.05\n'; cat "$f"; } >"$W/ex-$name.toml"
   rm -rf "$W/ex-$name-$N"
   if measure "ex_$name" "$W/marrow" -q analyze --warehouse "$W/wh-$N" --out "$W/ex-$name-$N" --config "$W/ex-$name.toml"; then
     eval "t=\$T_ex_$name"

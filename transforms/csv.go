@@ -32,6 +32,10 @@ type columnSpec struct {
 // the complete records of one chunk.
 const chunkSize = 1 << 20
 
+// readSize is the chunk size openCSV reads files with: chunkSize, except in
+// tests that want many batches from a small file.
+var readSize = chunkSize
+
 // rawBatch is a run of records as read: the chunk of the file holding
 // them and, for each record, its line, byte range, field count and the
 // fields of the spec's columns (k per record, in spec order, "" for a
@@ -42,6 +46,7 @@ type rawBatch struct {
 	buf     []byte // the chunk; records are buf[off[j]:end[j]]
 	scratch []byte // unescaped quoted fields
 	n       int
+	seq     int64 // the batch's number in the file, set by sequence
 	lines   []int64
 	reg     []int32 // transplants.csv: index entry of the row's id, -1 if not registered (see registrar)
 	dupOf   []int64 // transplants.csv: line of an earlier row with the same id, 0 if none
@@ -119,7 +124,7 @@ func openCSV(dir string, spec *fileSpec) (*csvFile, error) {
 		f.Close()
 		return nil, &StructuralError{File: spec.name, Reason: "is a directory, not a file"}
 	}
-	c := newCSVReader(f, spec, chunkSize)
+	c := newCSVReader(f, spec, readSize)
 	c.closer = f
 	if err == nil {
 		c.size = st.Size()

@@ -10,14 +10,16 @@
 // no table behind. Rows that are valid but implausible (two deaths, events
 // after death, GVHD in an autologous transplant, ...) are kept and listed
 // in the quality table, computed in SQL after loading
-// (queries/quality_flags.sql). WriteWarehouse writes the tables as Parquet
-// sorted on a unique key, so the same extract always gives the same bytes.
+// (queries/event_summary.sql, then quality_flags.sql). WriteWarehouse
+// writes the tables as Parquet sorted on a unique key (events are in that
+// order already), so the same extract always gives the same bytes.
 //
 // Rows are split by a zero-copy RFC 4180 reader in one goroutine (checked
 // against encoding/csv by FuzzParseCSV), validated by up to four goroutines
-// (one per core), and handed to DuckDB as Arrow record batches by duck.InsertArrow
-// (a view over the stream with the duckdb_arrow build tag, duckdb-go's
-// Appender without it).
+// (one per core), put back in file order and handed to DuckDB as Arrow
+// record batches by duck.InsertArrow (a view over the stream with the
+// duckdb_arrow build tag, duckdb-go's Appender without it), which inserts
+// them on one DuckDB thread.
 //
 // DeriveCohort computes, per transplant, each endpoint's time and status
 // (SPEC §3) from the warehouse tables into the cohort table.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/duckdb/duckdb-go/v2"
@@ -30,6 +31,9 @@ type IngestOptions struct {
 	// Ingest fails with *RejectRateError. 0 allows no rejected row at
 	// all, 1 never fails.
 	MaxRejectRate float64
+	// Step, if set, is told as each part of Ingest ends, with when it
+	// began (marrow -v logs them).
+	Step func(name string, start time.Time)
 }
 
 // FileSummary is what Ingest made of one extract file. RowsRead counts the
@@ -67,6 +71,11 @@ type IngestSummary struct {
 // then kept in db so the rejects can be inspected, and the caller should
 // not publish them.
 func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptions) (*IngestSummary, error) {
+	step := opts.Step
+	if step == nil {
+		step = func(string, time.Time) {}
+	}
+	start := time.Now()
 	// Both headers are checked before anything is loaded.
 	tf, err := openCSV(extractDir, &transplantsSpec)
 	if err != nil {
@@ -84,11 +93,9 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 		return nil, err
 	}
 	defer conn.Close()
-	restore, err := unorderedInserts(ctx, conn)
-	if err != nil {
-		return nil, err
-	}
-	defer restore()
+	// The batches are inserted in file order (runFile), and DuckDB keeps
+	// it in the table as long as preserve_insertion_order is on (its
+	// default; WriteWarehouse checks).
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return nil, err
 	}
@@ -111,6 +118,8 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	if err := loadFile(ctx, conn, tf, "transplants", transplantsArrow, tvs...); err != nil {
 		return nil, err
 	}
+	step("load transplants", start)
+	start = time.Now()
 	index.accept(tvs...)
 	tv := mergeValidators(tvs)
 	// Events are checked against the finished index only.
@@ -122,6 +131,8 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 		return nil, err
 	}
 	ev := mergeValidators(evs)
+	step("load events", start)
+	start = time.Now()
 
 	if err := insertRejects(ctx, conn, tv.rejects, ev.rejects); err != nil {
 		return nil, err
@@ -150,19 +161,16 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 		return nil, err
 	}
 	committed = true
-	// The quality flags are computed on the committed tables: DuckDB
-	// scans committed row groups several times faster than a
-	// transaction's own rows. The statement is atomic; if it fails, the
+	step("rejects, summary, commit", start)
+	start = time.Now()
+	// The quality flags and the row hashes are computed on the committed
+	// tables: DuckDB scans committed row groups several times faster than
+	// a transaction's own rows. Both read the per-transplant summary of
+	// the events, made once. Each statement is atomic; if one fails, the
 	// tables go.
-	if sum.QualityFlags, err = flagQuality(ctx, conn); err != nil {
+	if err := summarizeEvents(ctx, conn, func(name string) { step(name, start); start = time.Now() }, sum); err != nil {
 		dropWarehouse(context.WithoutCancel(ctx), conn)
 		return nil, err
-	}
-	// So is each transplant's row hash, which the next run compares with
-	// (results/changes).
-	if _, err := conn.ExecContext(ctx, queries.Text("transplant_row_hash")); err != nil {
-		dropWarehouse(context.WithoutCancel(ctx), conn)
-		return nil, fmt.Errorf("row hashes: %w", err)
 	}
 
 	for _, p := range []struct {
@@ -191,41 +199,86 @@ func rejectRateExceeded(rejected, read int64, rate float64) bool {
 // into table.
 func loadFile(ctx context.Context, conn *sql.Conn, f *csvFile, table string, schema *arrow.Schema, vs ...validator) error {
 	return runFile(ctx, f, func(ctx context.Context, recs <-chan arrow.RecordBatch) error {
-		return duck.InsertArrow(ctx, conn, table, schema, recs, queries.Text("load_"+table))
+		return serially(ctx, conn, func() error {
+			return duck.InsertArrow(ctx, conn, table, schema, recs, queries.Text("load_"+table))
+		})
 	}, vs...)
 }
 
+// serially runs fn with DuckDB on one thread. The inserts run so: one
+// thread fills the table's row groups one after the other, each to
+// DuckDB's full row group size, whereas parallel inserts leave row groups
+// of sizes that vary with the thread count and the timing. An unsorted
+// COPY of the table (WriteWarehouse, inKeyOrder) writes a Parquet row
+// group per table row group, so its bytes would vary too. One DuckDB
+// thread keeps up with the validators: converting the Arrow batches and
+// appending them is the smaller part of a load.
+func serially(ctx context.Context, conn *sql.Conn, fn func() error) error {
+	var threads int64
+	if err := conn.QueryRowContext(ctx, "SELECT CAST(current_setting('threads') AS BIGINT)").Scan(&threads); err != nil {
+		return fmt.Errorf("duckdb threads: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "SET threads = 1"); err != nil {
+		return fmt.Errorf("duckdb threads: %w", err)
+	}
+	err := fn()
+	if _, e := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("SET threads = %d", threads)); e != nil && err == nil {
+		err = fmt.Errorf("duckdb threads: %w", e)
+	}
+	return err
+}
+
 // runFile runs the pipeline parse → validate → load: the reader in one
-// goroutine, each validator in another, load on this one. A structural
-// fault of the file wins over the error of load, which it may cause.
+// goroutine, each validator in another, load on this one. The validators
+// work on the reader's batches in parallel, and their records are put back
+// in the file's order before load sees them, so that the table's rows are
+// in file order whatever the number of validators and threads: WriteWarehouse
+// relies on it. A structural fault of the file wins over the error of
+// load, which it may cause.
 func runFile(ctx context.Context, f *csvFile, load func(context.Context, <-chan arrow.RecordBatch) error, vs ...validator) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	produced := make(chan *rawBatch)
 	raw := make(chan *rawBatch, 4)
 	free := make(chan *rawBatch, 8)
+	validated := make(chan seqRecord, len(vs))
 	recs := make(chan arrow.RecordBatch, 2)
+	// A batch holds a token from the reader until its record is handed
+	// to load (or found empty): that bounds how far the reader and the
+	// validators run ahead of a batch still being validated.
+	tokens := make(chan struct{}, 2*len(vs)+4)
 	var parseErr error
 	var wg, validating sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
+		defer close(produced)
+		parseErr = f.produce(ctx, produced, free)
+	})
+	wg.Go(func() {
 		defer close(raw)
-		parseErr = f.produce(ctx, raw, free)
-	}()
-	validating.Add(len(vs))
-	go func() {
-		validating.Wait()
-		close(recs)
-	}()
+		sequence(ctx, produced, raw, tokens)
+	})
 	for _, v := range vs {
-		go validate(ctx, v, raw, free, recs, &validating)
+		validating.Go(func() { validate(ctx, v, raw, free, validated) })
 	}
+	wg.Go(func() {
+		validating.Wait()
+		close(validated)
+	})
+	wg.Go(func() {
+		defer close(recs)
+		inOrder(ctx, validated, recs, tokens)
+	})
 	loadErr := load(ctx, recs)
 	cancel()
 	for rec := range recs {
 		rec.Release()
 	}
 	wg.Wait()
+	for r := range validated {
+		if r.rec != nil {
+			r.rec.Release()
+		}
+	}
 	var se *StructuralError
 	switch {
 	case errors.As(parseErr, &se):
@@ -238,21 +291,85 @@ func runFile(ctx context.Context, f *csvFile, load func(context.Context, <-chan 
 	return nil
 }
 
-// validate runs v over the batches of raw, recycling them to free, and
-// sends the accepted rows on recs.
-func validate(ctx context.Context, v validator, raw <-chan *rawBatch, free chan<- *rawBatch, recs chan<- arrow.RecordBatch, wg *sync.WaitGroup) {
-	defer wg.Done()
-	send := func(rec arrow.RecordBatch) bool {
+// seqRecord is the record of the accepted rows of the reader's batch
+// number seq (counted from 0); nil if none was accepted.
+type seqRecord struct {
+	seq int64
+	rec arrow.RecordBatch
+}
+
+// sequence numbers the batches of in, in the reader's order, and passes
+// them on to out, each once it holds a token.
+func sequence(ctx context.Context, in <-chan *rawBatch, out chan<- *rawBatch, tokens chan<- struct{}) {
+	var seq int64
+	for b := range in {
 		select {
-		case recs <- rec:
-			return true
+		case tokens <- struct{}{}:
 		case <-ctx.Done():
-			rec.Release()
-			return false
+			return
+		}
+		b.seq = seq
+		seq++
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return
 		}
 	}
+}
+
+// inOrder sends the records of in on out by sequence number, skipping the
+// empty ones, and gives back a batch's token once its record is sent.
+func inOrder(ctx context.Context, in <-chan seqRecord, out chan<- arrow.RecordBatch, tokens <-chan struct{}) {
+	pending := map[int64]arrow.RecordBatch{}
+	defer func() {
+		for _, rec := range pending {
+			if rec != nil {
+				rec.Release()
+			}
+		}
+	}()
+	var next int64
+	for {
+		rec, ok := pending[next]
+		switch {
+		case ok && rec == nil:
+			delete(pending, next)
+			next++
+			<-tokens
+			continue
+		case !ok && in == nil:
+			// Every record is sent (or, after a cancellation, one
+			// never came).
+			return
+		}
+		var send chan<- arrow.RecordBatch
+		if ok {
+			send = out
+		}
+		select {
+		case send <- rec:
+			delete(pending, next)
+			next++
+			<-tokens
+		case r, more := <-in:
+			if !more {
+				in = nil
+				continue
+			}
+			pending[r.seq] = r.rec
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// validate runs v over the batches of raw, recycling them to free, and
+// sends the accepted rows of each batch on out.
+func validate(ctx context.Context, v validator, raw <-chan *rawBatch, free chan<- *rawBatch, out chan<- seqRecord) {
 	for b := range raw {
 		v.batch(b)
+		r := seqRecord{seq: b.seq}
 		// Nothing refers to b's fields any more: the accepted
 		// values were copied into the column builders, rejected
 		// values cloned.
@@ -260,12 +377,17 @@ func validate(ctx context.Context, v validator, raw <-chan *rawBatch, free chan<
 		case free <- b:
 		default:
 		}
-		if v.full() && !send(v.flush()) {
+		if !v.empty() {
+			r.rec = v.flush()
+		}
+		select {
+		case out <- r:
+		case <-ctx.Done():
+			if r.rec != nil {
+				r.rec.Release()
+			}
 			return
 		}
-	}
-	if ctx.Err() == nil && !v.empty() {
-		send(v.flush())
 	}
 }
 
@@ -273,30 +395,32 @@ func validate(ctx context.Context, v validator, raw <-chan *rawBatch, free chan<
 type validator interface {
 	base() *rowValidator
 	batch(*rawBatch)          // validates the records of a batch
-	full() bool               // the accepted rows should be flushed
 	empty() bool              // no accepted row is pending
 	flush() arrow.RecordBatch // the pending accepted rows
 }
 
-// unorderedInserts lets DuckDB insert the loaded batches in any order,
-// which halves the CPU time of the inserts: the tables' row order means
-// nothing (the batches of parallel validators arrive in any order anyway;
-// source_line is the file's order) and every output is sorted. It returns
-// a function that restores the previous setting.
-func unorderedInserts(ctx context.Context, conn *sql.Conn) (func(), error) {
-	var prev bool
-	if err := conn.QueryRowContext(ctx, "SELECT CAST(current_setting('preserve_insertion_order') AS BOOLEAN)").Scan(&prev); err != nil {
-		return nil, fmt.Errorf("duckdb preserve_insertion_order: %w", err)
+// summarizeEvents makes the temporary table event_summary, fills the
+// quality table (sum.QualityFlags gets its counts) and sets the
+// transplants' row hashes from it, then drops it. done is told as each
+// part ends.
+func summarizeEvents(ctx context.Context, conn *sql.Conn, done func(string), sum *IngestSummary) error {
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.event_summary")
+	if _, err := conn.ExecContext(ctx, queries.Text("event_summary")); err != nil {
+		return fmt.Errorf("event summary: %w", err)
 	}
-	if !prev {
-		return func() {}, nil
+	done("event summary")
+	var err error
+	if sum.QualityFlags, err = flagQuality(ctx, conn); err != nil {
+		return err
 	}
-	if _, err := conn.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
-		return nil, fmt.Errorf("duckdb preserve_insertion_order: %w", err)
+	done("quality flags")
+	// Each transplant's row hash is what the next run compares with
+	// (results/changes).
+	if _, err := conn.ExecContext(ctx, queries.Text("transplant_row_hash")); err != nil {
+		return fmt.Errorf("row hashes: %w", err)
 	}
-	return func() {
-		conn.ExecContext(context.WithoutCancel(ctx), "SET preserve_insertion_order = true")
-	}, nil
+	done("row hashes")
+	return nil
 }
 
 // dropWarehouse removes the warehouse tables after a failure.

@@ -93,10 +93,6 @@ var (
 	}, nil)
 )
 
-// recordRows is the number of validated rows per Arrow record batch handed
-// to DuckDB.
-const recordRows = 1 << 16
-
 // rowValidator holds what the validators of one file share: the column
 // layout, the rejects and the counts. transplantRows and eventRows add
 // the checks and the column builders of accepted rows.
@@ -158,10 +154,10 @@ func (v *rowValidator) fieldCount(b *rawBatch, j int) bool {
 	return false
 }
 
-// maxBatchBytes bounds the text of one string column in a record batch:
-// Arrow's utf8 offsets are int32. It is checked after each raw batch, so
-// a single field may not approach 2 GB.
-const maxBatchBytes = 1 << 28
+// A record batch holds the accepted rows of one raw batch, so the text of
+// one string column is at most the batch's buffer: the chunk size, or
+// twice the longest record. Arrow's utf8 offsets are int32, so a single
+// record may not approach 1 GB.
 
 // recordBatch returns the accepted rows gathered so far as a record batch.
 func recordBatch(schema *arrow.Schema, n int, cols ...interface{ array() arrow.Array }) arrow.RecordBatch {
@@ -199,12 +195,6 @@ func newTransplantRows(c *csvFile) *transplantRows {
 		hctCI:     newFixedColumn[int32](arrow.PrimitiveTypes.Int32),
 		line:      newFixedColumn[int64](arrow.PrimitiveTypes.Int64),
 	}
-}
-
-// full reports whether the pending rows should be flushed.
-func (t *transplantRows) full() bool {
-	return t.pending >= recordRows || t.center.bytes() > maxBatchBytes || t.id.bytes() > maxBatchBytes ||
-		t.patient.bytes() > maxBatchBytes
 }
 
 // flush returns the pending accepted rows as a record batch.
@@ -404,11 +394,6 @@ func newEventRows(c *csvFile, index *transplantIndex) *eventRows {
 		grade: newStringColumn(), detail: newStringColumn(),
 		line: newFixedColumn[int64](arrow.PrimitiveTypes.Int64),
 	}
-}
-
-func (e *eventRows) full() bool {
-	return e.pending >= recordRows || e.id.bytes() > maxBatchBytes || e.grade.bytes() > maxBatchBytes ||
-		e.detail.bytes() > maxBatchBytes
 }
 
 func (e *eventRows) flush() arrow.RecordBatch {

@@ -1,6 +1,6 @@
 // Command sqlprof runs SQL statements against a fresh in-memory DuckDB
 // session opened as marrow opens its own (offline, same settings) and
-// prints each statement's wall time, row count and first rows. It is how
+// prints each statement's wall time, CPU time, row count and first rows. It is how
 // the queries/ files were profiled: put
 //
 //	CREATE TABLE cohort AS SELECT * FROM 'OUT/warehouse/cohort.parquet'
@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"marrow/internal/duck"
@@ -49,7 +50,7 @@ func main() {
 		if stmt == "" {
 			continue
 		}
-		start := time.Now()
+		start, cpu := time.Now(), cpuSeconds()
 		n, err := run(ctx, db, stmt)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -59,8 +60,19 @@ func main() {
 		if len(head) > 70 {
 			head = head[:70]
 		}
-		fmt.Printf("== %.3f s, %d rows: %s\n", time.Since(start).Seconds(), n, head)
+		fmt.Printf("== %.3f s, cpu %.3f s, %d rows: %s\n", time.Since(start).Seconds(), cpuSeconds()-cpu, n, head)
 	}
+}
+
+// cpuSeconds is the CPU time (user + system) of this process so far: on a
+// shared machine a steadier measure of a statement's work than its wall
+// time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // run runs stmt, prints its first rows and returns how many it gave.
