@@ -61,6 +61,8 @@ func addSection(order int, name string, render func(r *renderer) []Section) {
 type renderer struct {
 	d *Data
 	c *counter
+	// paths is shared by the passes of one report (nil: none).
+	paths *pathCache
 }
 
 // count prints a count through the small-cell rule. table names the
