@@ -25,13 +25,13 @@ var marked = regexp.MustCompile(`⟦([^⟧]*)⟧([^⟦]*)⟦/⟧`)
 // published renders d with marked counts and returns what each cell shows
 // (cells never printed are absent), the true counts, and the report.
 func published(d *Data) (shown map[string]string, truth map[string]int, doc string, clash []string, err error) {
-	return decidePage(d).published()
+	return decidePage(d, true).published()
 }
 
 // published is published for a settled decision. The true counts are those
 // of its recording pass (the counter records only there).
 func (p *decided) published() (shown map[string]string, truth map[string]int, doc string, clash []string, err error) {
-	h, m, err := p.page(p.marked())
+	h, m, err := p.page(p.markedSecs)
 	if err != nil {
 		return nil, nil, "", nil, err
 	}
@@ -227,7 +227,7 @@ func relations(truth map[string]int, doc string) []sumRel {
 
 // Audit returns what a reader of d's report could learn exactly that the
 // small-count rule hides (empty when nothing), each as "key: what".
-func Audit(d *Data) ([]string, error) { return decidePage(d).audit() }
+func Audit(d *Data) ([]string, error) { return decidePage(d, true).audit() }
 
 // audit is Audit for a settled decision.
 func (p *decided) audit() ([]string, error) {

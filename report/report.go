@@ -36,7 +36,7 @@ var (
 // passes of one settled counter, so the audited page and the written one
 // hide the same cells (the marks are all that differs).
 func Write(dir string, d *Data) error {
-	p := decidePage(d)
+	p := decidePage(d, true)
 	var found []string
 	var auditErr error
 	var wg sync.WaitGroup
@@ -75,7 +75,7 @@ type pageView struct {
 // rendered twice: once to record every count and sum, then, after the
 // suppressor has decided over all of them, to print.
 func Render(d *Data) (html, md []byte, err error) {
-	p := decidePage(d)
+	p := decidePage(d, false)
 	return p.page(p.secs)
 }
 
@@ -86,32 +86,50 @@ type decided struct {
 	d    *Data
 	c    *counter
 	secs []Section
+	// markedSecs is the marked twin of secs (decidePage with marked).
+	markedSecs []Section
 	// paths are the curves' paths the passes drew.
 	paths *pathCache
 }
 
 // decidePage records every count and sum of d, lets the suppressor decide
-// and prints until what is printed is what the decision assumed.
-func decidePage(d *Data) *decided {
+// and prints until what is printed is what the decision assumed. With
+// marked, each printing pass has a marked twin (marked) run beside it on
+// a copy of the counter: the twin of the last pass is the audit's page,
+// printed while the page itself is.
+func decidePage(d *Data, marked bool) *decided {
 	c := newCounter(d.Config.MinCell)
 	c.bypass, c.bypassComplementary = bypassTable, bypassComplementary
 	r := &renderer{d: d, c: c, paths: newPathCache()}
 	r.sections()
 	c.decide()
-	secs := r.sections()
-	for i := 0; i < 8 && !c.settle(); i++ {
-		secs = r.sections()
+	p := &decided{d: d, c: c, paths: r.paths}
+	print := func() {
+		if !marked {
+			p.secs = r.sections()
+			return
+		}
+		twin := p.markedRenderer() // copied before the pass starts
+		var wg sync.WaitGroup
+		wg.Go(func() { p.markedSecs = twin.sections() })
+		p.secs = r.sections()
+		wg.Wait()
 	}
-	return &decided{d: d, c: c, secs: secs, paths: r.paths}
+	print()
+	for i := 0; i < 8 && !c.settle(); i++ {
+		print()
+	}
+	return p
 }
 
-// marked prints the settled decision again with every printed count marked
-// by its cell (⟦key⟧text⟦/⟧), for the audit. It works on a copy of the
-// counter (its own printed set), so it may run beside p.page.
-func (p *decided) marked() []Section {
+// markedRenderer prints the decision as it stands with every printed count
+// marked by its cell (⟦key⟧text⟦/⟧), for the audit. It works on a copy of
+// the counter (its own printed set), so it may run beside a printing pass
+// of p.c: printing passes only read the rest of the counter.
+func (p *decided) markedRenderer() *renderer {
 	c := *p.c
 	c.mark, c.printed = true, map[string]bool{}
-	return (&renderer{d: p.d, c: &c, paths: p.paths}).sections()
+	return &renderer{d: p.d, c: &c, paths: p.paths}
 }
 
 // page assembles index.html and report.md from printed sections.
