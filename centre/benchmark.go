@@ -336,8 +336,17 @@ func observed(c Cohort, idx []int, ep Endpoint, day int64) (est, se float64) {
 	for k, i := range idx {
 		subj[k] = tk{c.Time[i], c.Status[i]}
 	}
+	// The estimate and its standard error at day depend on the rows up to
+	// day only; At needs a later time to tell day from past the end. So
+	// the table stops at the first time after day, with everyone left
+	// censored there (a consistent table, one point after day).
 	var rows []estimate.RiskRow
 	for lo := 0; lo < len(subj); {
+		if subj[lo].t > day {
+			left := int64(len(subj) - lo)
+			rows = append(rows, estimate.RiskRow{Time: subj[lo].t, NRisk: left, NCensor: left})
+			break
+		}
 		r := estimate.RiskRow{Time: subj[lo].t, NRisk: int64(len(subj) - lo)}
 		hi := lo
 		for ; hi < len(subj) && subj[hi].t == subj[lo].t; hi++ {
