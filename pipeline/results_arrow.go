@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -85,7 +87,12 @@ func buildBatches(ctx context.Context, t resultTable, schema *arrow.Schema, notN
 	batches := (t.parts + partsPerBatch - 1) / partsPerBatch
 	wave := make([]arrow.RecordBatch, workers)
 	errs := make([]error, workers)
-	var last []any
+	var last arrow.RecordBatch // the last row of the previous batch
+	defer func() {
+		if last != nil {
+			last.Release()
+		}
+	}()
 	for first := 0; first < batches; first += workers {
 		n := min(workers, batches-first)
 		var wg sync.WaitGroup
@@ -97,12 +104,21 @@ func buildBatches(ctx context.Context, t resultTable, schema *arrow.Schema, notN
 					t.emit(p, a)
 				}
 				wave[k], errs[k] = a.record()
+				if errs[k] == nil {
+					errs[k] = checkOrder(wave[k], keys)
+				}
 			})
 		}
 		wg.Wait()
 		for k := range n {
-			if errs[k] == nil {
-				last, errs[k] = checkOrder(wave[k], keys, last)
+			if errs[k] == nil && wave[k].NumRows() > 0 {
+				if last != nil && keyOrder(last, 0, wave[k], 0, keys) >= 0 {
+					errs[k] = errors.New("first row of a batch out of key order")
+				}
+				if last != nil {
+					last.Release()
+				}
+				last = wave[k].NewSlice(wave[k].NumRows()-1, wave[k].NumRows())
 			}
 			if errs[k] != nil {
 				for _, r := range wave[k:n] {
@@ -126,52 +142,34 @@ func buildBatches(ctx context.Context, t resultTable, schema *arrow.Schema, notN
 	return nil
 }
 
-// checkOrder checks that rec's rows, after the key last (nil: none), are
-// in strictly increasing order of their first keys columns — DuckDB's
-// ORDER BY order for them: text by bytes, numbers by value — and returns
-// the last row's key.
-func checkOrder(rec arrow.RecordBatch, keys int, last []any) ([]any, error) {
-	n := int(rec.NumRows())
-	if n == 0 {
-		return last, nil
-	}
-	key := func(r int) []any {
-		k := make([]any, keys)
-		for c := range keys {
-			switch col := rec.Column(c).(type) {
-			case *array.String:
-				k[c] = col.Value(r)
-			case *array.Int32:
-				k[c] = int64(col.Value(r))
-			case *array.Int64:
-				k[c] = col.Value(r)
-			}
+// keyOrder compares row i of a with row j of b on their first keys
+// columns as DuckDB's ORDER BY does: text by bytes, numbers by value.
+func keyOrder(a arrow.RecordBatch, i int, b arrow.RecordBatch, j int, keys int) int {
+	for c := range keys {
+		var d int
+		switch x := a.Column(c).(type) {
+		case *array.String:
+			d = strings.Compare(x.Value(i), b.Column(c).(*array.String).Value(j))
+		case *array.Int32:
+			d = cmp.Compare(x.Value(i), b.Column(c).(*array.Int32).Value(j))
+		case *array.Int64:
+			d = cmp.Compare(x.Value(i), b.Column(c).(*array.Int64).Value(j))
 		}
-		return k
-	}
-	less := func(a, b []any) bool {
-		for c := range a {
-			switch x := a[c].(type) {
-			case string:
-				if y := b[c].(string); x != y {
-					return x < y
-				}
-			case int64:
-				if y := b[c].(int64); x != y {
-					return x < y
-				}
-			}
+		if d != 0 {
+			return d
 		}
-		return false
 	}
-	for r := range n {
-		k := key(r)
-		if last != nil && !less(last, k) {
-			return nil, fmt.Errorf("row %d out of key order (%v after %v)", r, k, last)
+	return 0
+}
+
+// checkOrder checks that rec's rows are in strictly increasing key order.
+func checkOrder(rec arrow.RecordBatch, keys int) error {
+	for r := 1; r < int(rec.NumRows()); r++ {
+		if keyOrder(rec, r-1, rec, r, keys) >= 0 {
+			return fmt.Errorf("row %d of a batch out of key order", r)
 		}
-		last = k
 	}
-	return last, nil
+	return nil
 }
 
 // tableSchema is the Arrow schema of table's columns, from DuckDB's
