@@ -216,10 +216,10 @@ func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []in
 		orderBy: key + ", day",
 		columns: cols("day", "n", "n_risk", "n_events", "estimate", "std_err", "lower", "upper"),
 		parts:   len(est.tables),
-		emit: func(i int, w *csvWriter) {
+		emit: func(i int, w rowSink) {
 			for _, d := range days {
 				l := est.curves[i].At(int64(d))
-				w.stratum(&est.tables[i]).Int(int64(d)).Int(l.N).Int(l.NRisk).Int(l.NEvents).
+				stratum(w, &est.tables[i]).Int(int64(d)).Int(l.N).Int(l.NRisk).Int(l.NEvents).
 					Float(l.Estimate).Float(l.StdErr).Float(l.Lower).Float(l.Upper).End()
 			}
 		},
@@ -229,9 +229,9 @@ func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []in
 		orderBy:     key + ", time",
 		columns:     cols("time", "n_risk", "n_event", "n_compete", "n_censor", "estimate", "std_err", "lower", "upper"),
 		parts:       len(est.tables),
-		emit: func(i int, w *csvWriter) {
+		emit: func(i int, w rowSink) {
 			for _, p := range est.curves[i].Points {
-				w.stratum(&est.tables[i]).Int(p.Time).Int(p.NRisk).Int(p.NEvent).Int(p.NCompete).Int(p.NCensor).
+				stratum(w, &est.tables[i]).Int(p.Time).Int(p.NRisk).Int(p.NEvent).Int(p.NCompete).Int(p.NCensor).
 					Float(p.Estimate).Float(p.StdErr).Float(p.Lower).Float(p.Upper).End()
 			}
 		},
@@ -240,13 +240,13 @@ func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []in
 		orderBy: key,
 		columns: cols("n", "median", "lower", "upper"),
 		parts:   len(est.tables),
-		emit: func(i int, w *csvWriter) {
+		emit: func(i int, w rowSink) {
 			t := est.tables[i]
 			if !eps.KM(t.Endpoint) {
 				return
 			}
 			if m, err := est.curves[i].Median(); err == nil {
-				w.stratum(&t).Int(est.curves[i].N).Float(m.Median).Float(m.Lower).Float(m.Upper).End()
+				stratum(w, &t).Int(est.curves[i].N).Float(m.Median).Float(m.Lower).Float(m.Upper).End()
 			}
 		},
 	}, {
@@ -255,7 +255,7 @@ func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []in
 		columns: []string{"endpoint", "comparison", "within", "statistic", "df", "p_value", "method", "excluded"},
 		notNull: []string{"excluded"},
 		parts:   1,
-		emit: func(_ int, w *csvWriter) {
+		emit: func(_ int, w rowSink) {
 			for _, r := range est.tests {
 				w.Str(r.Endpoint).Str(r.Comparison).Str(r.Within).Float(r.Statistic).Int(int64(r.DF)).Float(r.PValue).Str(r.Method).
 					Str(strings.Join(r.Excluded, ";")).End()
@@ -265,10 +265,10 @@ func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []in
 }
 
 // stratum appends a table's endpoint and groups.
-func (c *csvWriter) stratum(t *riskTable) *csvWriter {
-	c.Str(t.Endpoint)
+func stratum(w rowSink, t *riskTable) rowSink {
+	w.Str(t.Endpoint)
 	for _, g := range t.Groups {
-		c.Str(g)
+		w.Str(g)
 	}
-	return c
+	return w
 }
