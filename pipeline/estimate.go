@@ -39,6 +39,24 @@ type estimates struct {
 	tables []riskTable
 	curves []*estimate.Curve // parallel to tables
 	tests  []testResult
+	// medians are each Kaplan–Meier curve's median, computed on first use
+	// (results/medians and the report both read them), parallel to curves.
+	medianOnce []sync.Once
+	medians    []medianResult
+}
+
+type medianResult struct {
+	m   estimate.Median
+	err error
+}
+
+// median is curves[i].Median(), computed once. Safe for concurrent use.
+func (est *estimates) median(i int) (estimate.Median, error) {
+	est.medianOnce[i].Do(func() {
+		m, err := est.curves[i].Median()
+		est.medians[i] = medianResult{m, err}
+	})
+	return est.medians[i].m, est.medians[i].err
 }
 
 type testResult struct {
@@ -100,7 +118,8 @@ func (s *session) estimateCurves(ctx context.Context, a analysis) (*estimates, e
 	}
 	s.step("risk sets", start, "analysis", a.name, "tables", len(tables))
 	start = time.Now()
-	est := &estimates{tables: tables, curves: make([]*estimate.Curve, len(tables))}
+	est := &estimates{tables: tables, curves: make([]*estimate.Curve, len(tables)),
+		medianOnce: make([]sync.Once, len(tables)), medians: make([]medianResult, len(tables))}
 	// Strata are independent: estimate them on every core, each worker
 	// taking the next table. A curve depends on its own table only, so
 	// the result does not depend on the schedule.
@@ -245,7 +264,7 @@ func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []in
 			if !eps.KM(t.Endpoint) {
 				return
 			}
-			if m, err := est.curves[i].Median(); err == nil {
+			if m, err := est.median(i); err == nil {
 				stratum(w, &t).Int(est.curves[i].N).Float(m.Median).Float(m.Lower).Float(m.Upper).End()
 			}
 		},
