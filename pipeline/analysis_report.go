@@ -26,10 +26,10 @@ func (s *session) analysisData(d *report.Data) {
 					continue
 				}
 				c := r.est.curves[i]
-				rc := report.AnalysisCurve{Groups: t.Groups, N: int(c.N), Points: reportPoints(c.Points, plotEnd(e.Horizon, r.landmarks))}
+				rc := report.AnalysisCurve{Groups: t.Groups, N: int(c.N), Points: r.est.views[i].points}
 				re.Curves = append(re.Curves, rc)
 				for _, day := range r.landmarks {
-					l := c.At(int64(day))
+					l := r.est.at(i, day)
 					re.Landmarks = append(re.Landmarks, report.AnalysisLandmark{Groups: t.Groups, Day: day, N: int(l.N),
 						NRisk: int(l.NRisk), NEvents: int(l.NEvents), Estimate: l.Estimate, Lower: l.Lower, Upper: l.Upper})
 				}
@@ -59,7 +59,7 @@ func (s *session) trendData(d *report.Data, r analysisResult) {
 			continue // no year: not on the trend's axis
 		}
 		c := r.est.curves[i]
-		l := c.At(trendDay)
+		l := r.est.at(i, trendDay)
 		d.Trend = append(d.Trend, report.TrendPoint{Endpoint: t.Endpoint, TransplantType: t.Groups[0], Year: year, Day: trendDay,
 			N: int(c.N), Estimate: l.Estimate, Lower: l.Lower, Upper: l.Upper})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -86,6 +87,11 @@ func (s *session) centres(ctx context.Context, dir string, cutoff time.Time) err
 			})
 		}
 		wg.Wait()
+		// The cohort's columns (a few hundred MB at registry scale) are
+		// no longer needed: give their memory back before the tables are
+		// written and the report runs.
+		cohorts = nil
+		debug.FreeOSMemory()
 		s.step("centre models", start)
 		start = time.Now()
 		for _, err := range errs {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"marrow/endpoints"
 	"marrow/estimate"
 	"marrow/queries"
+	"marrow/report"
 	"marrow/transforms"
 )
 
@@ -43,6 +45,80 @@ type estimates struct {
 	// (results/medians and the report both read them), parallel to curves.
 	medianOnce []sync.Once
 	medians    []medianResult
+	// views are what the report reads of each curve, parallel to curves;
+	// nil until compact.
+	views []curveView
+}
+
+// curveView is the part of a curve the report reads: its plotted points
+// and its value at the report's days.
+type curveView struct {
+	points []report.Point
+	at     map[int64]estimate.Landmark
+}
+
+// compact keeps of each curve what the report reads (the plotted points,
+// the value at days and the median) and lets the full curves and the risk
+// tables go, except the tables keep(t) names: at registry scale they are
+// most of the Go heap, and the results are written by now. horizon is an
+// endpoint's plot horizon; days the landmarks. Idempotent.
+func (est *estimates) compact(eps endpoints.Set, landmarks []int, keep func(*riskTable) bool) {
+	if est.views != nil {
+		return
+	}
+	days := append(append([]int{}, landmarks...), trendDay)
+	views := make([]curveView, len(est.curves))
+	for i, c := range est.curves {
+		t := &est.tables[i]
+		e, _ := eps.Lookup(t.Endpoint)
+		if eps.KM(t.Endpoint) {
+			est.median(i)
+		}
+		v := curveView{points: reportPoints(c.Points, plotEnd(e.Horizon, landmarks)), at: map[int64]estimate.Landmark{}}
+		for _, d := range days {
+			v.at[int64(d)] = c.At(int64(d))
+		}
+		views[i] = v
+		c.Points = nil
+		if !keep(t) {
+			t.Rows = nil
+		}
+	}
+	est.views = views
+}
+
+// keepFollowUp keeps the risk tables the report's follow-up summary reads:
+// overall survival pooled over all but the first dimension.
+func keepFollowUp(t *riskTable) bool {
+	if t.Endpoint != "os" {
+		return false
+	}
+	for _, g := range t.Groups[1:] {
+		if g != "*" {
+			return false
+		}
+	}
+	return true
+}
+
+// compactAll compacts the default analysis's and every analysis's
+// estimates (marrow report, which estimates without writing results).
+func (s *session) compactAll() {
+	if s.est != nil {
+		s.est.compact(s.eps, s.cfg.Landmarks, keepFollowUp)
+	}
+	for _, r := range s.analysisResults {
+		r.est.compact(r.eps, r.landmarks, keepFollowUp)
+	}
+}
+
+// at is curve i at day, which compact must have kept.
+func (est *estimates) at(i int, day int) estimate.Landmark {
+	l, ok := est.views[i].at[int64(day)]
+	if !ok {
+		panic(fmt.Sprintf("report: day %d of curve %d not kept", day, i))
+	}
+	return l
 }
 
 type medianResult struct {
@@ -252,6 +328,15 @@ func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []in
 		orderBy:     key + ", time",
 		columns:     cols("time", "n_risk", "n_event", "n_compete", "n_censor", "estimate", "std_err", "lower", "upper"),
 		parts:       len(est.tables),
+		// Loaded into DuckDB, the curves are kept only as the report
+		// reads them (the medians are computed first).
+		// The heap they took goes back to the system at once: DuckDB's
+		// Parquet write that follows is the run's peak of memory, and
+		// Go's scavenger would return it only slowly.
+		loaded: func() {
+			est.compact(eps, days, keepFollowUp)
+			debug.FreeOSMemory()
+		},
 		emit: func(i int, w rowSink) {
 			for _, p := range est.curves[i].Points {
 				stratum(w, &est.tables[i]).Int(p.Time).Int(p.NRisk).Int(p.NEvent).Int(p.NCompete).Int(p.NCensor).

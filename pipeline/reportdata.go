@@ -35,6 +35,7 @@ func (s *session) report(ctx context.Context, dir string, m Manifest) error {
 				return nil, err
 			}
 		}
+		s.compactAll()
 		d, err := s.reportData(ctx, m)
 		if err != nil {
 			return nil, err
@@ -281,10 +282,10 @@ func (s *session) endpointData(d *report.Data) {
 			}
 			c := s.est.curves[i]
 			st := report.Stratum{TransplantType: t.Groups[0], DonorType: t.Groups[1], Indication: t.Groups[2]}
-			rc := report.Curve{Stratum: st, N: int(c.N), Points: reportPoints(c.Points, plotEnd(info.Horizon, s.cfg.Landmarks))}
+			rc := report.Curve{Stratum: st, N: int(c.N), Points: s.est.views[i].points}
 			ep.Curves = append(ep.Curves, rc)
 			for _, day := range s.cfg.Landmarks {
-				l := c.At(int64(day))
+				l := s.est.at(i, day)
 				ep.Landmarks = append(ep.Landmarks, report.Landmark{Stratum: st, Day: day, N: int(l.N), NRisk: int(l.NRisk),
 					NEvents: int(l.NEvents), Estimate: l.Estimate, StdErr: l.StdErr, Lower: l.Lower, Upper: l.Upper})
 			}

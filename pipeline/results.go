@@ -35,6 +35,9 @@ type resultTable struct {
 	parquetOnly bool
 	// table is the DuckDB table loaded from the CSV; "" = name.
 	table string
+	// loaded, if set, is called once the table is in DuckDB, before its
+	// Parquet file is written: what only the table needed may be let go.
+	loaded func()
 }
 
 // writeResults writes dir/<name>.csv for each table from Go — numbers in
@@ -82,6 +85,9 @@ func (s *session) writeResults(ctx context.Context, dir, schema string, tables [
 				return err
 			}
 			q += " ORDER BY " + t.orderBy
+		}
+		if t.loaded != nil {
+			t.loaded()
 		}
 		if t.parquetOnly && sortResults {
 			q += " ORDER BY " + t.orderBy
