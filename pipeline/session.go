@@ -41,8 +41,10 @@ type session struct {
 	// centresWritten: results/ has centres and centre_model (centres.go).
 	centresWritten bool
 	onStage        func(string) // nil, or told as each stage starts
-	cleanup        func()       // removes the spill directory
-	warnings       []string     // for the manifest and the report
+	// summarized: ingest left event_summary for eps, for derive.
+	summarized bool
+	cleanup    func()   // removes the spill directory
+	warnings   []string // for the manifest and the report
 }
 
 func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.Logger, onStage func(string)) (*session, error) {
@@ -190,6 +192,7 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 		sum, err = transforms.Ingest(ctx, s.db, extract, transforms.IngestOptions{
 			MaxRejectRate: s.cfg.MaxRejectRate,
 			Step:          func(name string, start time.Time) { s.step(name, start) },
+			Endpoints:     s.eps,
 		})
 		if err != nil {
 			var se *transforms.StructuralError
@@ -204,6 +207,7 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 			}
 			return nil, err
 		}
+		s.summarized = true
 		if err := os.MkdirAll(warehouseDir, 0o755); err != nil {
 			return nil, err
 		}
@@ -295,7 +299,9 @@ func (s *session) derive(ctx context.Context, cutoff time.Time, allowEmpty bool,
 		var err error
 		used, n, err = transforms.DeriveCohort(ctx, s.db, transforms.CohortOptions{
 			Cutoff: cutoff, AllTransplants: s.cfg.Cohort == "all", Endpoints: s.eps,
+			Summarized: s.summarized,
 		})
+		s.summarized = false // DeriveCohort dropped the table
 		if err != nil {
 			return nil, err
 		}
