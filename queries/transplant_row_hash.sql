@@ -3,23 +3,14 @@
 -- can tell which transplants changed (results/changes) without keeping the
 -- previous extract. It depends on the values only: not on source lines,
 -- row order or thread count. The events enter as their count and the sum
--- of their own hashes, which does not depend on their order. DuckDB's
--- hash() is fast but only fixed within one DuckDB version, so
--- results/changes compares hashes only between outputs of the same
--- duckdb_version (manifest.json). The hash sums are the one pass over the
--- events ingest makes in SQL: the other per-transplant counts of the
--- events (event_summary) are made in Go as the rows are validated.
+-- of their own hashes (n_events and hash_sum of event_summary, which ingest
+-- counts in Go as it validates the events: transforms/ingest_tally.go), which
+-- does not depend on their order. DuckDB's hash() is fast but only fixed
+-- within one DuckDB version, so results/changes compares hashes only
+-- between outputs of the same duckdb_version (manifest.json).
 UPDATE transplants
 SET row_hash = hashed.row_hash
 FROM (
-    WITH event_sums AS (
-        SELECT
-            transplant_id,
-            count(*)                                     AS n_events,
-            sum(hash(event, event_date, grade, detail)) AS hash_sum
-        FROM events
-        GROUP BY transplant_id
-    )
     SELECT
         t.transplant_id,
         hash(
@@ -27,10 +18,12 @@ FROM (
             t.transplant_type, t.donor_type, t.graft_source, t.indication,
             t.disease_status, t.conditioning, t.age_years, t.sex,
             t.karnofsky, t.hct_ci,
-            coalesce(e.n_events, 0), coalesce(e.hash_sum, 0)
+            coalesce(e.n_events, 0),
+            -- hash_sum, a HUGEINT, as event_summary keeps it in two words
+            coalesce((CAST(e.hash_hi AS HUGEINT) << 64) + e.hash_lo, 0)
         ) AS row_hash
     FROM transplants AS t
-    LEFT JOIN event_sums AS e
+    LEFT JOIN event_summary AS e
         ON e.transplant_id = t.transplant_id
 ) AS hashed
 WHERE transplants.transplant_id = hashed.transplant_id

@@ -504,7 +504,7 @@ func (e *eventRows) append(id string, r *event, line int64) {
 	e.line.add(line)
 	e.pending++
 	e.kept++
-	e.tally.add(e.run, e.last, r.event, r.grade, r.date, line)
+	e.tally.add(e.run, e.last, r.event, r.grade, r.detail, r.date, line)
 }
 
 func (v *rowValidator) empty() bool { return v.pending == 0 }

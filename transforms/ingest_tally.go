@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"strings"
 	"sync/atomic"
 
@@ -21,8 +23,10 @@ import (
 // testdata/plainsql/event_summary.sql, its reference in SQL, and
 // queries/event_dates.sql.tmpl): the validators add each accepted event
 // as they append it, so that no pass over the loaded events table is
-// needed for it. Only the sum of the rows' hash() values is left to SQL
-// (transplant_row_hash.sql): it is DuckDB's own hash.
+// needed for it. That includes hash_sum, the sum of the rows'
+// hash(event, event_date, grade, detail) that transplant_row_hash.sql
+// reads: duckHash computes DuckDB's hash() in Go (TestEventSummaryPlain
+// holds it to DuckDB's own, and fails should a DuckDB upgrade change it).
 //
 // The validators work on different batches at once, and a transplant's
 // events may span batches: each validator sums the run of rows of one
@@ -31,6 +35,9 @@ import (
 // transplant, so that is about once per transplant).
 type eventTally struct {
 	n, deaths, gvhd []int32
+	// hashLo, hashHi: hash_sum as a 128-bit sum (DuckDB's sum of UBIGINT
+	// is a HUGEINT).
+	hashLo, hashHi []uint64
 	// firstDeath, lastContact, latestOther: as in event_summary.sql, a
 	// BIGINT of (days since 1900-01-01) << 40 + source_line; noneMin /
 	// noneMax when there is none.
@@ -57,6 +64,7 @@ const (
 func newEventTally(n int, eps endpoints.Set) *eventTally {
 	t := &eventTally{
 		n: make([]int32, n), deaths: make([]int32, n), gvhd: make([]int32, n),
+		hashLo: make([]uint64, n), hashHi: make([]uint64, n),
 		firstDeath: fill(n, int64(noneMin)), lastContact: fill(n, int64(noneMax)), latestOther: fill(n, int64(noneMax)),
 		lastDate: fill(n, int32(noneMax32)),
 		terms:    eventDateTerms(eps),
@@ -98,6 +106,7 @@ func eventDateTerms(eps endpoints.Set) []endpoints.Term {
 type tallyRun struct {
 	entry                                int32 // -1: no run
 	n, deaths, gvhd                      int32
+	hashLo, hashHi                       uint64
 	firstDeath, lastContact, latestOther int64
 	lastDate                             int32
 	first                                []int32
@@ -112,6 +121,7 @@ func (t *eventTally) newRun() *tallyRun {
 func (r *tallyRun) reset(entry int32) {
 	r.entry = entry
 	r.n, r.deaths, r.gvhd = 0, 0, 0
+	r.hashLo, r.hashHi = 0, 0
 	r.firstDeath, r.lastContact, r.latestOther = noneMin, noneMax, noneMax
 	r.lastDate = noneMax32
 	for i := range r.first {
@@ -120,14 +130,17 @@ func (r *tallyRun) reset(entry int32) {
 }
 
 // add counts an accepted event of transplant entry (event a code of
-// eventTypes, grade as stored, "" for none), flushing the run of the
-// previous transplant first.
-func (t *eventTally) add(r *tallyRun, entry int32, event, grade string, date int32, line int64) {
+// eventTypes; grade and detail as stored, "" for NULL), flushing the run
+// of the previous transplant first.
+func (t *eventTally) add(r *tallyRun, entry int32, event, grade, detail string, date int32, line int64) {
 	if r.entry != entry {
 		t.flush(r)
 		r.reset(entry)
 	}
 	r.n++
+	var carry uint64
+	r.hashLo, carry = bits.Add64(r.hashLo, eventHash(event, date, grade, detail), 0)
+	r.hashHi += carry
 	dl := int64(date-days1900)<<lineShift + line
 	switch event {
 	case "death":
@@ -165,6 +178,14 @@ func (t *eventTally) flush(r *tallyRun) {
 		return
 	}
 	atomic.AddInt32(&t.n[i], r.n)
+	// A 128-bit add: the carry out of each add to the low word goes to
+	// the high word, whatever other adds happen in between.
+	if lo := atomic.AddUint64(&t.hashLo[i], r.hashLo); lo < r.hashLo {
+		atomic.AddUint64(&t.hashHi[i], 1)
+	}
+	if r.hashHi > 0 {
+		atomic.AddUint64(&t.hashHi[i], r.hashHi)
+	}
 	if r.deaths > 0 {
 		atomic.AddInt32(&t.deaths[i], r.deaths)
 	}
@@ -226,11 +247,13 @@ func maxInt32(p *int32, v int32) {
 }
 
 // summaryColumns is the column list of event_summary for terms: the
-// columns of event_summary.sql but hash_sum, then last_date and a
+// columns of event_summary.sql, hash_sum as its low and high 64 bits
+// (hash_lo, hash_hi: Arrow has no 128-bit integer), then last_date and a
 // <term>_date column per term (event_dates.sql.tmpl).
 func summaryColumns(terms []endpoints.Term) string {
 	var b strings.Builder
-	b.WriteString(`transplant_id VARCHAR NOT NULL, n_events BIGINT NOT NULL, n_deaths BIGINT NOT NULL, n_gvhd BIGINT NOT NULL,
+	b.WriteString(`transplant_id VARCHAR NOT NULL, n_events BIGINT NOT NULL, hash_lo UBIGINT NOT NULL, hash_hi UBIGINT NOT NULL,
+n_deaths BIGINT NOT NULL, n_gvhd BIGINT NOT NULL,
 first_death BIGINT, last_contact BIGINT, latest_other BIGINT, last_date DATE NOT NULL`)
 	for _, t := range terms {
 		fmt.Fprintf(&b, ", %s DATE", termDateColumn(t))
@@ -253,6 +276,8 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 	fields := []arrow.Field{
 		{Name: "transplant_id", Type: arrow.BinaryTypes.String},
 		{Name: "n_events", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "hash_lo", Type: arrow.PrimitiveTypes.Uint64},
+		{Name: "hash_hi", Type: arrow.PrimitiveTypes.Uint64},
 		{Name: "n_deaths", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "n_gvhd", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "first_death", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
@@ -278,7 +303,8 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 				ints(k).Append(v)
 			}
 		}
-		last := b.Field(7).(*array.Date32Builder)
+		lo, hi := b.Field(2).(*array.Uint64Builder), b.Field(3).(*array.Uint64Builder)
+		last := b.Field(9).(*array.Date32Builder)
 		rows := 0
 		send := func() bool {
 			rec := b.NewRecordBatch()
@@ -297,14 +323,16 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 			}
 			id.Append(index.id(int32(i)))
 			ints(1).Append(int64(t.n[i]))
-			ints(2).Append(int64(t.deaths[i]))
-			ints(3).Append(int64(t.gvhd[i]))
-			opt(4, t.firstDeath[i], noneMin)
-			opt(5, t.lastContact[i], noneMax)
-			opt(6, t.latestOther[i], noneMax)
+			lo.Append(t.hashLo[i])
+			hi.Append(t.hashHi[i])
+			ints(4).Append(int64(t.deaths[i]))
+			ints(5).Append(int64(t.gvhd[i]))
+			opt(6, t.firstDeath[i], noneMin)
+			opt(7, t.lastContact[i], noneMax)
+			opt(8, t.latestOther[i], noneMax)
 			last.Append(arrow.Date32(t.lastDate[i]))
 			for k := range t.terms {
-				f := b.Field(8 + k).(*array.Date32Builder)
+				f := b.Field(10 + k).(*array.Date32Builder)
 				if d := t.first[k][i]; d == noneMin32 {
 					f.AppendNull()
 				} else {
@@ -327,4 +355,60 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 		return fmt.Errorf("event summary: %w", err)
 	}
 	return nil
+}
+
+// DuckDB's hash() of the values of an events row, as
+// hash(event, event_date, grade, detail) computes it for the stored row
+// (grade and detail "" for NULL): each value's hash, folded left to right.
+// TestEventSummaryPlain compares the sums with DuckDB's.
+func eventHash(event string, date int32, grade, detail string) uint64 {
+	h := hashString(event)
+	h = combineHash(h, murmur64(uint64(uint32(date))))
+	h = combineHash(h, hashOptString(grade))
+	return combineHash(h, hashOptString(detail))
+}
+
+const (
+	duckNullHash = 0xbf58476d1ce4e5b9
+	duckMul      = 0xd6e8feb86659fd93
+)
+
+func murmur64(x uint64) uint64 {
+	x ^= x >> 32
+	x *= duckMul
+	x ^= x >> 32
+	x *= duckMul
+	x ^= x >> 32
+	return x
+}
+
+func combineHash(a, b uint64) uint64 {
+	a ^= a >> 32
+	a *= duckMul
+	return a ^ b
+}
+
+func hashOptString(s string) uint64 {
+	if s == "" {
+		return duckNullHash
+	}
+	return hashString(s)
+}
+
+// hashString is DuckDB's hash of a VARCHAR: its bytes in 8-byte words
+// (little-endian, the last one zero-padded), seeded with the length.
+func hashString(s string) uint64 {
+	h := uint64(0xe17a1465) ^ uint64(len(s))*0xc6a4a7935bd1e995
+	for ; len(s) >= 8; s = s[8:] {
+		h ^= uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		h *= duckMul
+	}
+	if len(s) > 0 {
+		var w [8]byte
+		copy(w[:], s)
+		h ^= binary.LittleEndian.Uint64(w[:])
+		h *= duckMul
+	}
+	return murmur64(h)
 }

@@ -46,7 +46,7 @@ func TestEventSummaryPlain(t *testing.T) {
 						t.Fatalf("%.60s: %v", q, err)
 					}
 				}
-				sqlSide := `SELECT p.transplant_id, p.n_events, p.n_deaths, p.n_gvhd, p.first_death, p.last_contact, p.latest_other,
+				sqlSide := `SELECT p.transplant_id, p.n_events, CAST(p.hash_sum % 18446744073709551616 AS UBIGINT), CAST(p.hash_sum // 18446744073709551616 AS UBIGINT), p.n_deaths, p.n_gvhd, p.first_death, p.last_contact, p.latest_other,
 					d.* EXCLUDE (transplant_id) FROM plain_summary AS p JOIN event_summary AS d ON d.transplant_id = p.transplant_id`
 				if n := queryStrings(t, db, "SELECT count(*) FROM tally"); n[0] == "0" {
 					t.Fatal("empty event_summary")
@@ -69,4 +69,27 @@ func readPlain(tb testing.TB, name string) string {
 		tb.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestEventHashDuckDB: eventHash is DuckDB's hash(event, event_date,
+// grade, detail) on strings of every length around the 8-byte words,
+// multi-byte text, NULLs and dates before 1970.
+func TestEventHashDuckDB(t *testing.T) {
+	db := ingestDB(t, 1)
+	texts := []string{"", " ", "a", "death", "1234567", "12345678", "123456789", "last_contact", "123456789012",
+		"1234567890123", "1234567890123456", "12345678901234567", "CMV, reactivation", "Übelkeit, Grad ≥ 3 — “akut”", "  padded  "}
+	for i, ev := range texts[1:] {
+		for j, detail := range texts {
+			grade := texts[(i+j)%len(texts)]
+			date := int32(-25567 + 977*(i+j))
+			var want uint64
+			if err := db.QueryRow("SELECT hash($1::VARCHAR, DATE '1970-01-01' + CAST($2 AS INTEGER), NULLIF($3, ''), NULLIF($4, ''))",
+				ev, date, grade, detail).Scan(&want); err != nil {
+				t.Fatal(err)
+			}
+			if got := eventHash(ev, date, grade, detail); got != want {
+				t.Errorf("eventHash(%q, %d, %q, %q) = %x, DuckDB %x", ev, date, grade, detail, got, want)
+			}
+		}
+	}
 }

@@ -40,12 +40,11 @@ func denseFlagsExtract(tb testing.TB, n int, seed uint64) string {
 	return writeExtract(tb, extract(txHeader, tx, evHeader, ev))
 }
 
-// TestQualityFlagsPlain: the quality table ingest makes (from the
-// event_summary counted as the events are validated, with joins restricted
-// to the transplants that can carry a flag) equals that of the plain
-// statement in testdata/plainsql, one CTE per flag and each its own GROUP
-// BY, on dense random extracts and on a synthetic one; every transplant
-// gets a row hash.
+// TestQualityFlagsPlain: the quality table and the row hashes ingest makes
+// (from event_summary.sql, with joins restricted to the transplants that
+// can carry a flag) equal those of the plain statements in
+// testdata/plainsql, one CTE per flag and each its own GROUP BY, on dense
+// random extracts and on a synthetic one.
 func TestQualityFlagsPlain(t *testing.T) {
 	plain := func(name string) string {
 		b, err := os.ReadFile("testdata/plainsql/" + name + ".sql")
@@ -77,6 +76,9 @@ func TestQualityFlagsPlain(t *testing.T) {
 				"CREATE TABLE quality_ingest AS FROM quality",
 				"DELETE FROM quality",
 				plain("quality_flags"),
+				"CREATE TABLE hash_ingest AS SELECT transplant_id, row_hash FROM transplants",
+				"UPDATE transplants SET row_hash = NULL",
+				plain("transplant_row_hash"),
 			} {
 				if _, err := db.Exec(q); err != nil {
 					t.Fatalf("%.60s: %v", q, err)
@@ -85,6 +87,8 @@ func TestQualityFlagsPlain(t *testing.T) {
 			for _, q := range []string{
 				"FROM quality_ingest EXCEPT ALL FROM quality",
 				"FROM quality EXCEPT ALL FROM quality_ingest",
+				"FROM hash_ingest EXCEPT ALL SELECT transplant_id, row_hash FROM transplants",
+				"SELECT transplant_id, row_hash FROM transplants EXCEPT ALL FROM hash_ingest",
 			} {
 				if diff := queryStrings(t, db, q+" ORDER BY ALL LIMIT 5"); len(diff) > 0 {
 					t.Errorf("%s:\n%s", q, strings.Join(diff, "\n"))

@@ -1,5 +1,6 @@
 -- The SQL form of the table event_summary that Ingest makes in Go
--- (eventTally, ingest_tally.go) as it validates the events; its columns but
+-- (eventTally, ingest_tally.go) as it validates the events (hash_sum there
+-- as its two 64-bit words hash_lo, hash_hi); its columns but
 -- last_date and the term dates, which queries/event_dates.sql.tmpl makes in
 -- SQL. Kept as the reference TestEventSummaryPlain compares the tally with;
 -- not used by marrow.
