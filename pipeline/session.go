@@ -188,11 +188,42 @@ func (s *session) step(name string, start time.Time, attrs ...any) {
 func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*IngestSummary, error) {
 	var sum *IngestSummary
 	err := s.stage(ctx, "ingest", func() ([]any, error) {
+		if err := os.MkdirAll(warehouseDir, 0o755); err != nil {
+			return nil, err
+		}
+		// events.parquet, the largest file, is written on another
+		// connection as soon as the events table is final, while ingest
+		// computes the quality flags and row hashes (their tables are
+		// written after them).
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var events chan error
+		writeEvents := func() {
+			events = make(chan error, 1)
+			go func() {
+				start := time.Now()
+				err := transforms.WriteWarehouse(wctx, s.db, warehouseDir, "events")
+				if err == nil {
+					s.step("write events.parquet", start)
+				}
+				events <- err
+			}()
+		}
+		waitEvents := func() error {
+			if events == nil {
+				return nil
+			}
+			err := <-events
+			events = nil
+			return err
+		}
+		defer func() { cancel(); waitEvents() }()
 		var err error
 		sum, err = transforms.Ingest(ctx, s.db, extract, transforms.IngestOptions{
 			MaxRejectRate: s.cfg.MaxRejectRate,
 			Step:          func(name string, start time.Time) { s.step(name, start) },
 			Endpoints:     s.eps,
+			Committed:     writeEvents,
 		})
 		if err != nil {
 			var se *transforms.StructuralError
@@ -208,15 +239,18 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 			return nil, err
 		}
 		s.summarized = true
-		if err := os.MkdirAll(warehouseDir, 0o755); err != nil {
-			return nil, err
-		}
 		for _, t := range transforms.WarehouseTables {
+			if t == "events" {
+				continue
+			}
 			start := time.Now()
 			if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, t); err != nil {
 				return nil, err
 			}
 			s.step("write "+t+".parquet", start)
+		}
+		if err := waitEvents(); err != nil {
+			return nil, err
 		}
 		if err := s.writeWarehouseDictionary(ctx, warehouseDir, false); err != nil {
 			return nil, err

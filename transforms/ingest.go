@@ -41,6 +41,11 @@ type IngestOptions struct {
 	// validated: DeriveCohort with CohortOptions.Summarized reads it
 	// instead of scanning the events again. Nil drops the table.
 	Endpoints endpoints.Set
+	// Committed, if set, is called once the events table is final (the
+	// load is committed; what follows only reads it): the caller may
+	// write it out while Ingest computes the quality flags and the row
+	// hashes on its own connection.
+	Committed func()
 }
 
 // FileSummary is what Ingest made of one extract file. RowsRead counts the
@@ -170,6 +175,9 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	}
 	committed = true
 	step("rejects, summary, commit", start)
+	if opts.Committed != nil {
+		opts.Committed()
+	}
 	start = time.Now()
 	// The quality flags and the row hashes are computed on the committed
 	// tables: DuckDB scans committed row groups several times faster than
