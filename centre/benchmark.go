@@ -238,20 +238,57 @@ func modelTerms(c *Coding, fit *GEEFit, pats []Pattern) []Term {
 // centreRows computes each centre's observed estimate, expected value,
 // limits, completeness and flag, in centre order.
 func centreRows(c Cohort, ep Endpoint, o Options, mu []float64, unmodelled string) []CentreRow {
-	members := map[string][]int{}
+	// Each transplant's centre as a number (-1: none), then the centres in
+	// id order with their transplants in index order and in time order
+	// (for the centre's own estimate: one counting sort of the cohort
+	// instead of one sort per centre).
+	seen := map[string]int{}
+	var ids []string
+	of := make([]int, len(c.Centre))
 	for i, id := range c.Centre {
-		if id != "" {
-			members[id] = append(members[id], i)
+		if id == "" {
+			of[i] = -1
+			continue
+		}
+		k, ok := seen[id]
+		if !ok {
+			k = len(ids)
+			seen[id] = k
+			ids = append(ids, id)
+		}
+		of[i] = k
+	}
+	rank := make([]int, len(ids)) // first-seen number -> position in id order
+	{
+		order := make([]int, len(ids))
+		for k := range order {
+			order[k] = k
+		}
+		sort.Slice(order, func(a, b int) bool { return ids[order[a]] < ids[order[b]] })
+		sorted := make([]string, len(ids))
+		for r, k := range order {
+			rank[k], sorted[r] = r, ids[k]
+		}
+		ids = sorted
+	}
+	members, inTime := make([][]int, len(ids)), make([][]int, len(ids))
+	for i, k := range of {
+		if k >= 0 {
+			of[i] = rank[k]
+			members[rank[k]] = append(members[rank[k]], i)
 		}
 	}
-	ids := make([]string, 0, len(members))
-	for id := range members {
-		ids = append(ids, id)
+	for k := range inTime {
+		inTime[k] = make([]int, 0, len(members[k]))
 	}
-	sort.Strings(ids)
+	for _, i := range byTime(c.Time) {
+		if k := of[i]; k >= 0 {
+			inTime[k] = append(inTime[k], i)
+		}
+	}
 	out := make([]CentreRow, 0, len(ids))
-	for _, id := range ids {
-		idx := members[id]
+	for k, id := range ids {
+		idx := members[k]
 		r := CentreRow{Centre: id, N: int64(len(idx))}
 		var sumMu, obs, pot float64
 		for _, i := range idx {
@@ -268,7 +305,7 @@ func centreRows(c Cohort, ep Endpoint, o Options, mu []float64, unmodelled strin
 		if pot > 0 {
 			r.Completeness = obs / pot
 		}
-		r.Observed, r.StdErr = observed(c, idx, ep, o.Day)
+		r.Observed, r.StdErr = observed(c, inTime[k], ep, o.Day)
 		r.Lower95, r.Upper95, r.Lower998, r.Upper998 = Limits(r.Expected, r.Observed, r.StdErr, r.N)
 		r.Flag, r.Reason = flag(r, ep, o, unmodelled)
 		out = append(out, r)
@@ -288,7 +325,8 @@ func clark(osTime int64, osStatus int8, day int64) (observed, potential float64)
 	return observed, potential
 }
 
-// observed is the centre's own §3 estimate at day and its standard error.
+// observed is the centre's own §3 estimate at day and its standard error;
+// idx are the centre's transplants in time order.
 func observed(c Cohort, idx []int, ep Endpoint, day int64) (est, se float64) {
 	type tk struct {
 		t  int64
@@ -298,9 +336,17 @@ func observed(c Cohort, idx []int, ep Endpoint, day int64) (est, se float64) {
 	for k, i := range idx {
 		subj[k] = tk{c.Time[i], c.Status[i]}
 	}
-	sort.Slice(subj, func(a, b int) bool { return subj[a].t < subj[b].t })
+	// The estimate and its standard error at day depend on the rows up to
+	// day only; At needs a later time to tell day from past the end. So
+	// the table stops at the first time after day, with everyone left
+	// censored there (a consistent table, one point after day).
 	var rows []estimate.RiskRow
 	for lo := 0; lo < len(subj); {
+		if subj[lo].t > day {
+			left := int64(len(subj) - lo)
+			rows = append(rows, estimate.RiskRow{Time: subj[lo].t, NRisk: left, NCensor: left})
+			break
+		}
 		r := estimate.RiskRow{Time: subj[lo].t, NRisk: int64(len(subj) - lo)}
 		hi := lo
 		for ; hi < len(subj) && subj[hi].t == subj[lo].t; hi++ {

@@ -235,19 +235,43 @@ func (c *Coding) patterns(covs []Covariate, y []float64) ([]Pattern, []int, erro
 		}
 		r = lo
 	}
-	index := map[uint64]int{}
+	// Patterns are numbered in order of first appearance; the key space is
+	// usually small enough for a table (dense, one int32 per possible
+	// pattern), else a map.
+	var dense []int32 // key -> pattern + 1 (0: not seen)
+	var index map[uint64]int
+	if r <= 1<<24 {
+		dense = make([]int32, r)
+	} else {
+		index = map[uint64]int{}
+	}
 	var pats []Pattern
 	var keys []uint64
 	of := make([]int, len(y))
+	pos := make([][]int, len(c.Factors)) // per factor: subject code -> position
+	codes := make([][]uint16, len(c.Factors))
+	for k, f := range c.Factors {
+		pos[k], codes[k] = f.pos, covs[f.input].codes
+	}
 	for i := range y {
 		var key uint64
-		for k, f := range c.Factors {
-			key += uint64(f.pos[covs[f.input].codes[i]]) * radix[k]
+		for k := range pos {
+			key += uint64(pos[k][codes[k][i]]) * radix[k]
 		}
-		p, ok := index[key]
+		var p int
+		var ok bool
+		if dense != nil {
+			p, ok = int(dense[key])-1, dense[key] != 0
+		} else {
+			p, ok = index[key]
+		}
 		if !ok {
 			p = len(pats)
-			index[key] = p
+			if dense != nil {
+				dense[key] = int32(p + 1)
+			} else {
+				index[key] = p
+			}
 			pats = append(pats, Pattern{})
 			keys = append(keys, key)
 		}

@@ -80,9 +80,13 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 	}
 	beta := make([]float64, p)
 	beta[0] = math.Log(mean / (1 - mean)) // an intercept-only start
-	q := sumSquares(pats, beta)
+	// Each pattern's x·β and μ at beta, and at the step tried (the
+	// accepted step's become beta's): computed once per β tried.
+	eta, mu := make([]float64, len(pats)), make([]float64, len(pats))
+	etaNext, muNext := make([]float64, len(pats)), make([]float64, len(pats))
+	q := sumSquares(pats, beta, eta, mu)
 	for iter := 1; iter <= geeMaxIter; iter++ {
-		a, u, _ := information(pats, beta, false)
+		a, u, _ := information(pats, mu, false)
 		step, err := cholSolve(a, u)
 		if err != nil {
 			return nil, err
@@ -95,7 +99,7 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 			}
 			// Near the root Q changes below its rounding: a relative
 			// slack keeps rounding noise from halving good steps.
-			if qn := sumSquares(pats, next); qn <= q*(1+1e-9) || halving == 30 {
+			if qn := sumSquares(pats, next, etaNext, muNext); qn <= q*(1+1e-9) || halving == 30 {
 				q = qn
 				break
 			}
@@ -108,13 +112,14 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 			moved = math.Max(moved, math.Abs(step[k]))
 		}
 		beta = next
-		for _, pt := range pats {
-			if math.Abs(dot(pt.X, beta)) > maxEta {
+		eta, etaNext, mu, muNext = etaNext, eta, muNext, mu
+		for k := range pats {
+			if math.Abs(eta[k]) > maxEta {
 				return nil, ErrSeparated
 			}
 		}
 		if moved <= geeTol {
-			a, _, b := information(pats, beta, true)
+			a, _, b := information(pats, mu, true)
 			inv, err := cholInverse(a)
 			if err != nil {
 				return nil, err
@@ -143,28 +148,31 @@ func dot(x, b []float64) float64 {
 	return s
 }
 
-// sumSquares is Σ (y − μ)² = Σ_patterns SumY2 − 2μ·SumY + N·μ².
-func sumSquares(pats []Pattern, beta []float64) float64 {
+// sumSquares is Σ (y − μ)² = Σ_patterns SumY2 − 2μ·SumY + N·μ² at beta;
+// it leaves each pattern's x·β in eta and μ in mu.
+func sumSquares(pats []Pattern, beta, eta, mu []float64) float64 {
 	var q float64
-	for _, pt := range pats {
-		mu := expit(dot(pt.X, beta))
-		q += pt.SumY2 - 2*mu*pt.SumY + pt.N*mu*mu
+	for k, pt := range pats {
+		e := dot(pt.X, beta)
+		m := expit(e)
+		eta[k], mu[k] = e, m
+		q += pt.SumY2 - 2*m*pt.SumY + pt.N*m*m
 	}
 	return q
 }
 
 // information returns A = Σ D Dᵀ, U = Σ D (y − μ) and, if meat, B =
-// Σ D Dᵀ (y − μ)², each summed over patterns.
-func information(pats []Pattern, beta []float64, meat bool) (a [][]float64, u []float64, b [][]float64) {
-	p := len(beta)
+// Σ D Dᵀ (y − μ)², each summed over patterns, given each pattern's μ.
+func information(pats []Pattern, mus []float64, meat bool) (a [][]float64, u []float64, b [][]float64) {
+	p := len(pats[0].X)
 	a, u = newMatrix(p), make([]float64, p)
 	if meat {
 		b = newMatrix(p)
 	}
 	d := make([]float64, p)
 	nz := make([]int, 0, p) // the pattern's non-zero columns (indicator designs are sparse)
-	for _, pt := range pats {
-		mu := expit(dot(pt.X, beta))
+	for i, pt := range pats {
+		mu := mus[i]
 		g := mu * (1 - mu)
 		nz = nz[:0]
 		for k, x := range pt.X {
@@ -177,11 +185,19 @@ func information(pats []Pattern, beta []float64, meat bool) (a [][]float64, u []
 		rss := pt.SumY2 - 2*mu*pt.SumY + pt.N*mu*mu
 		for ai, k := range nz {
 			u[k] += d[k] * res
-			for _, l := range nz[:ai+1] {
-				a[k][l] += pt.N * d[k] * d[l]
-				if meat {
-					b[k][l] += rss * d[k] * d[l]
+			// pt.N * d[k] * d[l] is (pt.N * d[k]) * d[l]: hoisted, the
+			// same products.
+			ak, nd := a[k], pt.N*d[k]
+			if meat {
+				bk, rd := b[k], rss*d[k]
+				for _, l := range nz[:ai+1] {
+					ak[l] += nd * d[l]
+					bk[l] += rd * d[l]
 				}
+				continue
+			}
+			for _, l := range nz[:ai+1] {
+				ak[l] += nd * d[l]
 			}
 		}
 	}

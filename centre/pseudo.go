@@ -30,9 +30,7 @@ func newEventTimes(time []int64, status []int8) (*eventTimes, error) {
 	if len(time) != len(status) {
 		return nil, fmt.Errorf("pseudo-values: %d times but %d statuses", len(time), len(status))
 	}
-	ord := make([]int, len(time))
-	for i := range ord {
-		ord[i] = i
+	for i := range time {
 		if status[i] < Censored || status[i] > Competing {
 			return nil, fmt.Errorf("pseudo-values: subject %d has status %d (want 0, 1 or 2)", i, status[i])
 		}
@@ -40,7 +38,7 @@ func newEventTimes(time []int64, status []int8) (*eventTimes, error) {
 			return nil, fmt.Errorf("pseudo-values: subject %d has negative time %d", i, time[i])
 		}
 	}
-	slices.SortFunc(ord, func(a, b int) int { return cmp.Or(cmp.Compare(time[a], time[b]), cmp.Compare(a, b)) })
+	ord := byTime(time)
 	et := &eventTimes{t: []int64{-1}, n: []float64{0}, d1: []float64{0}, d2: []float64{0}, m: make([]int, len(time))}
 	for lo := 0; lo < len(ord); {
 		hi := lo
@@ -66,6 +64,37 @@ func newEventTimes(time []int64, status []int8) (*eventTimes, error) {
 		lo = hi
 	}
 	return et, nil
+}
+
+// byTime returns the subjects' indices ordered by time, ties in index
+// order. Times are days, so it is a counting sort, O(n + range); a range
+// far wider than the subjects falls back to a comparison sort (the same
+// order).
+func byTime(time []int64) []int {
+	ord := make([]int, len(time))
+	if len(time) == 0 {
+		return ord
+	}
+	lo, hi := slices.Min(time), slices.Max(time)
+	if uint64(hi-lo) > uint64(4*len(time)+1<<16) {
+		for i := range ord {
+			ord[i] = i
+		}
+		slices.SortFunc(ord, func(a, b int) int { return cmp.Or(cmp.Compare(time[a], time[b]), cmp.Compare(a, b)) })
+		return ord
+	}
+	next := make([]int, hi-lo+2) // next[t-lo]: where the next subject of time t goes
+	for _, t := range time {
+		next[t-lo+1]++
+	}
+	for k := 1; k < len(next); k++ {
+		next[k] += next[k-1]
+	}
+	for i, t := range time {
+		ord[next[t-lo]] = i
+		next[t-lo]++
+	}
+	return ord
 }
 
 // tau is the number of event times on or before day t.

@@ -26,12 +26,7 @@ func (s *session) analysisData(d *report.Data) {
 					continue
 				}
 				c := r.est.curves[i]
-				rc := report.AnalysisCurve{Groups: t.Groups, N: int(c.N)}
-				for _, p := range c.Points {
-					rc.Points = append(rc.Points, report.Point{Time: int(p.Time), NRisk: int(p.NRisk), NEvent: int(p.NEvent),
-						Estimate: p.Estimate, Lower: p.Lower, Upper: p.Upper})
-				}
-				rc.Points = thinPoints(rc.Points, plotEnd(e.Horizon, r.landmarks))
+				rc := report.AnalysisCurve{Groups: t.Groups, N: int(c.N), Points: reportPoints(c.Points, plotEnd(e.Horizon, r.landmarks))}
 				re.Curves = append(re.Curves, rc)
 				for _, day := range r.landmarks {
 					l := c.At(int64(day))

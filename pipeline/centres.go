@@ -283,7 +283,7 @@ func centreTables(models []*centreModel) []resultTable {
 		columns: []string{"center_id", "transplant_type", "endpoint", "n", "n_events", "observed", "std_err", "expected",
 			"lower95", "upper95", "lower998", "upper998", "completeness", "flag", "reason"},
 		parts: 1,
-		emit: func(_ int, w *csvWriter) {
+		emit: func(_ int, w rowSink) {
 			for _, x := range rows {
 				r := x.r
 				w.Str(r.Centre).Str(x.m.typ).Str(x.m.ep.Name).Int(r.N).Int(r.NEvents).Float(r.Observed).Float(r.StdErr).
@@ -296,7 +296,7 @@ func centreTables(models []*centreModel) []resultTable {
 		orderBy: "transplant_type, endpoint, term",
 		columns: []string{"transplant_type", "endpoint", "term", "covariate", "level", "n", "estimate", "robust_se", "note"},
 		parts:   1,
-		emit: func(_ int, w *csvWriter) {
+		emit: func(_ int, w rowSink) {
 			for _, m := range models {
 				for k, t := range m.res.Model {
 					w.Str(m.typ).Str(m.ep.Name).Int(int64(k + 1)).Str(t.Covariate).Str(t.Level)

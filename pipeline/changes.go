@@ -200,27 +200,27 @@ func changesTable(rows []changeRow) resultTable {
 		columns: changesColumns,
 		orderBy: "kind, item, endpoint, transplant_type, donor_type, indication, day",
 		parts:   1,
-		emit: func(_ int, w *csvWriter) {
+		emit: func(_ int, w rowSink) {
 			for _, r := range rows {
 				w.Str(r.Kind).Str(r.Item).Str(r.Endpoint).Str(r.TransplantType).Str(r.DonorType).Str(r.Indication)
-				w.optInt(r.Day)
+				optInt(w, r.Day)
 				if r.count {
-					w.optInt(nanToNeg(r.Old)).optInt(nanToNeg(r.New))
+					optInt(optInt(w, nanToNeg(r.Old)), nanToNeg(r.New))
 				} else {
 					w.Float(r.Old).Float(r.New)
 				}
-				w.Float(r.OldStdErr).Float(r.NewStdErr).optInt(r.OldN).optInt(r.NewN).Str(r.Detail).End()
+				optInt(optInt(w.Float(r.OldStdErr).Float(r.NewStdErr), r.OldN), r.NewN).Str(r.Detail).End()
 			}
 		},
 	}
 }
 
 // optInt appends v, or an empty field when v < 0.
-func (c *csvWriter) optInt(v int64) *csvWriter {
+func optInt(w rowSink, v int64) rowSink {
 	if v < 0 {
-		return c.Str("")
+		return w.Str("")
 	}
-	return c.Int(v)
+	return w.Int(v)
 }
 
 func nanToNeg(v float64) int64 {

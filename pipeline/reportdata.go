@@ -281,12 +281,7 @@ func (s *session) endpointData(d *report.Data) {
 			}
 			c := s.est.curves[i]
 			st := report.Stratum{TransplantType: t.Groups[0], DonorType: t.Groups[1], Indication: t.Groups[2]}
-			rc := report.Curve{Stratum: st, N: int(c.N)}
-			for _, p := range c.Points {
-				rc.Points = append(rc.Points, report.Point{Time: int(p.Time), NRisk: int(p.NRisk), NEvent: int(p.NEvent),
-					Estimate: p.Estimate, Lower: p.Lower, Upper: p.Upper})
-			}
-			rc.Points = thinPoints(rc.Points, plotEnd(info.Horizon, s.cfg.Landmarks))
+			rc := report.Curve{Stratum: st, N: int(c.N), Points: reportPoints(c.Points, plotEnd(info.Horizon, s.cfg.Landmarks))}
 			ep.Curves = append(ep.Curves, rc)
 			for _, day := range s.cfg.Landmarks {
 				l := c.At(int64(day))
@@ -294,7 +289,7 @@ func (s *session) endpointData(d *report.Data) {
 					NEvents: int(l.NEvents), Estimate: l.Estimate, StdErr: l.StdErr, Lower: l.Lower, Upper: l.Upper})
 			}
 			if info.KM() {
-				if m, err := c.Median(); err == nil {
+				if m, err := s.est.median(i); err == nil {
 					ep.Medians = append(ep.Medians, report.Median{Stratum: st, N: int(c.N), Median: m.Median, Lower: m.Lower, Upper: m.Upper})
 				}
 			}
@@ -358,29 +353,39 @@ func parseEpoch(s string) (int64, error) {
 	return sec, err
 }
 
-// plotBucket is the width in days of the buckets thinPoints keeps two
+// plotBucket is the width in days of the buckets reportPoints keeps two
 // points of. Every x-axis tick of the report is a multiple of it (5, 10,
 // ..., 100 days or whole years of 365), so numbers at risk under the ticks
 // stay exact.
 const plotBucket = 5
 
-// thinPoints shrinks a curve for drawing at registry scale: points after the
-// first one at or past end are never drawn; within each 5-day bucket only
-// the first point (exact number at risk at the bucket start) and the last
-// (the level the bucket ends at) are kept. Short curves are kept whole.
-func thinPoints(ps []report.Point, end int) []report.Point {
+// reportPoints are a curve's points as the report draws them, shrunk for
+// drawing at registry scale: points after the first one at or past end are
+// never drawn; within each 5-day bucket only the first point (exact number
+// at risk at the bucket start) and the last (the level the bucket ends at)
+// are kept. Short curves are kept whole. Only the points kept are
+// converted.
+func reportPoints(ps []estimate.Point, end int) []report.Point {
+	conv := func(p estimate.Point) report.Point {
+		return report.Point{Time: int(p.Time), NRisk: int(p.NRisk), NEvent: int(p.NEvent),
+			Estimate: p.Estimate, Lower: p.Lower, Upper: p.Upper}
+	}
 	if len(ps) <= 400 {
-		return ps
+		var out []report.Point
+		for _, p := range ps {
+			out = append(out, conv(p))
+		}
+		return out
 	}
 	out := make([]report.Point, 0, 512)
 	for i, p := range ps {
-		b := p.Time / plotBucket
-		first := i == 0 || ps[i-1].Time/plotBucket != b
-		last := i == len(ps)-1 || ps[i+1].Time/plotBucket != b
+		b := int(p.Time) / plotBucket
+		first := i == 0 || int(ps[i-1].Time)/plotBucket != b
+		last := i == len(ps)-1 || int(ps[i+1].Time)/plotBucket != b
 		if first || last {
-			out = append(out, p)
+			out = append(out, conv(p))
 		}
-		if p.Time >= end {
+		if int(p.Time) >= end {
 			break
 		}
 	}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"os"
@@ -26,21 +27,22 @@ type resultTable struct {
 	orderBy string
 	notNull []string // text columns where an empty field is '' rather than NULL
 	parts   int
-	emit    func(part int, w *csvWriter)
+	emit    func(part int, w rowSink)
 	// parquetOnly: results/ gets the Parquet file only (curves, SPEC §4:
-	// millions of rows; marrow query gives CSV). The CSV DuckDB loads is
-	// then a hidden file removed once loaded.
+	// millions of rows; marrow query gives CSV). Its rows then go to
+	// DuckDB as Arrow (loadArrow), in orderBy order as emitted, and the
+	// Parquet file is written without a sort.
 	parquetOnly bool
 	// table is the DuckDB table loaded from the CSV; "" = name.
 	table string
 }
 
-// writeResults writes dir/<name>.csv for each table from Go (a hidden file,
-// removed at the end, for a parquetOnly table) — numbers in
+// writeResults writes dir/<name>.csv for each table from Go — numbers in
 // shortest round-trip form, so the text is the exact double — then has
 // DuckDB load that CSV into the typed table of results_schema.sql and
 // write dir/<name>.parquet from it in key order. The two files therefore
-// hold the same values, and no row passes through database/sql.
+// hold the same values, and no row passes through database/sql. A
+// parquetOnly table has no CSV: its rows reach the table as Arrow.
 //
 // schema creates the tables (results_schema.sql for the default analysis).
 func (s *session) writeResults(ctx context.Context, dir, schema string, tables []resultTable) error {
@@ -57,38 +59,51 @@ func (s *session) writeResults(ctx context.Context, dir, schema string, tables [
 	}
 	for _, t := range tables {
 		start := time.Now()
-		csvPath := filepath.Join(dir, t.name+".csv")
-		if t.parquetOnly {
-			csvPath = filepath.Join(dir, "."+t.name+".csv")
-		}
-		rows, err := writeCSV(csvPath, t)
-		if err != nil {
-			return err
-		}
-		s.step("write "+t.name+".csv", start, "rows", rows)
 		table := t.table
 		if table == "" {
 			table = t.name
 		}
-		opts := "FORMAT csv, HEADER true, NULLSTR ''"
-		if len(t.notNull) > 0 {
-			opts += ", FORCE_NOT_NULL (" + strings.Join(t.notNull, ", ") + ")"
+		q := "SELECT " + strings.Join(t.columns, ", ") + " FROM " + table
+		if t.parquetOnly {
+			// Straight from Go as Arrow, already in key order: no CSV
+			// and no sort (loadArrow).
+			rows, err := loadArrow(ctx, conn, table, t)
+			if err != nil {
+				return err
+			}
+			s.step("load "+t.name, start, "rows", rows)
+		} else {
+			rows, err := writeCSV(filepath.Join(dir, t.name+".csv"), t)
+			if err != nil {
+				return err
+			}
+			s.step("write "+t.name+".csv", start, "rows", rows)
+			if err := loadCSV(ctx, conn, table, filepath.Join(dir, t.name+".csv"), t); err != nil {
+				return err
+			}
+			q += " ORDER BY " + t.orderBy
 		}
-		load := fmt.Sprintf("COPY %s (%s) FROM %s (%s)",
-			table, strings.Join(t.columns, ", "), duck.Literal(csvPath), opts)
-		if _, err := conn.ExecContext(ctx, load); err != nil {
-			return fmt.Errorf("results %s: %w", t.name, err)
+		if t.parquetOnly && sortResults {
+			q += " ORDER BY " + t.orderBy
 		}
-		q := "SELECT " + strings.Join(t.columns, ", ") + " FROM " + table + " ORDER BY " + t.orderBy
 		if err := duck.CopyParquet(ctx, conn, q, filepath.Join(dir, t.name+".parquet")); err != nil {
 			return err
 		}
-		if t.parquetOnly {
-			if err := os.Remove(csvPath); err != nil {
-				return err
-			}
-		}
 		s.step("write "+t.name+".parquet", start)
+	}
+	return nil
+}
+
+// loadCSV loads the CSV at path, written by writeCSV, into table.
+func loadCSV(ctx context.Context, conn *sql.Conn, table, path string, t resultTable) error {
+	opts := "FORMAT csv, HEADER true, NULLSTR ''"
+	if len(t.notNull) > 0 {
+		opts += ", FORCE_NOT_NULL (" + strings.Join(t.notNull, ", ") + ")"
+	}
+	load := fmt.Sprintf("COPY %s (%s) FROM %s (%s)",
+		table, strings.Join(t.columns, ", "), duck.Literal(path), opts)
+	if _, err := conn.ExecContext(ctx, load); err != nil {
+		return fmt.Errorf("results %s: %w", t.name, err)
 	}
 	return nil
 }
@@ -133,6 +148,15 @@ func writeCSV(path string, t resultTable) (int, error) {
 	return rows, f.Close()
 }
 
+// rowSink takes a result table's rows one field at a time, in column
+// order: csvWriter formats them as CSV, arrowRows builds Arrow columns.
+type rowSink interface {
+	Str(s string) rowSink
+	Int(v int64) rowSink
+	Float(v float64) rowSink
+	End()
+}
+
 // csvWriter writes one CSV row at a time without boxing values: Str, Int
 // and Float append fields, End finishes the row.
 type csvWriter struct {
@@ -149,7 +173,7 @@ func (c *csvWriter) sep() {
 }
 
 // Str appends a text field, neutralised by CSVSafe and quoted if needed.
-func (c *csvWriter) Str(s string) *csvWriter {
+func (c *csvWriter) Str(s string) rowSink {
 	c.sep()
 	s = CSVSafe(s)
 	if !strings.ContainsAny(s, ",\"\r\n") {
@@ -163,7 +187,7 @@ func (c *csvWriter) Str(s string) *csvWriter {
 }
 
 // Int appends an integer field.
-func (c *csvWriter) Int(v int64) *csvWriter {
+func (c *csvWriter) Int(v int64) rowSink {
 	c.sep()
 	c.buf = strconv.AppendInt(c.buf, v, 10)
 	return c
@@ -171,7 +195,7 @@ func (c *csvWriter) Int(v int64) *csvWriter {
 
 // Float appends a number in shortest round-trip form; NaN or ±Inf ("not
 // estimable") as an empty field.
-func (c *csvWriter) Float(v float64) *csvWriter {
+func (c *csvWriter) Float(v float64) rowSink {
 	c.sep()
 	if !math.IsNaN(v) && !math.IsInf(v, 0) {
 		c.buf = strconv.AppendFloat(c.buf, v, 'g', -1, 64)

@@ -18,11 +18,11 @@ grouped AS (
         CASE WHEN GROUPING(transplant_type) = 1 THEN '*' ELSE transplant_type END AS transplant_type,
         COUNT(*) AS n,
         COUNT(age_years) AS age_known,
-        quantile_cont(age_years, 0.5) AS age_median,
+        -- One aggregate for the three quantiles: one selection over the
+        -- ages instead of three.
+        quantile_cont(age_years, [0.25, 0.5, 0.75]) AS age_q,
         MIN(age_years) AS age_min,
-        MAX(age_years) AS age_max,
-        quantile_cont(age_years, 0.25) AS age_q1,
-        quantile_cont(age_years, 0.75) AS age_q3
+        MAX(age_years) AS age_max
     FROM ages
     GROUP BY GROUPING SETS ((transplant_type), ())
 )
@@ -30,10 +30,10 @@ SELECT
     CAST(transplant_type AS VARCHAR) AS transplant_type,
     CAST(n AS BIGINT) AS n,
     CAST(age_known AS BIGINT) AS age_known,
-    CAST(age_median AS DOUBLE) AS age_median,
+    CAST(age_q[2] AS DOUBLE) AS age_median,
     CAST(age_min AS DOUBLE) AS age_min,
     CAST(age_max AS DOUBLE) AS age_max,
-    CAST(age_q1 AS DOUBLE) AS age_q1,
-    CAST(age_q3 AS DOUBLE) AS age_q3
+    CAST(age_q[1] AS DOUBLE) AS age_q1,
+    CAST(age_q[3] AS DOUBLE) AS age_q3
 FROM grouped
 ORDER BY transplant_type

@@ -17,8 +17,18 @@ WITH characteristics AS (
     JOIN transplants AS t
         ON t.transplant_id = c.transplant_id
 ),
+-- Counted per combination of the characteristics first (a few thousand
+-- rows), so that the unpivot and the roll-up work on those rather than on
+-- six rows per transplant: the same sums.
+combinations AS (
+    SELECT
+        transplant_type, indication, donor_type, sex, conditioning, graft_source, disease_status,
+        COUNT(*) AS n
+    FROM characteristics
+    GROUP BY transplant_type, indication, donor_type, sex, conditioning, graft_source, disease_status
+),
 long AS (
-    UNPIVOT characteristics
+    UNPIVOT combinations
     ON indication, donor_type, sex, conditioning, graft_source, disease_status
     INTO
         NAME variable
@@ -29,7 +39,7 @@ counted AS (
         variable,
         level,
         CASE WHEN GROUPING(transplant_type) = 1 THEN '*' ELSE transplant_type END AS transplant_type,
-        COUNT(*) AS n
+        SUM(n) AS n
     FROM long
     GROUP BY GROUPING SETS ((variable, level, transplant_type), (variable, level))
 )

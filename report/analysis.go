@@ -446,7 +446,7 @@ func (r *renderer) analysisFigures(a *Analysis, e *AnalysisEndpoint, ax axis, km
 		}
 		sort.SliceStable(cs, func(i, j int) bool { return a.groupLess(di, cs[i].Groups[di], cs[j].Groups[di]) })
 		f := figure{id: "fig-" + a.Name + "-" + e.Name + "-" + dim, title: e.Label + " by " + dim, km: km,
-			horizon: ax.end, yTop: yTop, yTitle: yTitle}
+			horizon: ax.end, yTop: yTop, yTitle: yTitle, paths: r.paths}
 		var small, protect []string
 		var shown []*AnalysisCurve
 		for _, c := range cs {
@@ -459,7 +459,7 @@ func (r *renderer) analysisFigures(a *Analysis, e *AnalysisEndpoint, ax axis, km
 				}
 				continue
 			}
-			if _, ok := scale(fr, km, analysisCurve(c)); ok {
+			if r.paths.drawable(fr, km, analysisCurve(c)) {
 				shown = append(shown, c)
 			}
 		}
@@ -506,7 +506,9 @@ func (r *renderer) analysisFigures(a *Analysis, e *AnalysisEndpoint, ax axis, km
 		}
 		fv := figureView{ID: f.id, Title: "By " + dim, Note: strings.Join(notes, " ")}
 		if len(f.curves) > 0 {
-			fv.SVG = template.HTML(f.svg())
+			if !r.c.record { // a recording pass's page is thrown away
+				fv.SVG = template.HTML(f.svg())
+			}
 		} else if fv.Note == "" {
 			fv.Note = "No curve to plot."
 		}

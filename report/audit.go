@@ -25,7 +25,13 @@ var marked = regexp.MustCompile(`⟦([^⟧]*)⟧([^⟦]*)⟦/⟧`)
 // published renders d with marked counts and returns what each cell shows
 // (cells never printed are absent), the true counts, and the report.
 func published(d *Data) (shown map[string]string, truth map[string]int, doc string, clash []string, err error) {
-	h, m, err := renderPage(d, true)
+	return decidePage(d, true).published()
+}
+
+// published is published for a settled decision. The true counts are those
+// of its recording pass (the counter records only there).
+func (p *decided) published() (shown map[string]string, truth map[string]int, doc string, clash []string, err error) {
+	h, m, err := p.page(p.markedSecs)
 	if err != nil {
 		return nil, nil, "", nil, err
 	}
@@ -39,14 +45,10 @@ func published(d *Data) (shown map[string]string, truth map[string]int, doc stri
 		}
 		shown[key] = text
 	}
-	// The true counts: the recording pass of the same rule.
-	c := newCounter(d.Config.MinCell)
-	c.bypass, c.bypassComplementary = bypassTable, bypassComplementary
-	(&renderer{d: d, c: c}).sections()
-	for _, k := range c.clash {
+	for _, k := range p.c.clash {
 		clash = append(clash, k+": two values")
 	}
-	return shown, c.value, doc, clash, nil
+	return shown, p.c.value, doc, clash, nil
 }
 
 // parsedKey is a cell key split into quantity and dimensions.
@@ -225,12 +227,15 @@ func relations(truth map[string]int, doc string) []sumRel {
 
 // Audit returns what a reader of d's report could learn exactly that the
 // small-count rule hides (empty when nothing), each as "key: what".
-func Audit(d *Data) ([]string, error) {
-	shown, truth, doc, clash, err := published(d)
+func Audit(d *Data) ([]string, error) { return decidePage(d, true).audit() }
+
+// audit is Audit for a settled decision.
+func (p *decided) audit() ([]string, error) {
+	shown, truth, doc, clash, err := p.published()
 	if err != nil {
 		return nil, err
 	}
-	min := d.Config.MinCell
+	min := p.d.Config.MinCell
 	var out []string
 	out = append(out, clash...)
 	sys := linSystem{known: map[string]float64{}, lo: map[string]float64{}, hi: map[string]float64{}, truth: truth, protect: map[string]bool{}}

@@ -21,16 +21,40 @@ import (
 
 // cellKey builds a key from a quantity and name=value pairs.
 func cellKey(q string, kv ...string) string {
+	n := len(q)
+	for i := 0; i+1 < len(kv); i += 2 {
+		n += 2 + len(kv[i]) + len(kv[i+1])
+	}
 	var b strings.Builder
+	b.Grow(n)
 	b.WriteString(q)
 	for i := 0; i+1 < len(kv); i += 2 {
-		b.WriteString("|" + kv[i] + "=" + keyValue.Replace(kv[i+1]))
+		b.WriteByte('|')
+		b.WriteString(kv[i])
+		b.WriteByte('=')
+		if v := kv[i+1]; plainValue(v) {
+			b.WriteString(v)
+		} else {
+			b.WriteString(keyValue.Replace(v))
+		}
 	}
 	return b.String()
 }
 
 // keyValue keeps a key parseable whatever a value (a centre id) holds.
 var keyValue = strings.NewReplacer("|", "/", "=", ":", "⟦", "[", "⟧", "]")
+
+// plainValue reports whether keyValue leaves v as it is: no '|', no '='
+// and no byte 0xE2 (the first of ⟦ and ⟧ in UTF-8; a value with another
+// character starting so just takes the replacer).
+func plainValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '|' || c == '=' || c == 0xE2 {
+			return false
+		}
+	}
+	return true
+}
 
 // stratumCell is the key of a stratum's number of transplants.
 func stratumCell(st Stratum) string {

@@ -142,6 +142,11 @@ func audit(sys linSystem) []string {
 		}
 		rref(m, len(vars))
 		rows := append(original, m...)
+		// The component's bounds by column (its unknowns are its own).
+		clo, chi := make([]float64, len(vars)), make([]float64, len(vars))
+		for j, k := range vars {
+			clo[j], chi[j] = lo[k], hi[k]
+		}
 		// Interval propagation over the sums and the echelon rows.
 		for pass := 0; pass < 200; pass++ {
 			changed := false
@@ -156,7 +161,7 @@ func audit(sys linSystem) []string {
 						if i == j || math.Abs(b) < 1e-9 {
 							continue
 						}
-						l, h := lo[vars[i]], hi[vars[i]]
+						l, h := clo[i], chi[i]
 						if b > 0 {
 							rlo -= b * h
 							rhi -= b * l
@@ -169,13 +174,12 @@ func audit(sys linSystem) []string {
 					if a < 0 {
 						nlo, nhi = nhi, nlo
 					}
-					k := vars[j]
-					if !math.IsNaN(nlo) && nlo > lo[k]+1e-9 {
-						lo[k] = math.Ceil(nlo - 1e-6)
+					if !math.IsNaN(nlo) && nlo > clo[j]+1e-9 {
+						clo[j] = math.Ceil(nlo - 1e-6)
 						changed = true
 					}
-					if !math.IsNaN(nhi) && nhi < hi[k]-1e-9 {
-						hi[k] = math.Floor(nhi + 1e-6)
+					if !math.IsNaN(nhi) && nhi < chi[j]-1e-9 {
+						chi[j] = math.Floor(nhi + 1e-6)
 						changed = true
 					}
 				}
@@ -183,6 +187,9 @@ func audit(sys linSystem) []string {
 			if !changed {
 				break
 			}
+		}
+		for j, k := range vars {
+			lo[k], hi[k] = clo[j], chi[j]
 		}
 		for r := range m {
 			nz, at := 0, -1

@@ -243,7 +243,7 @@ func (r *renderer) figures(e *Endpoint, ax axis) []figureView {
 	var out []figureView
 	for _, sp := range specs {
 		f := figure{id: "fig-" + e.Name + "-" + sp.id, title: e.Label + ": " + strings.ToLower(sp.title[:1]) + sp.title[1:],
-			km: e.KaplanMeier(), horizon: ax.end, yTop: yTop, yTitle: axisTitle(e)}
+			km: e.KaplanMeier(), horizon: ax.end, yTop: yTop, yTitle: axisTitle(e), paths: r.paths}
 		var small, protect []string
 		any := false
 		for _, c := range sorted {
@@ -290,7 +290,7 @@ func (r *renderer) figures(e *Endpoint, ax axis) []figureView {
 		kept := f.curves[:0]
 		fr := frame{plotLeft, plotRight, plotTop, plotBottom, ax.end, yTop}
 		for _, fc := range f.curves {
-			if _, ok := scale(fr, f.km, fc.curve); ok {
+			if r.paths.drawable(fr, f.km, fc.curve) {
 				kept = append(kept, fc)
 			}
 		}
@@ -316,7 +316,9 @@ func (r *renderer) figures(e *Endpoint, ax axis) []figureView {
 		}
 		fv.Note = strings.Join(notes, " ")
 		if len(f.curves) > 0 {
-			fv.SVG = template.HTML(f.svg())
+			if !r.c.record { // a recording pass's page is thrown away
+				fv.SVG = template.HTML(f.svg())
+			}
 		} else if fv.Note == "" {
 			fv.Note = "No curve to plot."
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 //go:embed templates/*.html.tmpl
@@ -28,15 +29,26 @@ var (
 // Write renders d into dir/index.html and dir/report.md, creating dir if
 // needed. The same d always gives the same bytes. It first audits the
 // report (Audit) and writes nothing if a hidden count could be derived.
+//
+// The suppressor decides once (decidePage); the audit reads the marked
+// printing of that decision while the page itself is assembled from the
+// same decision's printing pass, on another core. Both printings are
+// passes of one settled counter, so the audited page and the written one
+// hide the same cells (the marks are all that differs).
 func Write(dir string, d *Data) error {
-	found, err := Audit(d)
-	if err != nil {
-		return err
+	p := decidePage(d, true)
+	var found []string
+	var auditErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { found, auditErr = p.audit() })
+	h, m, err := p.page(p.secs)
+	wg.Wait()
+	if auditErr != nil {
+		return auditErr
 	}
 	if len(found) > 0 {
 		return fmt.Errorf("report: the small-count audit can derive %d hidden count(s), first %s; no report written", len(found), found[0])
 	}
-	h, m, err := Render(d)
 	if err != nil {
 		return err
 	}
@@ -62,20 +74,67 @@ type pageView struct {
 // Render returns the HTML and Markdown reports of d. The sections are
 // rendered twice: once to record every count and sum, then, after the
 // suppressor has decided over all of them, to print.
-func Render(d *Data) (html, md []byte, err error) { return renderPage(d, false) }
+func Render(d *Data) (html, md []byte, err error) {
+	p := decidePage(d, false)
+	return p.page(p.secs)
+}
 
-// render is Render, with every printed count marked by its cell when mark
-// is set (for the audit).
-func renderPage(d *Data, mark bool) (html, md []byte, err error) {
+// decided is a report whose suppression is settled: the counter after the
+// recording pass, the suppressor's decision and the printing passes, and
+// the last printing pass's sections.
+type decided struct {
+	d    *Data
+	c    *counter
+	secs []Section
+	// markedSecs is the marked twin of secs (decidePage with marked).
+	markedSecs []Section
+	// paths are the curves' paths the passes drew.
+	paths *pathCache
+}
+
+// decidePage records every count and sum of d, lets the suppressor decide
+// and prints until what is printed is what the decision assumed. With
+// marked, each printing pass has a marked twin (marked) run beside it on
+// a copy of the counter: the twin of the last pass is the audit's page,
+// printed while the page itself is.
+func decidePage(d *Data, marked bool) *decided {
 	c := newCounter(d.Config.MinCell)
-	c.mark, c.bypass, c.bypassComplementary = mark, bypassTable, bypassComplementary
-	r := &renderer{d: d, c: c}
+	c.bypass, c.bypassComplementary = bypassTable, bypassComplementary
+	r := &renderer{d: d, c: c, paths: newPathCache()}
 	r.sections()
 	c.decide()
-	secs := r.sections()
-	for i := 0; i < 8 && !c.settle(); i++ {
-		secs = r.sections()
+	p := &decided{d: d, c: c, paths: r.paths}
+	print := func() {
+		if !marked {
+			p.secs = r.sections()
+			return
+		}
+		twin := p.markedRenderer() // copied before the pass starts
+		var wg sync.WaitGroup
+		wg.Go(func() { p.markedSecs = twin.sections() })
+		p.secs = r.sections()
+		wg.Wait()
 	}
+	print()
+	for i := 0; i < 8 && !c.settle(); i++ {
+		print()
+	}
+	return p
+}
+
+// markedRenderer prints the decision as it stands with every printed count
+// marked by its cell (⟦key⟧text⟦/⟧), for the audit. It works on a copy of
+// the counter (its own printed set), so it may run beside a printing pass
+// of p.c: printing passes only read the rest of the counter.
+func (p *decided) markedRenderer() *renderer {
+	c := *p.c
+	c.mark, c.printed = true, map[string]bool{}
+	return &renderer{d: p.d, c: &c, paths: p.paths}
+}
+
+// page assembles index.html and report.md from printed sections.
+func (p *decided) page(secs []Section) (html, md []byte, err error) {
+	d := p.d
 	v := pageView{Title: d.Title, Cutoff: d.Cutoff, MarrowVersion: d.MarrowVersion, DuckDBVersion: d.DuckDBVersion, GeneratedAt: d.GeneratedAt, Sections: secs}
 	if v.Title == "" {
 		v.Title = "marrow report"

@@ -61,6 +61,8 @@ func addSection(order int, name string, render func(r *renderer) []Section) {
 type renderer struct {
 	d *Data
 	c *counter
+	// paths is shared by the passes of one report (nil: none).
+	paths *pathCache
 }
 
 // count prints a count through the small-cell rule. table names the
@@ -83,8 +85,13 @@ func (r *renderer) small(n int) bool { return r.c.small(n) }
 // minCell is the small-cell threshold (0 = off).
 func (r *renderer) minCell() int { return r.c.min }
 
-// exec runs one of index.html.tmpl's named templates.
+// exec runs one of index.html.tmpl's named templates. A recording pass's
+// page is thrown away, so it runs none: templates only lay out strings the
+// section has already printed through the counter.
 func (r *renderer) exec(name string, data any) template.HTML {
+	if r.c.record {
+		return ""
+	}
 	var b bytes.Buffer
 	if err := htmlTmpl.ExecuteTemplate(&b, name, data); err != nil {
 		// The templates are fixed and the data typed: a failure is a

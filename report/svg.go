@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The figures are hand-written SVG: a step function per stratum with a
@@ -69,6 +70,7 @@ type figure struct {
 	refName string
 	test    string // the test's result, printed on the figure
 	ax      axis
+	paths   *pathCache // nil: every path built anew
 }
 
 // axis is the x axis: tick days, their labels, and the axis end in days.
@@ -155,34 +157,64 @@ func svgText(s string) string {
 }
 
 // pathBuilder writes an SVG path of horizontal and vertical moves, merging
-// moves shorter than the drawing resolution.
+// moves shorter than the drawing resolution. It keeps the pen's position
+// and, for the comparisons, its y as printed (coord), so each coordinate
+// is formatted once, into b, without a string of its own.
 type pathBuilder struct {
-	b    strings.Builder
+	b    []byte
 	x, y float64
+	yc   [24]byte // coord(y)
+	ycn  int
+}
+
+// appendCoord appends coord(x) to b.
+func appendCoord(b []byte, x float64) []byte {
+	n := len(b)
+	b = strconv.AppendFloat(b, x, 'f', 1, 64)
+	if x < 0 && string(b[n:]) == "-0.0" {
+		b = append(b[:n], "0.0"...)
+	}
+	return b
+}
+
+func (p *pathBuilder) setY(y float64) {
+	p.y = y
+	p.ycn = copy(p.yc[:], appendCoord(p.yc[:0], y))
 }
 
 func (p *pathBuilder) move(x, y float64) {
-	p.b.WriteString("M" + coord(x) + " " + coord(y))
-	p.x, p.y = x, y
+	p.b = append(p.b, 'M')
+	p.b = appendCoord(p.b, x)
+	p.b = append(p.b, ' ')
+	p.b = appendCoord(p.b, y)
+	p.x = x
+	p.setY(y)
 }
 
 func (p *pathBuilder) step(x, y float64) {
 	if math.Abs(x-p.x) >= minStepPx {
-		p.b.WriteString("H" + coord(x))
+		p.b = append(p.b, 'H')
+		p.b = appendCoord(p.b, x)
 		p.x = x
 	}
-	if coord(y) != coord(p.y) {
-		p.b.WriteString("V" + coord(y))
+	var buf [24]byte
+	if c := appendCoord(buf[:0], y); string(c) != string(p.yc[:p.ycn]) {
+		p.b = append(p.b, 'V')
+		p.b = append(p.b, c...)
 		p.y = y
+		p.ycn = copy(p.yc[:], c)
 	}
 }
 
 func (p *pathBuilder) hline(x float64) {
 	if coord(x) != coord(p.x) {
-		p.b.WriteString("H" + coord(x))
+		p.b = append(p.b, 'H')
+		p.b = appendCoord(p.b, x)
 		p.x = x
 	}
 }
+
+func (p *pathBuilder) String() string { return string(p.b) }
 
 // frame maps days and probabilities into one plot rectangle.
 type frame struct {
@@ -241,6 +273,63 @@ func scale(fr frame, km bool, c *Curve) (s scaled, ok bool) {
 	return s, true
 }
 
+// pathCache keeps the paths drawn, so that the passes of one report
+// (recording, printing, the audit's marked printing: they draw the same
+// curves in the same frames) build each path once. A curve is known by its
+// points (copies of a Curve share them). Safe for concurrent use; a nil
+// cache builds every path.
+type pathCache struct {
+	mu sync.Mutex
+	m  map[pathKey]pathEntry
+}
+
+type pathKey struct {
+	pts  *Point
+	n    int
+	fr   frame
+	km   bool
+	band bool
+}
+
+type pathEntry struct {
+	d  string
+	ok bool
+}
+
+func newPathCache() *pathCache { return &pathCache{m: map[pathKey]pathEntry{}} }
+
+// path is c's line (or band) path in fr, and scale's ok.
+func (pc *pathCache) path(fr frame, km bool, c *Curve, band bool) (string, bool) {
+	build := func() pathEntry {
+		s, ok := scale(fr, km, c)
+		if band {
+			return pathEntry{s.bandPath(), ok}
+		}
+		return pathEntry{s.linePath(), ok}
+	}
+	if pc == nil || len(c.Points) == 0 {
+		e := build()
+		return e.d, e.ok
+	}
+	k := pathKey{&c.Points[0], len(c.Points), fr, km, band}
+	pc.mu.Lock()
+	e, hit := pc.m[k]
+	pc.mu.Unlock()
+	if !hit {
+		e = build()
+		pc.mu.Lock()
+		pc.m[k] = e
+		pc.mu.Unlock()
+	}
+	return e.d, e.ok
+}
+
+// drawable reports whether c has anything to draw in fr (scale's ok).
+func (pc *pathCache) drawable(fr frame, km bool, c *Curve) bool {
+	_, ok := pc.path(fr, km, c, false)
+	return ok
+}
+
 func (s *scaled) linePath() string {
 	var p pathBuilder
 	p.move(s.x0, s.y0)
@@ -248,7 +337,7 @@ func (s *scaled) linePath() string {
 		p.step(s.xs[i], s.ys[i])
 	}
 	p.hline(s.end)
-	return p.b.String()
+	return p.String()
 }
 
 func (s *scaled) bandPath() string {
@@ -272,8 +361,8 @@ func (s *scaled) bandPath() string {
 		p.step(s.xs[i], prev)
 	}
 	p.hline(s.x0)
-	p.b.WriteString("Z")
-	return p.b.String()
+	p.b = append(p.b, 'Z')
+	return p.String()
 }
 
 // maxUpper is the largest upper limit (or estimate) of c up to horizon.
@@ -341,13 +430,13 @@ func (w *svgWriter) axes(fr frame, ax axis, yLabels, xLabels bool, font string) 
 }
 
 // curveMarkup draws a curve's band (unless reference) and line.
-func (w *svgWriter) curveMarkup(s scaled, label, color string, reference bool, opacity string) {
+func (w *svgWriter) curveMarkup(line, band, label, color string, reference bool, opacity string) {
 	if reference {
-		w.w(`<path class="line reference" data-stratum="`, svgText(label), `" d="`, s.linePath(), `" stroke="`, refColor, `" stroke-width="1.4" fill="none"/>`, "\n")
+		w.w(`<path class="line reference" data-stratum="`, svgText(label), `" d="`, line, `" stroke="`, refColor, `" stroke-width="1.4" fill="none"/>`, "\n")
 		return
 	}
-	w.w(`<path class="band" data-stratum="`, svgText(label), `" d="`, s.bandPath(), `" fill="`, color, `" fill-opacity="`, opacity, `" stroke="none"/>`, "\n")
-	w.w(`<path class="line" data-stratum="`, svgText(label), `" d="`, s.linePath(), `" stroke="`, color, `" stroke-width="1.8" fill="none"/>`, "\n")
+	w.w(`<path class="band" data-stratum="`, svgText(label), `" d="`, band, `" fill="`, color, `" fill-opacity="`, opacity, `" stroke="none"/>`, "\n")
+	w.w(`<path class="line" data-stratum="`, svgText(label), `" d="`, line, `" stroke="`, color, `" stroke-width="1.8" fill="none"/>`, "\n")
 }
 
 // svg renders the figure: one plot, or small multiples when it has more
@@ -412,19 +501,19 @@ func (f *figure) plotSVG() string {
 	f.axes(&w, fr)
 	opacity := fixed(math.Max(0.08, 0.18-0.015*float64(len(f.curves))), 2)
 	colors := make([]string, len(f.curves))
-	ss := make([]scaled, len(f.curves))
-	for i, fc := range f.curves {
+	for i := range f.curves {
 		colors[i] = palette[i%len(palette)]
-		ss[i], _ = scale(fr, f.km, fc.curve)
 	}
 	w.w(`<g class="bands">`)
-	for i := range f.curves {
-		w.w(`<path class="band" data-stratum="`, svgText(f.curves[i].label), `" d="`, ss[i].bandPath(), `" fill="`, colors[i], `" fill-opacity="`, opacity, `" stroke="none"/>`, "\n")
+	for i, fc := range f.curves {
+		band, _ := f.paths.path(fr, f.km, fc.curve, true)
+		w.w(`<path class="band" data-stratum="`, svgText(fc.label), `" d="`, band, `" fill="`, colors[i], `" fill-opacity="`, opacity, `" stroke="none"/>`, "\n")
 	}
 	w.w("</g>\n")
 	w.w(`<g class="lines" fill="none" stroke-width="1.8">`)
-	for i := range f.curves {
-		w.w(`<path class="line" data-stratum="`, svgText(f.curves[i].label), `" d="`, ss[i].linePath(), `" stroke="`, colors[i], `"/>`, "\n")
+	for i, fc := range f.curves {
+		line, _ := f.paths.path(fr, f.km, fc.curve, false)
+		w.w(`<path class="line" data-stratum="`, svgText(fc.label), `" d="`, line, `" stroke="`, colors[i], `"/>`, "\n")
 	}
 	w.w("</g>\n")
 	w.w(`<g class="legend" fill="#222">`)
@@ -485,11 +574,12 @@ func (f *figure) panelsSVG() string {
 		w.w(`<text x="`, coord(left), `" y="`, coord(top-6), `" font-weight="bold" fill="#222">`, svgText(fc.label),
 			` <tspan fill="#666" font-weight="normal">(n = `, svgText(fc.n), ")</tspan></text>\n")
 		w.axes(fr, f.ax, col == 0, true, ` font-size="9"`)
-		if s, ok := scale(fr, f.km, f.ref); ok {
-			w.curveMarkup(s, f.refName, refColor, true, "")
+		if line, ok := f.paths.path(fr, f.km, f.ref, false); ok {
+			w.curveMarkup(line, "", f.refName, refColor, true, "")
 		}
-		s, _ := scale(fr, f.km, fc.curve)
-		w.curveMarkup(s, fc.label, colors[i], false, "0.18")
+		line, _ := f.paths.path(fr, f.km, fc.curve, false)
+		band, _ := f.paths.path(fr, f.km, fc.curve, true)
+		w.curveMarkup(line, band, fc.label, colors[i], false, "0.18")
 		w.w("</g>\n")
 	}
 	// Shared axis titles.

@@ -215,13 +215,13 @@ func rejectRateExceeded(rejected, read int64, rate float64) bool {
 // into table.
 func loadFile(ctx context.Context, conn *sql.Conn, f *csvFile, table string, schema *arrow.Schema, vs ...validator) error {
 	return runFile(ctx, f, func(ctx context.Context, recs <-chan arrow.RecordBatch) error {
-		return serially(ctx, conn, func() error {
+		return Serially(ctx, conn, func() error {
 			return duck.InsertArrow(ctx, conn, table, schema, recs, queries.Text("load_"+table))
 		})
 	}, vs...)
 }
 
-// serially runs fn with DuckDB on one thread. The inserts run so: one
+// Serially runs fn with DuckDB on one thread. The inserts run so: one
 // thread fills the table's row groups one after the other, each to
 // DuckDB's full row group size, whereas parallel inserts leave row groups
 // of sizes that vary with the thread count and the timing. An unsorted
@@ -229,7 +229,7 @@ func loadFile(ctx context.Context, conn *sql.Conn, f *csvFile, table string, sch
 // group per table row group, so its bytes would vary too. One DuckDB
 // thread keeps up with the validators: converting the Arrow batches and
 // appending them is the smaller part of a load.
-func serially(ctx context.Context, conn *sql.Conn, fn func() error) error {
+func Serially(ctx context.Context, conn *sql.Conn, fn func() error) error {
 	var threads int64
 	if err := conn.QueryRowContext(ctx, "SELECT CAST(current_setting('threads') AS BIGINT)").Scan(&threads); err != nil {
 		return fmt.Errorf("duckdb threads: %w", err)

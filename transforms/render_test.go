@@ -59,7 +59,7 @@ func TestRenderedSQLNewEndpoint(t *testing.T) {
 		}
 	}
 	risk := RiskCountsSQL(DefaultRiskSpec(eps, DefaultStrata))
-	if !strings.Contains(risk, "(graft_fail_time, graft_fail_status) AS graft_fail") {
+	if !strings.Contains(risk, "graft_fail_status AS status\n    FROM keyed WHERE graft_fail_time IS NOT NULL") {
 		t.Errorf("risk counts SQL lacks graft_fail")
 	}
 }

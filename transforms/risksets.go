@@ -77,15 +77,24 @@ func (t *RiskTable) Compare(o *RiskTable) int {
 	return slices.Compare(t.Groups, o.Groups)
 }
 
-// RiskCountsSQL renders risk_counts.sql for spec.
-func RiskCountsSQL(spec RiskSpec) string {
+// RiskCountsSQL renders risk_counts.sql for spec: the counts query.
+func RiskCountsSQL(spec RiskSpec) string { return riskCountsSQL(spec, false) }
+
+// RiskCombosSQL renders risk_counts.sql's combinations query for spec.
+func RiskCombosSQL(spec RiskSpec) string { return riskCountsSQL(spec, true) }
+
+func riskCountsSQL(spec RiskSpec, combos bool) string {
 	return render("risk_counts", struct {
 		Endpoints endpoints.Set
 		Dims      []Dimension
 		Join      bool
 		Where     []string
-	}{spec.Endpoints.Sorted(), spec.Dims, spec.Join, spec.Where})
+		Combos    bool
+	}{spec.Endpoints.Sorted(), spec.Dims, spec.Join, spec.Where, combos})
 }
+
+// riskTimeBits is the bits of risk_counts.sql's key k holding the time.
+const riskTimeBits = 22
 
 // fineRow is one time of a fine stratum's counts.
 type fineRow struct{ time, event, compete, censor int64 }
@@ -136,33 +145,60 @@ func RiskSets(ctx context.Context, conn *sql.Conn, spec RiskSpec) ([]RiskTable, 
 	for i := range cols {
 		cols[i].ids = map[string]int32{}
 	}
-	index := map[[1 + MaxDimensions]int32]int32{}
-	var fines []fineStratum
+	// The combinations of the dimensions, numbered as the counts query
+	// numbers them, as value ids of each dimension.
+	var combos [][MaxDimensions]int32
 	err := duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
-		if int(rec.NumCols()) != 5+nd {
-			return fmt.Errorf("risk_counts: %d columns, want %d", rec.NumCols(), 5+nd)
+		if int(rec.NumCols()) != nd {
+			return fmt.Errorf("risk combinations: %d columns, want %d", rec.NumCols(), nd)
 		}
-		strs := make([]*array.String, 1+nd)
-		for i := range strs {
-			strs[i] = rec.Column(i).(*array.String)
-		}
-		tm := rec.Column(1 + nd).(*array.Int64)
-		ne := rec.Column(2 + nd).(*array.Int64)
-		nc := rec.Column(3 + nd).(*array.Int64)
-		ns := rec.Column(4 + nd).(*array.Int64)
 		for i := 0; i < int(rec.NumRows()); i++ {
-			var k [1 + MaxDimensions]int32
-			for c, s := range strs {
-				k[c] = cols[c].id(s.Value(i)) // NULL reads as ""
+			var k [MaxDimensions]int32
+			for c := range nd {
+				k[c] = cols[1+c].id(rec.Column(c).(*array.String).Value(i)) // NULL reads as ""
 			}
-			fi, ok := index[k]
-			if !ok {
+			combos = append(combos, k)
+		}
+		return nil
+	}, RiskCombosSQL(spec))
+	if err != nil {
+		return nil, fmt.Errorf("risk sets: %w", err)
+	}
+	eps := spec.Endpoints.Sorted()
+	for _, e := range eps {
+		cols[0].id(e.Name)
+	}
+	// The fine strata by k >> riskTimeBits = combination · endpoints +
+	// endpoint: a dense index.
+	index := make([]int32, len(combos)*len(eps))
+	for i := range index {
+		index[i] = -1
+	}
+	var fines []fineStratum
+	err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
+		if int(rec.NumCols()) != 4 {
+			return fmt.Errorf("risk_counts: %d columns, want 4", rec.NumCols())
+		}
+		ks := rec.Column(0).(*array.Int64)
+		ne := rec.Column(1).(*array.Int64)
+		nc := rec.Column(2).(*array.Int64)
+		ns := rec.Column(3).(*array.Int64)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			k := ks.Value(i)
+			ce, t := k>>riskTimeBits, k&(1<<riskTimeBits-1)
+			if ce < 0 || ce >= int64(len(index)) {
+				return fmt.Errorf("risk_counts: key %d outside %d combinations of %d endpoints", k, len(combos), len(eps))
+			}
+			fi := index[ce]
+			if fi < 0 {
 				fi = int32(len(fines))
-				index[k] = fi
-				fines = append(fines, fineStratum{key: k, minT: tm.Value(i), maxT: tm.Value(i)})
+				index[ce] = fi
+				var key [1 + MaxDimensions]int32
+				key[0] = int32(ce % int64(len(eps))) // endpoint ids are the sorted places
+				copy(key[1:], combos[ce/int64(len(eps))][:])
+				fines = append(fines, fineStratum{key: key, minT: t, maxT: t})
 			}
 			f := &fines[fi]
-			t := tm.Value(i)
 			f.minT, f.maxT = min(f.minT, t), max(f.maxT, t)
 			f.rows = append(f.rows, fineRow{t, ne.Value(i), nc.Value(i), ns.Value(i)})
 		}

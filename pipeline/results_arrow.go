@@ -1,0 +1,317 @@
+package pipeline
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"marrow/internal/duck"
+	"marrow/transforms"
+)
+
+// sortResults makes writeResults sort every table on its key as it writes
+// it (tests: the files must be the same without the sort).
+var sortResults bool
+
+// partsPerBatch is how many parts (strata) go into one Arrow record: a
+// fixed number, so that the records, and the table's row groups built from
+// them, do not depend on the number of cores. 64 curves are ~75,000 rows
+// at registry scale.
+const partsPerBatch = 64
+
+// loadArrow fills table with t's rows straight from Go, as Arrow records
+// (no CSV in between): the parts are built a batch of partsPerBatch at a
+// time on every core and handed to DuckDB in part order, on one DuckDB
+// thread (transforms' serially: the table's row groups then do not depend
+// on the thread count, and an unsorted COPY of it is byte-identical at
+// any). The parts must come in t.orderBy order, which the rows are
+// checked against as they pass: the table then needs no sort.
+func loadArrow(ctx context.Context, conn *sql.Conn, table string, t resultTable) (int, error) {
+	schema, err := tableSchema(ctx, conn, table, t.columns)
+	if err != nil {
+		return 0, err
+	}
+	keys := len(strings.Split(t.orderBy, ","))
+	for i, k := range strings.Split(t.orderBy, ",") {
+		if i >= len(t.columns) || strings.TrimSpace(k) != t.columns[i] {
+			return 0, fmt.Errorf("results %s: order %q is not a prefix of the columns", t.name, t.orderBy)
+		}
+	}
+	notNull := map[string]bool{}
+	for _, c := range t.notNull {
+		notNull[c] = true
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	recs := make(chan arrow.RecordBatch, 2*runtime.GOMAXPROCS(0))
+	var buildErr error
+	rows := 0
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(recs)
+		buildErr = buildBatches(ctx, t, schema, notNull, keys, recs, &rows)
+	})
+	stmt := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", table, strings.Join(t.columns, ", "), strings.Join(t.columns, ", "), duck.StreamView)
+	err = transforms.Serially(ctx, conn, func() error {
+		return duck.InsertArrow(ctx, conn, table, schema, recs, stmt)
+	})
+	if err != nil {
+		cancel()
+	}
+	for range recs { // unblock the builder after an error
+	}
+	wg.Wait()
+	if buildErr != nil {
+		return 0, buildErr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("results %s: %w", t.name, err)
+	}
+	return rows, nil
+}
+
+// buildBatches sends t's records to recs in part order, batches built in
+// parallel a wave at a time, and checks the key order across them.
+func buildBatches(ctx context.Context, t resultTable, schema *arrow.Schema, notNull map[string]bool, keys int, recs chan<- arrow.RecordBatch, rows *int) error {
+	workers := runtime.GOMAXPROCS(0)
+	batches := (t.parts + partsPerBatch - 1) / partsPerBatch
+	wave := make([]arrow.RecordBatch, workers)
+	errs := make([]error, workers)
+	var last arrow.RecordBatch // the last row of the previous batch
+	defer func() {
+		if last != nil {
+			last.Release()
+		}
+	}()
+	for first := 0; first < batches; first += workers {
+		n := min(workers, batches-first)
+		var wg sync.WaitGroup
+		for k := range n {
+			wg.Go(func() {
+				b := first + k
+				a := newArrowRows(schema, notNull)
+				for p := b * partsPerBatch; p < min(t.parts, (b+1)*partsPerBatch); p++ {
+					t.emit(p, a)
+				}
+				wave[k], errs[k] = a.record()
+				if errs[k] == nil {
+					errs[k] = checkOrder(wave[k], keys)
+				}
+			})
+		}
+		wg.Wait()
+		for k := range n {
+			if errs[k] == nil && wave[k].NumRows() > 0 {
+				if last != nil && keyOrder(last, 0, wave[k], 0, keys) >= 0 {
+					errs[k] = errors.New("first row of a batch out of key order")
+				}
+				if last != nil {
+					last.Release()
+				}
+				last = wave[k].NewSlice(wave[k].NumRows()-1, wave[k].NumRows())
+			}
+			if errs[k] != nil {
+				for _, r := range wave[k:n] {
+					if r != nil {
+						r.Release()
+					}
+				}
+				return fmt.Errorf("results %s: %w", t.name, errs[k])
+			}
+			*rows += int(wave[k].NumRows())
+			select {
+			case recs <- wave[k]:
+			case <-ctx.Done():
+				for _, r := range wave[k:n] {
+					r.Release()
+				}
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+// keyOrder compares row i of a with row j of b on their first keys
+// columns as DuckDB's ORDER BY does: text by bytes, numbers by value.
+func keyOrder(a arrow.RecordBatch, i int, b arrow.RecordBatch, j int, keys int) int {
+	for c := range keys {
+		var d int
+		switch x := a.Column(c).(type) {
+		case *array.String:
+			d = strings.Compare(x.Value(i), b.Column(c).(*array.String).Value(j))
+		case *array.Int32:
+			d = cmp.Compare(x.Value(i), b.Column(c).(*array.Int32).Value(j))
+		case *array.Int64:
+			d = cmp.Compare(x.Value(i), b.Column(c).(*array.Int64).Value(j))
+		}
+		if d != 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// checkOrder checks that rec's rows are in strictly increasing key order.
+func checkOrder(rec arrow.RecordBatch, keys int) error {
+	for r := 1; r < int(rec.NumRows()); r++ {
+		if keyOrder(rec, r-1, rec, r, keys) >= 0 {
+			return fmt.Errorf("row %d of a batch out of key order", r)
+		}
+	}
+	return nil
+}
+
+// tableSchema is the Arrow schema of table's columns, from DuckDB's
+// catalogue: VARCHAR, INTEGER, BIGINT and DOUBLE are what results/ uses.
+func tableSchema(ctx context.Context, conn *sql.Conn, table string, columns []string) (*arrow.Schema, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
+		WHERE table_name = ? AND schema_name = current_schema() ORDER BY column_index`, table)
+	if err != nil {
+		return nil, fmt.Errorf("results %s: %w", table, err)
+	}
+	defer rows.Close()
+	types := map[string]arrow.DataType{}
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return nil, err
+		}
+		switch typ {
+		case "VARCHAR":
+			types[name] = arrow.BinaryTypes.String
+		case "INTEGER":
+			types[name] = arrow.PrimitiveTypes.Int32
+		case "BIGINT":
+			types[name] = arrow.PrimitiveTypes.Int64
+		case "DOUBLE":
+			types[name] = arrow.PrimitiveTypes.Float64
+		default:
+			return nil, fmt.Errorf("results %s: column %s has type %s, not one Arrow results take", table, name, typ)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	fields := make([]arrow.Field, len(columns))
+	for i, c := range columns {
+		typ, ok := types[c]
+		if !ok {
+			return nil, fmt.Errorf("results %s: no column %s", table, c)
+		}
+		fields[i] = arrow.Field{Name: c, Type: typ, Nullable: true}
+	}
+	return arrow.NewSchema(fields, nil), nil
+}
+
+// arrowRows is a rowSink building Arrow columns. Its values are those the
+// CSV path gives DuckDB: text through CSVSafe, an empty text NULL unless
+// its column is notNull, NaN and ±Inf NULL. A field of the wrong kind for
+// its column is an error, reported by record.
+type arrowRows struct {
+	b       *array.RecordBuilder
+	notNull []bool
+	col     int
+	err     error
+}
+
+func newArrowRows(schema *arrow.Schema, notNull map[string]bool) *arrowRows {
+	a := &arrowRows{b: array.NewRecordBuilder(memory.DefaultAllocator, schema), notNull: make([]bool, schema.NumFields())}
+	for i, f := range schema.Fields() {
+		a.notNull[i] = notNull[f.Name]
+	}
+	return a
+}
+
+func (a *arrowRows) field() array.Builder {
+	if a.col >= len(a.notNull) {
+		if a.err == nil {
+			a.err = fmt.Errorf("row has more than %d fields", len(a.notNull))
+		}
+		return nil
+	}
+	a.col++
+	return a.b.Field(a.col - 1)
+}
+
+func (a *arrowRows) wrong(kind string, b array.Builder) {
+	if a.err == nil && b != nil {
+		a.err = fmt.Errorf("field %d: %s value for a %s column", a.col, kind, b.Type())
+	}
+}
+
+func (a *arrowRows) Str(s string) rowSink {
+	b := a.field()
+	if sb, ok := b.(*array.StringBuilder); ok {
+		if s == "" && !a.notNull[a.col-1] {
+			sb.AppendNull()
+		} else {
+			sb.Append(CSVSafe(s))
+		}
+	} else if s == "" && b != nil {
+		b.AppendNull() // as an empty CSV field loads
+	} else {
+		a.wrong("text", b)
+	}
+	return a
+}
+
+func (a *arrowRows) Int(v int64) rowSink {
+	switch b := a.field().(type) {
+	case *array.Int64Builder:
+		b.Append(v)
+	case *array.Int32Builder:
+		if v < math.MinInt32 || v > math.MaxInt32 {
+			if a.err == nil {
+				a.err = fmt.Errorf("field %d: %d out of INTEGER range", a.col, v)
+			}
+		}
+		b.Append(int32(v))
+	case *array.Float64Builder:
+		b.Append(float64(v))
+	default:
+		a.wrong("integer", b)
+	}
+	return a
+}
+
+func (a *arrowRows) Float(v float64) rowSink {
+	b := a.field()
+	if fb, ok := b.(*array.Float64Builder); ok {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			fb.AppendNull()
+		} else {
+			fb.Append(v)
+		}
+	} else {
+		a.wrong("number", b)
+	}
+	return a
+}
+
+func (a *arrowRows) End() {
+	if a.col != len(a.notNull) && a.err == nil {
+		a.err = fmt.Errorf("row has %d fields, want %d", a.col, len(a.notNull))
+	}
+	a.col = 0
+}
+
+// record returns the rows built so far as one record (the caller releases
+// it), or the first error.
+func (a *arrowRows) record() (arrow.RecordBatch, error) {
+	defer a.b.Release()
+	if a.err != nil {
+		return nil, a.err
+	}
+	return a.b.NewRecordBatch(), nil
+}

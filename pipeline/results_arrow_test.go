@@ -1,0 +1,87 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"marrow/internal/duck"
+)
+
+// TestResultsOrder: results/ and its analyses, whose curves go to DuckDB
+// as Arrow and to Parquet without a sort, are byte-identical at 1, 2 and 4
+// DuckDB threads and Go cores, and equal to the files written with every
+// curves table sorted on its key — so the rows came in key order. The
+// registry's curves span many Arrow batches and several Parquet row
+// groups (DuckDB's 122,880 rows).
+func TestResultsOrder(t *testing.T) {
+	n := 8000
+	if !testing.Short() {
+		n = 20000
+	}
+	extract := synthExtract(t, n, 11)
+	cutoff := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	defer func(p int) { runtime.GOMAXPROCS(p) }(runtime.GOMAXPROCS(0))
+	run := func(threads int, sorted bool) map[string][]byte {
+		t.Helper()
+		runtime.GOMAXPROCS(threads)
+		sortResults = sorted
+		defer func() { sortResults = false }()
+		cfg := DefaultConfig()
+		cfg.Threads = threads
+		cfg.Centres = false
+		out := filepath.Join(t.TempDir(), "out")
+		if err := runExtract(t, extract, out, cutoff, cfg); err != nil {
+			t.Fatal(err)
+		}
+		files := treeBytes(t, filepath.Join(out, "results"))
+		for p := range files {
+			if !strings.HasSuffix(p, ".parquet") {
+				delete(files, p)
+			}
+		}
+		return files
+	}
+	want := run(2, true)
+	if want["analyses/by_year/curves.parquet"] == nil {
+		t.Fatal("no results/analyses/by_year/curves.parquet")
+	}
+	if groups := rowGroups(t, want["curves.parquet"]); groups < 2 {
+		t.Fatalf("curves.parquet has %d row group: too few rows to test the order across them", groups)
+	}
+	for _, threads := range []int{1, 2, 4} {
+		got := run(threads, false)
+		if len(got) != len(want) {
+			t.Errorf("threads %d: %d Parquet files, want %d", threads, len(got), len(want))
+		}
+		for p, b := range want {
+			if !bytes.Equal(b, got[p]) {
+				t.Errorf("threads %d: results/%s differs from the one written sorted", threads, p)
+			}
+		}
+	}
+}
+
+// rowGroups counts the row groups of a Parquet file's bytes.
+func rowGroups(t *testing.T, b []byte) int {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "f.parquet")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := duck.Open(context.Background(), duck.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT count(DISTINCT row_group_id) FROM parquet_metadata(" + duck.Literal(path) + ")").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
