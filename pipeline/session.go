@@ -41,8 +41,10 @@ type session struct {
 	// centresWritten: results/ has centres and centre_model (centres.go).
 	centresWritten bool
 	onStage        func(string) // nil, or told as each stage starts
-	cleanup        func()       // removes the spill directory
-	warnings       []string     // for the manifest and the report
+	// summarized: ingest left event_summary for eps, for derive.
+	summarized bool
+	cleanup    func()   // removes the spill directory
+	warnings   []string // for the manifest and the report
 }
 
 func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.Logger, onStage func(string)) (*session, error) {
@@ -186,10 +188,42 @@ func (s *session) step(name string, start time.Time, attrs ...any) {
 func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*IngestSummary, error) {
 	var sum *IngestSummary
 	err := s.stage(ctx, "ingest", func() ([]any, error) {
+		if err := os.MkdirAll(warehouseDir, 0o755); err != nil {
+			return nil, err
+		}
+		// events.parquet, the largest file, is written on another
+		// connection as soon as the events table is final, while ingest
+		// computes the quality flags and row hashes (their tables are
+		// written after them).
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var events chan error
+		writeEvents := func() {
+			events = make(chan error, 1)
+			go func() {
+				start := time.Now()
+				err := transforms.WriteWarehouse(wctx, s.db, warehouseDir, "events")
+				if err == nil {
+					s.step("write events.parquet", start)
+				}
+				events <- err
+			}()
+		}
+		waitEvents := func() error {
+			if events == nil {
+				return nil
+			}
+			err := <-events
+			events = nil
+			return err
+		}
+		defer func() { cancel(); waitEvents() }()
 		var err error
 		sum, err = transforms.Ingest(ctx, s.db, extract, transforms.IngestOptions{
 			MaxRejectRate: s.cfg.MaxRejectRate,
 			Step:          func(name string, start time.Time) { s.step(name, start) },
+			Endpoints:     s.eps,
+			Committed:     writeEvents,
 		})
 		if err != nil {
 			var se *transforms.StructuralError
@@ -204,15 +238,19 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 			}
 			return nil, err
 		}
-		if err := os.MkdirAll(warehouseDir, 0o755); err != nil {
-			return nil, err
-		}
+		s.summarized = true
 		for _, t := range transforms.WarehouseTables {
+			if t == "events" {
+				continue
+			}
 			start := time.Now()
 			if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, t); err != nil {
 				return nil, err
 			}
 			s.step("write "+t+".parquet", start)
+		}
+		if err := waitEvents(); err != nil {
+			return nil, err
 		}
 		if err := s.writeWarehouseDictionary(ctx, warehouseDir, false); err != nil {
 			return nil, err
@@ -295,7 +333,9 @@ func (s *session) derive(ctx context.Context, cutoff time.Time, allowEmpty bool,
 		var err error
 		used, n, err = transforms.DeriveCohort(ctx, s.db, transforms.CohortOptions{
 			Cutoff: cutoff, AllTransplants: s.cfg.Cohort == "all", Endpoints: s.eps,
+			Summarized: s.summarized,
 		})
+		s.summarized = false // DeriveCohort dropped the table
 		if err != nil {
 			return nil, err
 		}

@@ -3,7 +3,8 @@
 -- can tell which transplants changed (results/changes) without keeping the
 -- previous extract. It depends on the values only: not on source lines,
 -- row order or thread count. The events enter as their count and the sum
--- of their own hashes (n_events and hash_sum of event_summary.sql), which
+-- of their own hashes (n_events and hash_sum of event_summary, which ingest
+-- counts in Go as it validates the events: transforms/ingest_tally.go), which
 -- does not depend on their order. DuckDB's hash() is fast but only fixed
 -- within one DuckDB version, so results/changes compares hashes only
 -- between outputs of the same duckdb_version (manifest.json).
@@ -17,7 +18,9 @@ FROM (
             t.transplant_type, t.donor_type, t.graft_source, t.indication,
             t.disease_status, t.conditioning, t.age_years, t.sex,
             t.karnofsky, t.hct_ci,
-            coalesce(e.n_events, 0), coalesce(e.hash_sum, 0)
+            coalesce(e.n_events, 0),
+            -- hash_sum, a HUGEINT, as event_summary keeps it in two words
+            coalesce((CAST(e.hash_hi AS HUGEINT) << 64) + e.hash_lo, 0)
         ) AS row_hash
     FROM transplants AS t
     LEFT JOIN event_summary AS e

@@ -25,6 +25,12 @@ type CohortOptions struct {
 	// Endpoints are the endpoints whose time and status columns the cohort
 	// gets; nil means the built-ins (endpoints.Default).
 	Endpoints endpoints.Set
+	// Summarized says db holds the table event_summary that Ingest left
+	// for the same Endpoints (IngestOptions.Endpoints): the cohort is
+	// derived from it without reading the events again. Otherwise it is
+	// made from the events table (queries/event_dates.sql.tmpl). Either
+	// way DeriveCohort drops it.
+	Summarized bool
 }
 
 // ErrNoCutoff is returned when no default cutoff exists: the warehouse holds
@@ -48,7 +54,8 @@ func DefaultCutoff(ctx context.Context, db *sql.DB) (time.Time, error) {
 }
 
 // DeriveCohort creates (or replaces) the warehouse table cohort in db from
-// the tables transplants and events, as queries/cohort.sql.tmpl documents: one
+// the tables transplants and events (or Ingest's event_summary, see
+// CohortOptions.Summarized), as queries/cohort.sql.tmpl documents: one
 // row per transplant of the analysis cohort with followup_days and each
 // endpoint's <endpoint>_time (days since transplant) and <endpoint>_status
 // (0 censored, 1 event, 2 competing event). It returns the cutoff used (the
@@ -66,6 +73,12 @@ func DeriveCohort(ctx context.Context, db *sql.DB, opts CohortOptions) (cutoff t
 	eps := opts.Endpoints
 	if eps == nil {
 		eps = endpoints.Default()
+	}
+	defer db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS event_summary")
+	if !opts.Summarized {
+		if _, err := db.ExecContext(ctx, EventDatesSQL(eps)); err != nil {
+			return time.Time{}, 0, fmt.Errorf("derive cohort: event dates: %w", err)
+		}
 	}
 	if _, err := db.ExecContext(ctx, CohortSQL(eps), day, opts.AllTransplants); err != nil {
 		return time.Time{}, 0, fmt.Errorf("derive cohort (cutoff %s): %w", day, err)

@@ -9,8 +9,9 @@
 // that are not UTF-8) stops the ingest with a *StructuralError and leaves
 // no table behind. Rows that are valid but implausible (two deaths, events
 // after death, GVHD in an autologous transplant, ...) are kept and listed
-// in the quality table, computed in SQL after loading
-// (queries/event_summary.sql, then quality_flags.sql). WriteWarehouse
+// in the quality table, computed in SQL after loading (quality_flags.sql)
+// from the per-transplant table event_summary, which the validators count
+// as they accept the events (eventTally). WriteWarehouse
 // writes the tables as Parquet sorted on a unique key (events are in that
 // order already), so the same extract always gives the same bytes.
 //
@@ -22,5 +23,9 @@
 // them on one DuckDB thread.
 //
 // DeriveCohort computes, per transplant, each endpoint's time and status
-// (SPEC §3) from the warehouse tables into the cohort table.
+// (SPEC §3) from the warehouse tables into the cohort table. After Ingest
+// it reads the event dates from event_summary (each term's first date and
+// the last event date, also counted by the validators) instead of the 10^7
+// events; on a loaded warehouse it makes that table in one aggregation
+// pass (queries/event_dates.sql.tmpl).
 package transforms

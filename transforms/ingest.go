@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/duckdb/duckdb-go/v2"
 
+	"marrow/endpoints"
 	"marrow/internal/duck"
 	"marrow/queries"
 )
@@ -34,6 +35,17 @@ type IngestOptions struct {
 	// Step, if set, is told as each part of Ingest ends, with when it
 	// began (marrow -v logs them).
 	Step func(name string, start time.Time)
+	// Endpoints, if set, makes Ingest leave the table event_summary in
+	// db with each endpoint term's first date and the last event date
+	// of every transplant with events, counted as the events were
+	// validated: DeriveCohort with CohortOptions.Summarized reads it
+	// instead of scanning the events again. Nil drops the table.
+	Endpoints endpoints.Set
+	// Committed, if set, is called once the events table is final (the
+	// load is committed; what follows only reads it): the caller may
+	// write it out while Ingest computes the quality flags and the row
+	// hashes on its own connection.
+	Committed func()
 }
 
 // FileSummary is what Ingest made of one extract file. RowsRead counts the
@@ -123,9 +135,10 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	index.accept(tvs...)
 	tv := mergeValidators(tvs)
 	// Events are checked against the finished index only.
+	tally := newEventTally(len(index.infos), opts.Endpoints)
 	evs := make([]validator, validators())
 	for i := range evs {
-		evs[i] = newEventRows(ef, index)
+		evs[i] = newEventRows(ef, index, tally)
 	}
 	if err := loadFile(ctx, conn, ef, "events", eventsArrow, evs...); err != nil {
 		return nil, err
@@ -162,13 +175,16 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	}
 	committed = true
 	step("rejects, summary, commit", start)
+	if opts.Committed != nil {
+		opts.Committed()
+	}
 	start = time.Now()
 	// The quality flags and the row hashes are computed on the committed
 	// tables: DuckDB scans committed row groups several times faster than
 	// a transaction's own rows. Both read the per-transplant summary of
 	// the events, made once. Each statement is atomic; if one fails, the
 	// tables go.
-	if err := summarizeEvents(ctx, conn, func(name string) { step(name, start); start = time.Now() }, sum); err != nil {
+	if err := summarizeEvents(ctx, conn, tally, index, opts.Endpoints != nil, func(name string) { step(name, start); start = time.Now() }, sum); err != nil {
 		dropWarehouse(context.WithoutCancel(ctx), conn)
 		return nil, err
 	}
@@ -399,17 +415,20 @@ type validator interface {
 	flush() arrow.RecordBatch // the pending accepted rows
 }
 
-// summarizeEvents makes the temporary table event_summary, fills the
+// summarizeEvents stores the table event_summary from tally, fills the
 // quality table (sum.QualityFlags gets its counts) and sets the
-// transplants' row hashes from it, then drops it. done is told as each
-// part ends.
-func summarizeEvents(ctx context.Context, conn *sql.Conn, done func(string), sum *IngestSummary) error {
-	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.event_summary")
-	if _, err := conn.ExecContext(ctx, queries.Text("event_summary")); err != nil {
-		return fmt.Errorf("event summary: %w", err)
+// transplants' row hashes, then drops event_summary unless keep. done is
+// told as each part ends.
+func summarizeEvents(ctx context.Context, conn *sql.Conn, tally *eventTally, index *transplantIndex, keep bool, done func(string), sum *IngestSummary) (err error) {
+	defer func() {
+		if err != nil || !keep {
+			conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS event_summary")
+		}
+	}()
+	if err := tally.store(ctx, conn, index); err != nil {
+		return err
 	}
 	done("event summary")
-	var err error
 	if sum.QualityFlags, err = flagQuality(ctx, conn); err != nil {
 		return err
 	}
@@ -425,7 +444,7 @@ func summarizeEvents(ctx context.Context, conn *sql.Conn, done func(string), sum
 
 // dropWarehouse removes the warehouse tables after a failure.
 func dropWarehouse(ctx context.Context, conn *sql.Conn) {
-	for _, t := range WarehouseTables {
+	for _, t := range slices.Concat(WarehouseTables, []string{"event_summary"}) {
 		// t is one of a fixed set of identifiers.
 		conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+t)
 	}

@@ -384,11 +384,14 @@ type eventRows struct {
 	id, event, grade, detail *stringColumn
 	date                     *fixedColumn[int32]
 	line                     *fixedColumn[int64]
+
+	tally *eventTally // counts the accepted rows per transplant
+	run   *tallyRun   // this validator's rows of the current transplant
 }
 
-func newEventRows(c *csvFile, index *transplantIndex) *eventRows {
+func newEventRows(c *csvFile, index *transplantIndex, tally *eventTally) *eventRows {
 	return &eventRows{
-		rowValidator: newRowValidator(c), index: index, last: -1,
+		rowValidator: newRowValidator(c), index: index, last: -1, tally: tally, run: tally.newRun(),
 		id: newStringColumn(), event: newStringColumn(),
 		date:  newFixedColumn[int32](arrow.FixedWidthTypes.Date32),
 		grade: newStringColumn(), detail: newStringColumn(),
@@ -423,6 +426,7 @@ func (e *eventRows) batch(b *rawBatch) {
 			e.append(strings.TrimSpace(vals[eID]), &r, line)
 		}
 	}
+	e.tally.flush(e.run)
 }
 
 func (e *eventRows) row(line int64, vals []string, r *event) bool {
@@ -500,6 +504,7 @@ func (e *eventRows) append(id string, r *event, line int64) {
 	e.line.add(line)
 	e.pending++
 	e.kept++
+	e.tally.add(e.run, e.last, r.event, r.grade, r.detail, r.date, line)
 }
 
 func (v *rowValidator) empty() bool { return v.pending == 0 }

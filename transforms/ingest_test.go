@@ -142,7 +142,8 @@ func checkExtract(tb testing.TB, transplants, events []byte, chunk int) (*checke
 		return nil, err
 	}
 	index.accept(tvs...)
-	evs := []validator{newEventRows(ef, index), newEventRows(ef, index)}
+	tally := newEventTally(len(index.infos), nil)
+	evs := []validator{newEventRows(ef, index, tally), newEventRows(ef, index, tally)}
 	if err := runFile(ctx, ef, keep(1), evs...); err != nil {
 		return nil, err
 	}

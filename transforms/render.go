@@ -2,7 +2,6 @@ package transforms
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"text/template"
 
@@ -73,7 +72,7 @@ func sqlLiterals(ss []string) string {
 var templates = map[string]*template.Template{}
 
 func init() {
-	for _, name := range []string{"cohort", "risk_counts", "analysis_results_schema"} {
+	for _, name := range []string{"cohort", "event_dates", "risk_counts", "analysis_results_schema"} {
 		templates[name] = template.Must(template.New(name).Funcs(sqlFuncs).Parse(queries.Template(name)))
 	}
 }
@@ -91,21 +90,16 @@ func render(name string, data any) string {
 // CohortSQL renders cohort.sql for the endpoint set eps: the cohort table
 // gets one time and status column per endpoint, in name order.
 func CohortSQL(eps endpoints.Set) string {
-	sorted := eps.Sorted()
-	// Each distinct event term once, in the order the endpoints (in set
-	// order, the SPEC's for the built-ins) first name it.
-	var terms []endpoints.Term
-	for _, e := range eps {
-		for _, t := range e.Terms() {
-			if !slices.ContainsFunc(terms, func(u endpoints.Term) bool { return u.Column() == t.Column() }) {
-				terms = append(terms, t)
-			}
-		}
-	}
 	return render("cohort", struct {
 		Endpoints endpoints.Set
 		Terms     []endpoints.Term
-	}{sorted, terms})
+	}{eps.Sorted(), eventDateTerms(eps)})
+}
+
+// EventDatesSQL renders event_dates.sql: the table event_summary the
+// cohort SQL of eps reads, made from the events table.
+func EventDatesSQL(eps endpoints.Set) string {
+	return render("event_dates", struct{ Terms []endpoints.Term }{eventDateTerms(eps)})
 }
 
 // AnalysisResultsSchemaSQL renders analysis_results_schema.sql: the

@@ -18,6 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 func TestRenderedSQLGolden(t *testing.T) {
 	for name, sql := range map[string]string{
 		"cohort.sql":      CohortSQL(endpoints.Default()),
+		"event_dates.sql": EventDatesSQL(endpoints.Default()),
 		"risk_counts.sql": RiskCountsSQL(DefaultRiskSpec(endpoints.Default(), DefaultStrata)),
 	} {
 		golden := filepath.Join("testdata", name+".golden")
@@ -44,9 +45,12 @@ func TestRenderedSQLNewEndpoint(t *testing.T) {
 		Event: []endpoints.Term{{Code: "graft_failure"}}, Competing: []endpoints.Term{{Code: "death"}},
 		SameDay: endpoints.SameDayEvent, Population: endpoints.PopulationAllo}
 	eps := append(endpoints.Default(), gf)
+	if dates := EventDatesSQL(eps); !strings.Contains(dates, "MIN(event_date) FILTER (WHERE event = 'graft_failure') AS graft_failure_date") {
+		t.Errorf("event dates SQL lacks graft_failure_date")
+	}
 	cohort := CohortSQL(eps)
 	for _, want := range []string{
-		"MIN(event_date) FILTER (WHERE event = 'graft_failure') AS graft_failure_date",
+		"CASE WHEN s.graft_failure_date <= p.cutoff THEN s.graft_failure_date END AS graft_failure_date",
 		"CASE WHEN is_allo THEN COALESCE(LEAST(graft_failure, death), followup_days) END AS graft_fail_time",
 		"CASE WHEN graft_failure <= COALESCE(death, graft_failure) THEN 1 WHEN death IS NOT NULL THEN 2 ELSE 0 END END AS BIGINT) AS graft_fail_status",
 	} {

@@ -1,3 +1,9 @@
+-- The SQL form of the table event_summary that Ingest makes in Go
+-- (eventTally, ingest_tally.go) as it validates the events (hash_sum there
+-- as its two 64-bit words hash_lo, hash_hi); its columns but
+-- last_date and the term dates, which queries/event_dates.sql.tmpl makes in
+-- SQL. Kept as the reference TestEventSummaryPlain compares the tally with;
+-- not used by marrow.
 -- event_summary.sql: creates the temporary table event_summary, one row per
 -- transplant with events: what quality_flags.sql and
 -- transplant_row_hash.sql need to know of its events, from one pass over
