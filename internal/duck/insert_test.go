@@ -20,6 +20,7 @@ var insertSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "n", Type: arrow.PrimitiveTypes.Int64},
 	{Name: "x", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "d", Type: arrow.FixedWidthTypes.Date32},
+	{Name: "u", Type: arrow.PrimitiveTypes.Uint64},
 }, nil)
 
 // insertBatch is rows first..first+n-1 of the test table: NULLs in s, i
@@ -39,16 +40,18 @@ func insertBatch(first, n int) arrow.RecordBatch {
 		}
 		b.Field(2).(*array.Int64Builder).Append(int64(r) << 33)
 		b.Field(4).(*array.Date32Builder).Append(arrow.Date32(r % 40000))
+		b.Field(5).(*array.Uint64Builder).Append(math.MaxUint64 - uint64(r))
 	}
 	return b.NewRecordBatch()
 }
 
 // TestInsertArrow: batches sent on the channel arrive in the table with
-// every value and NULL intact, with or without the duckdb_arrow tag.
+// every value and NULL intact, with or without the duckdb_arrow tag (every
+// Arrow type marrow loads: the event summary has UBIGINT columns).
 func TestInsertArrow(t *testing.T) {
 	ctx := context.Background()
 	conn := testConn(t, Options{Threads: 2})
-	if _, err := conn.ExecContext(ctx, "CREATE TABLE t (s VARCHAR, i INTEGER, n BIGINT NOT NULL, x DOUBLE, d DATE NOT NULL)"); err != nil {
+	if _, err := conn.ExecContext(ctx, "CREATE TABLE t (s VARCHAR, i INTEGER, n BIGINT NOT NULL, x DOUBLE, d DATE NOT NULL, u UBIGINT NOT NULL)"); err != nil {
 		t.Fatal(err)
 	}
 	const batches, per = 5, 30000
@@ -62,7 +65,7 @@ func TestInsertArrow(t *testing.T) {
 	if err := InsertArrow(ctx, conn, "t", insertSchema, ch, "INSERT INTO t SELECT * FROM "+StreamView); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := conn.QueryContext(ctx, "SELECT s, i, n, x, d FROM t ORDER BY n")
+	rows, err := conn.QueryContext(ctx, "SELECT s, i, n, x, d, u FROM t ORDER BY n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,11 +79,15 @@ func TestInsertArrow(t *testing.T) {
 		var n int64
 		var x *float64
 		var d time.Time
-		if err := rows.Scan(&s, &i, &n, &x, &d); err != nil {
+		var u uint64
+		if err := rows.Scan(&s, &i, &n, &x, &d, &u); err != nil {
 			t.Fatal(err)
 		}
 		if n != want.Column(2).(*array.Int64).Value(r) {
 			t.Fatalf("row %d: n = %d", r, n)
+		}
+		if u != want.Column(5).(*array.Uint64).Value(r) {
+			t.Fatalf("row %d: u = %d", r, u)
 		}
 		if wantDay := int64(want.Column(4).(*array.Date32).Value(r)); d.Unix()/86400 != wantDay {
 			t.Fatalf("row %d: d = %v, want day %d", r, d, wantDay)
@@ -110,7 +117,7 @@ func TestInsertArrow(t *testing.T) {
 // batch that never comes.
 func TestInsertArrowCancelled(t *testing.T) {
 	conn := testConn(t, Options{Threads: 2})
-	if _, err := conn.ExecContext(context.Background(), "CREATE TABLE t (s VARCHAR, i INTEGER, n BIGINT NOT NULL, x DOUBLE, d DATE NOT NULL)"); err != nil {
+	if _, err := conn.ExecContext(context.Background(), "CREATE TABLE t (s VARCHAR, i INTEGER, n BIGINT NOT NULL, x DOUBLE, d DATE NOT NULL, u UBIGINT NOT NULL)"); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
