@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -428,6 +429,11 @@ func summarizeEvents(ctx context.Context, conn *sql.Conn, tally *eventTally, ind
 	if err := tally.store(ctx, conn, index); err != nil {
 		return err
 	}
+	// The tally and the transplant index are in DuckDB now; let them go
+	// before the flags and hashes, which run beside the events' Parquet
+	// write (the heap is returned to the OS for that).
+	tally, index = nil, nil
+	debug.FreeOSMemory()
 	done("event summary")
 	if sum.QualityFlags, err = flagQuality(ctx, conn); err != nil {
 		return err
