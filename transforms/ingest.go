@@ -429,10 +429,10 @@ func summarizeEvents(ctx context.Context, conn *sql.Conn, tally *eventTally, ind
 	if err := tally.store(ctx, conn, index); err != nil {
 		return err
 	}
-	// The tally and the transplant index are in DuckDB now; let them go
-	// before the flags and hashes, which run beside the events' Parquet
-	// write (the heap is returned to the OS for that).
-	tally, index = nil, nil
+	// The tally and the transplant index are in DuckDB now and nothing
+	// reads them again: return their heap to the OS before the flags and
+	// hashes, which run beside the events' Parquet write (Go's scavenger
+	// would give it back only slowly).
 	debug.FreeOSMemory()
 	done("event summary")
 	if sum.QualityFlags, err = flagQuality(ctx, conn); err != nil {

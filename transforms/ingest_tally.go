@@ -3,8 +3,8 @@ package transforms
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/bits"
 	"strings"
