@@ -167,9 +167,10 @@ func (s *session) stage(ctx context.Context, name string, fn func() ([]any, erro
 	if s.onStage != nil {
 		s.onStage(name)
 	}
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	attrs, err := fn()
-	attrs = append(attrs, "seconds", seconds(start))
+	attrs = append(attrs, "seconds", seconds(start),
+		"cpu_seconds", strconv.FormatFloat((processCPU()-cpu).Seconds(), 'f', 3, 64))
 	if err != nil {
 		// The command line prints the error once; logging it here too would
 		// make the one-line reason two.
@@ -333,7 +334,7 @@ func (s *session) derive(ctx context.Context, cutoff time.Time, allowEmpty bool,
 		var err error
 		used, n, err = transforms.DeriveCohort(ctx, s.db, transforms.CohortOptions{
 			Cutoff: cutoff, AllTransplants: s.cfg.Cohort == "all", Endpoints: s.eps,
-			Summarized: s.summarized,
+			Summarized: s.summarized, Step: func(name string, start time.Time) { s.step(name, start) },
 		})
 		s.summarized = false // DeriveCohort dropped the table
 		if err != nil {
@@ -342,6 +343,7 @@ func (s *session) derive(ctx context.Context, cutoff time.Time, allowEmpty bool,
 		if n == 0 && !allowEmpty {
 			return nil, fmt.Errorf("cohort is empty at cutoff %s: not publishing (--allow-empty publishes it anyway)", used.Format(time.DateOnly))
 		}
+		start := time.Now()
 		if !cutoff.IsZero() {
 			latest, err := transforms.DefaultCutoff(ctx, s.db)
 			if err == nil && used.After(latest.AddDate(1, 0, 0)) {
@@ -354,9 +356,12 @@ func (s *session) derive(ctx context.Context, cutoff time.Time, allowEmpty bool,
 		if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, "cohort"); err != nil {
 			return nil, err
 		}
+		s.step("write cohort.parquet", start)
+		start = time.Now()
 		if err := s.writeWarehouseDictionary(ctx, warehouseDir, true); err != nil {
 			return nil, err
 		}
+		s.step("dictionary", start)
 		return []any{"cutoff", used.Format(time.DateOnly), "transplants", n}, nil
 	})
 	return used, err

@@ -31,6 +31,8 @@ type CohortOptions struct {
 	// made from the events table (queries/event_dates.sql.tmpl). Either
 	// way DeriveCohort drops it.
 	Summarized bool
+	// Step, if set, is told as each part ends (marrow -v logs it).
+	Step func(name string, start time.Time)
 }
 
 // ErrNoCutoff is returned when no default cutoff exists: the warehouse holds
@@ -61,11 +63,18 @@ func DefaultCutoff(ctx context.Context, db *sql.DB) (time.Time, error) {
 // (0 censored, 1 event, 2 competing event). It returns the cutoff used (the
 // default when opts.Cutoff is zero, at midnight UTC) and the number of rows.
 func DeriveCohort(ctx context.Context, db *sql.DB, opts CohortOptions) (cutoff time.Time, n int64, err error) {
+	step := opts.Step
+	if step == nil {
+		step = func(string, time.Time) {}
+	}
+	start := time.Now()
 	cutoff = dateOf(opts.Cutoff)
 	if opts.Cutoff.IsZero() {
 		if cutoff, err = DefaultCutoff(ctx, db); err != nil {
 			return time.Time{}, 0, fmt.Errorf("derive cohort: %w", err)
 		}
+		step("default cutoff", start)
+		start = time.Now()
 	}
 	// The date travels as ISO text and is cast in SQL, so that no time zone
 	// of the session or of the caller's time.Time can move it by a day.
@@ -79,6 +88,8 @@ func DeriveCohort(ctx context.Context, db *sql.DB, opts CohortOptions) (cutoff t
 		if _, err := db.ExecContext(ctx, EventDatesSQL(eps)); err != nil {
 			return time.Time{}, 0, fmt.Errorf("derive cohort: event dates: %w", err)
 		}
+		step("event summary", start)
+		start = time.Now()
 	}
 	if _, err := db.ExecContext(ctx, CohortSQL(eps), day, opts.AllTransplants); err != nil {
 		return time.Time{}, 0, fmt.Errorf("derive cohort (cutoff %s): %w", day, err)
@@ -86,6 +97,7 @@ func DeriveCohort(ctx context.Context, db *sql.DB, opts CohortOptions) (cutoff t
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM cohort").Scan(&n); err != nil {
 		return time.Time{}, 0, fmt.Errorf("count cohort: %w", err)
 	}
+	step("cohort table", start)
 	return cutoff, n, nil
 }
 
