@@ -192,39 +192,13 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 		if err := os.MkdirAll(warehouseDir, 0o755); err != nil {
 			return nil, err
 		}
-		// events.parquet, the largest file, is written on another
-		// connection as soon as the events table is final, while ingest
-		// computes the quality flags and row hashes (their tables are
-		// written after them).
-		wctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		var events chan error
-		writeEvents := func() {
-			events = make(chan error, 1)
-			go func() {
-				start := time.Now()
-				err := transforms.WriteWarehouse(wctx, s.db, warehouseDir, "events")
-				if err == nil {
-					s.step("write events.parquet", start)
-				}
-				events <- err
-			}()
-		}
-		waitEvents := func() error {
-			if events == nil {
-				return nil
-			}
-			err := <-events
-			events = nil
-			return err
-		}
-		defer func() { cancel(); waitEvents() }()
 		var err error
 		sum, err = transforms.Ingest(ctx, s.db, extract, transforms.IngestOptions{
 			MaxRejectRate: s.cfg.MaxRejectRate,
 			Step:          func(name string, start time.Time) { s.step(name, start) },
 			Endpoints:     s.eps,
-			Committed:     writeEvents,
+			// Ingest writes events.parquet and transplants.parquet.
+			Warehouse: warehouseDir,
 		})
 		if err != nil {
 			var se *transforms.StructuralError
@@ -241,7 +215,7 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 		}
 		s.summarized = true
 		for _, t := range transforms.WarehouseTables {
-			if t == "events" {
+			if t == "events" || t == "transplants" {
 				continue
 			}
 			start := time.Now()
@@ -249,9 +223,6 @@ func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*In
 				return nil, err
 			}
 			s.step("write "+t+".parquet", start)
-		}
-		if err := waitEvents(); err != nil {
-			return nil, err
 		}
 		if err := s.writeWarehouseDictionary(ctx, warehouseDir, false); err != nil {
 			return nil, err

@@ -9,11 +9,15 @@
 // that are not UTF-8) stops the ingest with a *StructuralError and leaves
 // no table behind. Rows that are valid but implausible (two deaths, events
 // after death, GVHD in an autologous transplant, ...) are kept and listed
-// in the quality table, computed in SQL after loading (quality_flags.sql)
-// from the per-transplant table event_summary, which the validators count
-// as they accept the events (eventTally). WriteWarehouse
-// writes the tables as Parquet sorted on a unique key (events are in that
-// order already), so the same extract always gives the same bytes.
+// in the quality table (quality.go documents the flags), found by the
+// validators as they accept the rows and from the per-transplant tally of
+// the events they count as they accept them (eventTally); only the death
+// flags, when the tally shows any, are a SQL pass (quality_flags.sql).
+// WriteWarehouse writes the tables as Parquet sorted on a unique key
+// (events are in that order already; so are the transplants when their
+// ids came in order), so the same extract always gives the same bytes.
+// With IngestOptions.Warehouse the events go from the validators straight
+// to events.parquet, never a table.
 //
 // Rows are split by a zero-copy RFC 4180 reader in one goroutine (checked
 // against encoding/csv by FuzzParseCSV), validated by up to four goroutines

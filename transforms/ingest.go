@@ -7,6 +7,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -15,6 +17,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/duckdb/duckdb-go/v2"
 
 	"marrow/endpoints"
@@ -42,11 +46,14 @@ type IngestOptions struct {
 	// validated: DeriveCohort with CohortOptions.Summarized reads it
 	// instead of scanning the events again. Nil drops the table.
 	Endpoints endpoints.Set
-	// Committed, if set, is called once the events table is final (the
-	// load is committed; what follows only reads it): the caller may
-	// write it out while Ingest computes the quality flags and the row
-	// hashes on its own connection.
-	Committed func()
+	// Warehouse, if set, is the directory where Ingest writes
+	// events.parquet and transplants.parquet itself, byte for byte as
+	// WriteWarehouse would: the events straight from the validators, as
+	// they are accepted, so that they are never a table in db (events is
+	// then a view over the file, as LoadWarehouse leaves it), and the
+	// transplants beside the event summary. The caller writes the other
+	// tables. Empty: both are tables of db.
+	Warehouse string
 }
 
 // FileSummary is what Ingest made of one extract file. RowsRead counts the
@@ -75,8 +82,8 @@ type IngestSummary struct {
 // exist yet).
 //
 // Each row is accepted or rejected with its first fault (see RowError);
-// rows of events.csv are checked against the accepted transplants. After
-// loading, queries/quality_flags.sql lists implausible accepted rows.
+// rows of events.csv are checked against the accepted transplants. The
+// quality table lists implausible accepted rows (quality.go).
 //
 // A structural fault returns a *StructuralError and rolls everything back:
 // db is left as it was. A file with more rejects than opts.MaxRejectRate
@@ -128,10 +135,25 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	for i := range tvs {
 		tvs[i] = newTransplantRows(tf)
 	}
-	if err := loadFile(ctx, conn, tf, "transplants", transplantsArrow, tvs...); err != nil {
+	// The accepted transplants wait as Arrow records until the events are
+	// counted: their row hashes need the events, and the table is then
+	// loaded once, complete (no UPDATE of every row).
+	var txRecs []arrow.RecordBatch
+	defer func() {
+		for _, r := range txRecs {
+			r.Release()
+		}
+	}()
+	err = runFile(ctx, tf, func(ctx context.Context, recs <-chan arrow.RecordBatch) error {
+		for r := range recs {
+			txRecs = append(txRecs, r)
+		}
+		return ctx.Err()
+	}, tvs...)
+	if err != nil {
 		return nil, err
 	}
-	step("load transplants", start)
+	step("validate transplants", start)
 	start = time.Now()
 	index.accept(tvs...)
 	tv := mergeValidators(tvs)
@@ -141,11 +163,26 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	for i := range evs {
 		evs[i] = newEventRows(ef, index, tally)
 	}
-	if err := loadFile(ctx, conn, ef, "events", eventsArrow, evs...); err != nil {
+	if opts.Warehouse != "" {
+		path := filepath.Join(opts.Warehouse, "events.parquet")
+		if err := streamEvents(ctx, conn, ef, path, evs...); err != nil {
+			os.Remove(path)
+			return nil, err
+		}
+	} else if err := loadFile(ctx, conn, ef, "events", eventsArrow, evs...); err != nil {
 		return nil, err
 	}
 	ev := mergeValidators(evs)
 	step("load events", start)
+	start = time.Now()
+	if err := loadTransplants(ctx, conn, txRecs, index, tally); err != nil {
+		return nil, err
+	}
+	for _, r := range txRecs {
+		r.Release()
+	}
+	txRecs = nil
+	step("load transplants", start)
 	start = time.Now()
 
 	if err := insertRejects(ctx, conn, tv.rejects, ev.rejects); err != nil {
@@ -176,16 +213,32 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	}
 	committed = true
 	step("rejects, summary, commit", start)
-	if opts.Committed != nil {
-		opts.Committed()
-	}
 	start = time.Now()
-	// The quality flags and the row hashes are computed on the committed
-	// tables: DuckDB scans committed row groups several times faster than
-	// a transaction's own rows. Both read the per-transplant summary of
-	// the events, made once. Each statement is atomic; if one fails, the
-	// tables go.
-	if err := summarizeEvents(ctx, conn, tally, index, opts.Endpoints != nil, func(name string) { step(name, start); start = time.Now() }, sum); err != nil {
+	// The transplants are written on another connection while the event
+	// summary is stored and the quality flags found.
+	var written chan error
+	if opts.Warehouse != "" {
+		written = make(chan error, 1)
+		go func() {
+			start := time.Now()
+			err := writeTable(ctx, db, opts.Warehouse, "transplants", index.at == nil)
+			if err == nil {
+				step("write transplants.parquet", start)
+			}
+			written <- err
+		}()
+	}
+	// The quality flags are computed on the committed tables: DuckDB
+	// scans committed row groups several times faster than a
+	// transaction's own rows. If a statement fails, the tables go.
+	err = summarizeEvents(ctx, conn, tally, index, opts.Endpoints != nil, func(name string) { step(name, start); start = time.Now() }, sum,
+		flagLists(tvs, evs))
+	if written != nil {
+		if werr := <-written; err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
 		dropWarehouse(context.WithoutCancel(ctx), conn)
 		return nil, err
 	}
@@ -416,11 +469,11 @@ type validator interface {
 	flush() arrow.RecordBatch // the pending accepted rows
 }
 
-// summarizeEvents stores the table event_summary from tally, fills the
-// quality table (sum.QualityFlags gets its counts) and sets the
-// transplants' row hashes, then drops event_summary unless keep. done is
-// told as each part ends.
-func summarizeEvents(ctx context.Context, conn *sql.Conn, tally *eventTally, index *transplantIndex, keep bool, done func(string), sum *IngestSummary) (err error) {
+// summarizeEvents stores the table event_summary from tally and fills the
+// quality table with flags, those of the tally and the death flags
+// (sum.QualityFlags gets its counts), then drops event_summary unless
+// keep. done is told as each part ends.
+func summarizeEvents(ctx context.Context, conn *sql.Conn, tally *eventTally, index *transplantIndex, keep bool, done func(string), sum *IngestSummary, flags [][]qualityFlag) (err error) {
 	defer func() {
 		if err != nil || !keep {
 			conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS event_summary")
@@ -429,23 +482,146 @@ func summarizeEvents(ctx context.Context, conn *sql.Conn, tally *eventTally, ind
 	if err := tally.store(ctx, conn, index); err != nil {
 		return err
 	}
+	done("event summary")
+	tallied, deaths := tally.tallyFlags(nil, index)
 	// The tally and the transplant index are in DuckDB now and nothing
-	// reads them again: return their heap to the OS before the flags and
-	// hashes, which run beside the events' Parquet write (Go's scavenger
+	// reads them again: return their heap to the OS (Go's scavenger
 	// would give it back only slowly).
 	debug.FreeOSMemory()
-	done("event summary")
-	if sum.QualityFlags, err = flagQuality(ctx, conn); err != nil {
+	if sum.QualityFlags, err = flagQuality(ctx, conn, deaths, append(flags, tallied)...); err != nil {
 		return err
 	}
 	done("quality flags")
-	// Each transplant's row hash is what the next run compares with
-	// (results/changes).
-	if _, err := conn.ExecContext(ctx, queries.Text("transplant_row_hash")); err != nil {
-		return fmt.Errorf("row hashes: %w", err)
-	}
-	done("row hashes")
 	return nil
+}
+
+// flagLists are the quality flags the validators found.
+func flagLists(tvs, evs []validator) [][]qualityFlag {
+	var lists [][]qualityFlag
+	for _, v := range tvs {
+		lists = append(lists, v.(*transplantRows).flags)
+	}
+	for _, v := range evs {
+		lists = append(lists, v.(*eventRows).flags)
+	}
+	return lists
+}
+
+// loadTransplants loads the accepted transplants, recs in file order, into
+// the transplants table with their row hashes: row k of recs is the k-th
+// accepted entry of index (entries are made in file order).
+func loadTransplants(ctx context.Context, conn *sql.Conn, recs []arrow.RecordBatch, index *transplantIndex, tally *eventTally) error {
+	schema := arrow.NewSchema(append(slices.Clone(transplantsArrow.Fields()),
+		arrow.Field{Name: "row_hash", Type: arrow.PrimitiveTypes.Uint64}), nil)
+	out := make(chan arrow.RecordBatch, 1)
+	go func() {
+		defer close(out)
+		b := array.NewUint64Builder(memory.DefaultAllocator)
+		defer b.Release()
+		entry := 0
+		for _, r := range recs {
+			n := int(r.NumRows())
+			b.Reserve(n)
+			for range n {
+				for !index.infos[entry].ok {
+					entry++
+				}
+				e := &index.infos[entry]
+				b.UnsafeAppend(rowHash(e.hash, int64(tally.n[entry]), tally.hashLo[entry], tally.hashHi[entry]))
+				entry++
+			}
+			h := b.NewArray()
+			rec := array.NewRecordBatch(schema, append(slices.Clone(r.Columns()), h), int64(n))
+			h.Release()
+			select {
+			case out <- rec:
+			case <-ctx.Done():
+				rec.Release()
+				return
+			}
+		}
+	}()
+	err := Serially(ctx, conn, func() error {
+		return duck.InsertArrow(ctx, conn, "transplants", schema, out, queries.Text("load_transplants"))
+	})
+	for rec := range out {
+		rec.Release()
+	}
+	if err != nil {
+		return fmt.Errorf("load transplants.csv: %w", err)
+	}
+	return nil
+}
+
+// streamEvents runs events.csv through the pipeline parse → validate →
+// Parquet: the accepted rows are written to path by DuckDB's Parquet
+// writer straight from the validators' record batches, on one DuckDB
+// thread and in file order, which makes the file WriteWarehouse's of the
+// loaded table, byte for byte (TestStreamedEvents), and events becomes a
+// view over it.
+func streamEvents(ctx context.Context, conn *sql.Conn, f *csvFile, path string, vs ...validator) error {
+	err := runFile(ctx, f, func(ctx context.Context, recs <-chan arrow.RecordBatch) error {
+		groups := make(chan arrow.RecordBatch, 2)
+		go rowGroups(ctx, recs, groups)
+		err := Serially(ctx, conn, func() error {
+			return duck.InsertArrow(ctx, conn, "events", eventsArrow, groups,
+				"COPY (SELECT * FROM "+duck.StreamView+") TO "+duck.Literal(path)+" "+parquetOptions)
+		})
+		for r := range groups {
+			r.Release()
+		}
+		return err
+	}, vs...)
+	if err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "DROP TABLE events"); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE VIEW events AS SELECT * FROM read_parquet("+duck.Literal(path)+")"); err != nil {
+		return fmt.Errorf("events view: %w", err)
+	}
+	return nil
+}
+
+// parquetRowGroup is the number of rows of a row group of DuckDB's Parquet
+// writer (its default ROW_GROUP_SIZE), and of a table's row group.
+const parquetRowGroup = 122880
+
+// rowGroups passes the records of in on to out, cut where a Parquet row
+// group ends. DuckDB's Parquet writer ends a row group at the first chunk
+// boundary at or after parquetRowGroup rows: fed from a table, whose row
+// groups hold that many rows, its row groups do too; fed with the
+// validators' records, of any size, a row group would end anywhere in the
+// record that crosses the limit. Cut there, the stream gives the table's
+// row groups, and the same file.
+func rowGroups(ctx context.Context, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) {
+	defer close(out)
+	var rows int64 // rows sent into the current row group
+	for rec := range in {
+		for off, n := int64(0), rec.NumRows(); off < n; {
+			end := min(n, off+parquetRowGroup-rows)
+			part := rec
+			if off > 0 || end < n {
+				part = rec.NewSlice(off, end)
+			} else {
+				part.Retain()
+			}
+			rows = (rows + end - off) % parquetRowGroup
+			off = end
+			select {
+			case out <- part:
+			case <-ctx.Done():
+				part.Release()
+				rec.Release()
+				for r := range in {
+					r.Release()
+				}
+				return
+			}
+		}
+		rec.Release()
+	}
 }
 
 // dropWarehouse removes the warehouse tables after a failure.
@@ -454,6 +630,7 @@ func dropWarehouse(ctx context.Context, conn *sql.Conn) {
 		// t is one of a fixed set of identifiers.
 		conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+t)
 	}
+	conn.ExecContext(ctx, "DROP VIEW IF EXISTS events") // streamEvents's
 }
 
 // validators is the number of goroutines validating a file's rows: with

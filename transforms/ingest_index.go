@@ -27,7 +27,11 @@ type txInfo struct {
 	n    int32
 	date int32 // transplant_date as a day number
 	line int64 // line in transplants.csv of the id's first row
-	ok   bool  // the row was accepted
+	// hash is DuckDB's hash() of the accepted row's fields, folded left
+	// to right (transplant.hash); rowHash adds the events.
+	hash uint64
+	ok   bool // the row was accepted
+	auto bool // an AUTO transplant (gvhd_in_auto)
 }
 
 func newTransplantIndex() *transplantIndex { return &transplantIndex{} }
@@ -97,16 +101,19 @@ func (x *transplantIndex) reserve(n, idLen int) {
 func (x *transplantIndex) accept(vs ...validator) {
 	for _, v := range vs {
 		for _, r := range v.(*transplantRows).done {
-			x.infos[r.entry].date = r.date
-			x.infos[r.entry].ok = true
+			e := &x.infos[r.entry]
+			e.date, e.hash, e.ok, e.auto = r.date, r.hash, true, r.auto
 		}
 	}
 }
 
-// registered is an accepted transplant row: its index entry and date.
+// registered is an accepted transplant row: its index entry, date, the
+// hash of its fields and whether it is AUTO.
 type registered struct {
 	entry int32
 	date  int32
+	hash  uint64
+	auto  bool
 }
 
 // registrar enters the transplant ids into the index in file order, in

@@ -175,7 +175,8 @@ func recordBatch(schema *arrow.Schema, n int, cols ...interface{ array() arrow.A
 // transplantRows validates transplants.csv.
 type transplantRows struct {
 	*rowValidator
-	done []registered // accepted rows, for transplantIndex.accept
+	done  []registered  // accepted rows, for transplantIndex.accept
+	flags []qualityFlag // the quality flags of the accepted rows (quality.go)
 
 	id, patient, center, typ, donor, graft, indication, status, conditioning, sex *stringColumn
 	date, karnofsky, hctCI                                                        *fixedColumn[int32]
@@ -227,7 +228,8 @@ func (t *transplantRows) batch(b *rawBatch) {
 		var r transplant
 		r.id = strings.TrimSpace(b.vals[j*k+tID])
 		if t.row(b.lines[j], b.vals[j*k:(j+1)*k], b.dupOf[j], &r) {
-			t.done = append(t.done, registered{b.reg[j], r.date})
+			t.done = append(t.done, registered{entry: b.reg[j], date: r.date, hash: r.hash(), auto: r.typ == "AUTO"})
+			t.flags = appendTransplantFlags(t.flags, &r, b.lines[j])
 			t.append(&r, b.lines[j])
 		}
 	}
@@ -276,7 +278,7 @@ func (t *transplantRows) row(line int64, vals []string, dupOf int64, r *transpla
 		case tAge:
 			if v != "" {
 				// Outside 0–100 the age is implausible, not unreadable:
-				// kept and flagged value_out_of_range (quality_flags.sql).
+				// kept and flagged value_out_of_range (quality.go).
 				r.age, reason = parseDecimal(v)
 				r.hasAge = true
 			}
@@ -385,8 +387,9 @@ type eventRows struct {
 	date                     *fixedColumn[int32]
 	line                     *fixedColumn[int64]
 
-	tally *eventTally // counts the accepted rows per transplant
-	run   *tallyRun   // this validator's rows of the current transplant
+	tally *eventTally   // counts the accepted rows per transplant
+	run   *tallyRun     // this validator's rows of the current transplant
+	flags []qualityFlag // the quality flags of the accepted rows (quality.go)
 }
 
 func newEventRows(c *csvFile, index *transplantIndex, tally *eventTally) *eventRows {
@@ -505,6 +508,7 @@ func (e *eventRows) append(id string, r *event, line int64) {
 	e.pending++
 	e.kept++
 	e.tally.add(e.run, e.last, r.event, r.grade, r.detail, r.date, line)
+	e.flags = appendEventFlags(e.flags, id, r, line)
 }
 
 func (v *rowValidator) empty() bool { return v.pending == 0 }

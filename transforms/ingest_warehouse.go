@@ -50,31 +50,45 @@ func WriteWarehouse(ctx context.Context, db *sql.DB, dir string, tables ...strin
 	if len(tables) == 0 {
 		tables = WarehouseTables
 	}
-	// Without preserve_insertion_order neither the loaded tables nor an
-	// unsorted COPY keep any order.
-	var ordered bool
-	if err := db.QueryRowContext(ctx, "SELECT CAST(current_setting('preserve_insertion_order') AS BOOLEAN)").Scan(&ordered); err != nil {
-		return fmt.Errorf("write warehouse: duckdb preserve_insertion_order: %w", err)
-	}
 	for _, t := range tables {
-		if !identifier.MatchString(t) {
-			return fmt.Errorf("write warehouse: bad table name %q", t)
+		if err := writeTable(ctx, db, dir, t, inKeyOrder[t]); err != nil {
+			return err
 		}
-		key, ok := sortKeys[t]
-		if !ok {
-			key = "ALL"
+	}
+	return nil
+}
+
+// parquetOptions are the options of every warehouse file's COPY.
+const parquetOptions = "(FORMAT parquet, COMPRESSION zstd)"
+
+// writeTable writes table t of db as dir/<t>.parquet, sorted on its key
+// unless inOrder says its rows are in key order already.
+func writeTable(ctx context.Context, db *sql.DB, dir, t string, inOrder bool) error {
+	if !identifier.MatchString(t) {
+		return fmt.Errorf("write warehouse: bad table name %q", t)
+	}
+	key, ok := sortKeys[t]
+	if !ok {
+		key = "ALL"
+	}
+	order := " ORDER BY " + key
+	if inOrder && !sortAll {
+		// Without preserve_insertion_order neither the loaded tables nor
+		// an unsorted COPY keep any order.
+		var ordered bool
+		if err := db.QueryRowContext(ctx, "SELECT CAST(current_setting('preserve_insertion_order') AS BOOLEAN)").Scan(&ordered); err != nil {
+			return fmt.Errorf("write warehouse: duckdb preserve_insertion_order: %w", err)
 		}
-		order := " ORDER BY " + key
-		if inKeyOrder[t] && ordered && !sortAll {
+		if ordered {
 			order = ""
 		}
-		// The table name and key are identifiers checked above; the path
-		// is a bound parameter.
-		q := fmt.Sprintf("COPY (SELECT * FROM %s%s) TO $1 (FORMAT parquet, COMPRESSION zstd)", t, order)
-		path := filepath.Join(dir, t+".parquet")
-		if _, err := db.ExecContext(ctx, q, path); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
-		}
+	}
+	// The table name and key are identifiers checked above; the path is a
+	// bound parameter.
+	q := fmt.Sprintf("COPY (SELECT * FROM %s%s) TO $1 %s", t, order, parquetOptions)
+	path := filepath.Join(dir, t+".parquet")
+	if _, err := db.ExecContext(ctx, q, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

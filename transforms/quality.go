@@ -3,13 +3,55 @@ package transforms
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
 
 	"marrow/queries"
 )
 
-// QualityFlagNames are the flags of the quality table, as defined in
-// queries/quality_flags.sql (which documents each).
+// QualityFlagNames are the flags of the quality table. The quality table
+// holds the accepted rows that are valid but implausible, one row per
+// flagged source row: flag, transplant_id, the file and line of the row,
+// and a note of key=value pairs made of codes, day counts and line numbers
+// only (never the extract's free text). Each implausibility has exactly one
+// flag:
+//
+//	two_deaths                 every death of a transplant after its first
+//	relapse_after_death        relapse dated after the first death
+//	last_contact_after_death   last_contact dated after the first death
+//	event_after_death          any other event (not death, relapse,
+//	                           last_contact) dated after the first death
+//	agvhd_without_grade        agvhd with an empty grade
+//	cgvhd_without_grade        cgvhd with an empty grade
+//	gvhd_in_auto               agvhd or cgvhd of an AUTO transplant
+//	last_contact_before_event  the latest last_contact is dated before the
+//	                           latest other event (flagged on that
+//	                           last_contact row)
+//	allo_without_donor_type    ALLO transplant stored with donor_type
+//	                           UNKNOWN
+//	grade_on_other_event       a grade on an event other than agvhd/cgvhd
+//	unknown_grade              an agvhd grade other than 1-4 (or I-IV), a
+//	                           cgvhd grade other than MILD/MODERATE/SEVERE
+//	                           (kept as written, never counted as graded)
+//	value_out_of_range         age_years outside 0-100, karnofsky outside
+//	                           10-100, hct_ci below 0 (one row per column)
+//	donor_type_on_auto         an AUTO transplant with a donor type
+//	no_events                  a transplant without any event row
+//
+// "After" is strictly later: same-day rows are never after one another.
+// "First" and "latest" order rows by date, then line.
+//
+// The flags of one row are found by the validators as they accept it
+// (appendTransplantFlags, appendEventFlags); those of a transplant's
+// events as a whole from the event tally (tallyFlags); the death flags,
+// which need each event compared with the first death, by
+// queries/quality_flags.sql, and only when the tally shows a transplant
+// that has one. testdata/plainsql/quality_flags.sql is the whole table in
+// plain SQL, the reference TestQualityFlagsPlain compares it with.
 var QualityFlagNames = []string{
 	"agvhd_without_grade",
 	"allo_without_donor_type",
@@ -27,11 +69,116 @@ var QualityFlagNames = []string{
 	"value_out_of_range",
 }
 
-// flagQuality fills the quality table from the loaded transplants and
-// events and returns the number of rows per flag, every flag present.
-func flagQuality(ctx context.Context, conn *sql.Conn) (map[string]int64, error) {
-	if _, err := conn.ExecContext(ctx, queries.Text("quality_flags")); err != nil {
+// qualityFlag is a row of the quality table.
+type qualityFlag struct {
+	flag, transplantID, file string
+	line                     int64
+	note                     string
+}
+
+// appendTransplantFlags adds the flags of an accepted transplants.csv row.
+func appendTransplantFlags(flags []qualityFlag, r *transplant, line int64) []qualityFlag {
+	add := func(flag, note string) {
+		flags = append(flags, qualityFlag{flag, strings.Clone(r.id), transplantsSpec.name, line, note})
+	}
+	if r.typ == "ALLO" && r.donor == donorUnknown {
+		add("allo_without_donor_type", "donor_type=UNKNOWN")
+	}
+	if r.hasAge && (r.age < 0 || r.age > 100) {
+		add("value_out_of_range", "column=age_years")
+	}
+	if r.hasKarnofsky && (r.karnofsky < 10 || r.karnofsky > 100) {
+		add("value_out_of_range", "column=karnofsky")
+	}
+	if r.hasHctCI && r.hctCI < 0 {
+		add("value_out_of_range", "column=hct_ci")
+	}
+	if r.typ == "AUTO" && r.donor != "" {
+		add("donor_type_on_auto", "donor_type="+r.donor)
+	}
+	return flags
+}
+
+// appendEventFlags adds the flags of an accepted events.csv row of
+// transplant id.
+func appendEventFlags(flags []qualityFlag, id string, r *event, line int64) []qualityFlag {
+	gvhd := r.event == "agvhd" || r.event == "cgvhd"
+	if gvhd && r.tx.auto {
+		flags = append(flags, qualityFlag{"gvhd_in_auto", strings.Clone(id), eventsSpec.name, line,
+			"event=" + r.event + " transplant_line=" + strconv.FormatInt(r.tx.line, 10)})
+	}
+	flag := ""
+	switch {
+	case gvhd && r.grade == "":
+		flag = r.event + "_without_grade"
+	case r.event == "agvhd" && !containsString([]string{"1", "2", "3", "4"}, r.grade),
+		r.event == "cgvhd" && !containsString(cgvhdGrades, r.grade):
+		flag = "unknown_grade"
+	case !gvhd && r.grade != "":
+		flag = "grade_on_other_event"
+	}
+	if flag != "" {
+		flags = append(flags, qualityFlag{flag, strings.Clone(id), eventsSpec.name, line, "event=" + r.event})
+	}
+	return flags
+}
+
+// tallyFlags adds the flags of the transplants' events as a whole:
+// no_events and last_contact_before_event. It reports whether some
+// transplant has a death flag to find (a second death, or a row dated
+// after its first death).
+func (t *eventTally) tallyFlags(flags []qualityFlag, index *transplantIndex) ([]qualityFlag, bool) {
+	deaths := false
+	for i := range t.n {
+		e := &index.infos[i]
+		if !e.ok {
+			continue
+		}
+		if t.n[i] == 0 {
+			flags = append(flags, qualityFlag{"no_events", index.id(int32(i)), transplantsSpec.name, e.line, "events=0"})
+			continue
+		}
+		lc, lo := t.lastContact[i], t.latestOther[i]
+		if lc != noneMax && lo != noneMax && lo>>lineShift > lc>>lineShift {
+			flags = append(flags, qualityFlag{"last_contact_before_event", index.id(int32(i)), eventsSpec.name, lc & lineMask,
+				"days_before=" + strconv.FormatInt(lo>>lineShift-lc>>lineShift, 10) + " event_line=" + strconv.FormatInt(lo&lineMask, 10)})
+		}
+		if fd := t.firstDeath[i]; fd != noneMin &&
+			(t.deaths[i] > 1 || lo != noneMax && lo>>lineShift > fd>>lineShift || lc != noneMax && lc>>lineShift > fd>>lineShift) {
+			deaths = true
+		}
+	}
+	return flags, deaths
+}
+
+const lineMask = 1<<lineShift - 1
+
+// flagQuality fills the quality table with flags and, if deaths, the
+// death flags (queries/quality_flags.sql, over events and event_summary),
+// and returns the number of rows per flag, every flag present.
+func flagQuality(ctx context.Context, conn *sql.Conn, deaths bool, flags ...[]qualityFlag) (map[string]int64, error) {
+	err := conn.Raw(func(dc any) error {
+		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "quality")
+		if err != nil {
+			return fmt.Errorf("appender quality: %w", err)
+		}
+		for _, list := range flags {
+			for _, f := range list {
+				if err := a.AppendRow(f.flag, f.transplantID, f.file, f.line, f.note); err != nil {
+					a.Close()
+					return err
+				}
+			}
+		}
+		return a.Close()
+	})
+	if err != nil {
 		return nil, fmt.Errorf("quality flags: %w", err)
+	}
+	if deaths {
+		if _, err := conn.ExecContext(ctx, queries.Text("quality_flags")); err != nil {
+			return nil, fmt.Errorf("quality flags: %w", err)
+		}
 	}
 	return qualityCounts(ctx, conn)
 }

@@ -41,8 +41,9 @@ func denseFlagsExtract(tb testing.TB, n int, seed uint64) string {
 }
 
 // TestQualityFlagsPlain: the quality table and the row hashes ingest makes
-// (from event_summary.sql, with joins restricted to the transplants that
-// can carry a flag) equal those of the plain statements in
+// (in Go from the validators and the event tally, the death flags in SQL
+// joined only to the transplants that can carry one) equal those of the
+// plain statements in
 // testdata/plainsql, one CTE per flag and each its own GROUP BY, on dense
 // random extracts and on a synthetic one.
 func TestQualityFlagsPlain(t *testing.T) {

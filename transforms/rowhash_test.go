@@ -75,3 +75,43 @@ func TestRowHash(t *testing.T) {
 		})
 	}
 }
+
+// TestRowHashDuckDB: the row hashes computed in Go (rowhash.go) are
+// DuckDB's hash() of the stored rows (testdata/plainsql's
+// transplant_row_hash.sql) on the values where a DOUBLE or an INTEGER hash
+// could go wrong: -0, fractions, negative numbers, the INTEGER limits,
+// NULLs in every optional column, transplants without events.
+func TestRowHashDuckDB(t *testing.T) {
+	tx := []string{
+		"T1,P1,C1,2020-01-01,ALLO,MSD,PB,AML,EARLY,MAC,-0,M,-5,-1",
+		"T2,P2,,2020-02-01,AUTO,,,MM,,,-0.0,,,",
+		"T3,P3,C3,1960-03-01,ALLO,,BM,ALL,ADVANCED,RIC,0.1,F,2147483647,-2147483648",
+		"T4,P4,C4,2020-04-01,ALLO,MUD,CB,AML,INTERMEDIATE,NMA,100.75,M,0,0",
+		"T5,P5,C5,2020-05-01,AUTO,,PB,MM,,,-12.5,F,100,10",
+		"T6,P6,,2020-06-01,ALLO,HAPLO,,AML,,,,,,",
+	}
+	ev := []string{
+		"T1,agvhd,2020-01-20,2,skin",
+		"T1,death,2020-06-01,,",
+		"T3,relapse,1961-01-01,,",
+		"T5,last_contact,2021-01-01,,",
+	}
+	db, _, err := ingestFiles(t, extract(txHeader, tx, evHeader, ev), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"CREATE TABLE hash_ingest AS SELECT transplant_id, row_hash FROM transplants",
+		"UPDATE transplants SET row_hash = NULL",
+		readPlain(t, "transplant_row_hash"),
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	got := queryStrings(t, db, "SELECT transplant_id, row_hash FROM hash_ingest ORDER BY ALL")
+	want := queryStrings(t, db, "SELECT transplant_id, row_hash FROM transplants ORDER BY ALL")
+	if len(got) != len(tx) || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("row hashes:\n%s\nDuckDB's:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
