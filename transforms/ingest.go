@@ -163,7 +163,8 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	for i := range evs {
 		evs[i] = newEventRows(ef, index, tally)
 	}
-	if opts.Warehouse != "" {
+	streamed := opts.Warehouse != "" && duck.ArrowStreams
+	if streamed {
 		path := filepath.Join(opts.Warehouse, "events.parquet")
 		if err := streamEvents(ctx, conn, ef, path, evs...); err != nil {
 			os.Remove(path)
@@ -175,6 +176,28 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	ev := mergeValidators(evs)
 	step("load events", start)
 	start = time.Now()
+	// The event summary is stored on another connection while the
+	// transplants are loaded (in the transaction).
+	summarized := make(chan error, 1)
+	go func() {
+		start := time.Now()
+		err := storeSummary(ctx, db, tally, index)
+		if err == nil {
+			step("event summary", start)
+		}
+		summarized <- err
+	}()
+	defer func() {
+		if summarized != nil {
+			// A failure before the summary was waited for.
+			<-summarized
+			if !committed {
+				conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+				committed = true
+			}
+			dropWarehouse(context.WithoutCancel(ctx), conn)
+		}
+	}()
 	if err := loadTransplants(ctx, conn, txRecs, index, tally); err != nil {
 		return nil, err
 	}
@@ -214,25 +237,47 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	committed = true
 	step("rejects, summary, commit", start)
 	start = time.Now()
-	// The transplants are written on another connection while the event
-	// summary is stored and the quality flags found.
+	err, summarized = <-summarized, nil
+	if err != nil {
+		dropWarehouse(context.WithoutCancel(ctx), conn)
+		return nil, err
+	}
+	// The tally and the transplant index are in DuckDB now, and the tally
+	// flags are all that is left to read of them: return their heap to
+	// the OS (Go's scavenger would give it back only slowly).
+	flags, deaths := tally.tallyFlags(flagLists(tvs, evs), index)
+	inOrder := index.at == nil // the transplants table is in transplant_id order
+	tally, index, tvs, evs = nil, nil, nil, nil
+	debug.FreeOSMemory()
+	// The transplants are written on another connection while the
+	// quality flags are stored.
 	var written chan error
 	if opts.Warehouse != "" {
 		written = make(chan error, 1)
 		go func() {
 			start := time.Now()
-			err := writeTable(ctx, db, opts.Warehouse, "transplants", index.at == nil)
+			err := writeTable(ctx, db, opts.Warehouse, "transplants", inOrder)
+			if err == nil && !streamed {
+				err = writeTable(ctx, db, opts.Warehouse, "events", true)
+			}
 			if err == nil {
 				step("write transplants.parquet", start)
 			}
 			written <- err
 		}()
 	}
-	// The quality flags are computed on the committed tables: DuckDB
-	// scans committed row groups several times faster than a
-	// transaction's own rows. If a statement fails, the tables go.
-	err = summarizeEvents(ctx, conn, tally, index, opts.Endpoints != nil, func(name string) { step(name, start); start = time.Now() }, sum,
-		flagLists(tvs, evs))
+	// The death flags are computed on the committed tables: DuckDB scans
+	// committed row groups several times faster than a transaction's own
+	// rows. If a statement fails, the tables go.
+	sum.QualityFlags, err = flagQuality(ctx, conn, deaths, flags)
+	if err == nil {
+		step("quality flags", start)
+	}
+	if opts.Endpoints == nil {
+		if _, e := conn.ExecContext(ctx, "DROP TABLE event_summary"); err == nil {
+			err = e
+		}
+	}
 	if written != nil {
 		if werr := <-written; err == nil {
 			err = werr
@@ -469,42 +514,27 @@ type validator interface {
 	flush() arrow.RecordBatch // the pending accepted rows
 }
 
-// summarizeEvents stores the table event_summary from tally and fills the
-// quality table with flags, those of the tally and the death flags
-// (sum.QualityFlags gets its counts), then drops event_summary unless
-// keep. done is told as each part ends.
-func summarizeEvents(ctx context.Context, conn *sql.Conn, tally *eventTally, index *transplantIndex, keep bool, done func(string), sum *IngestSummary, flags [][]qualityFlag) (err error) {
-	defer func() {
-		if err != nil || !keep {
-			conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS event_summary")
-		}
-	}()
-	if err := tally.store(ctx, conn, index); err != nil {
+// storeSummary stores the table event_summary from tally, on a connection
+// of its own.
+func storeSummary(ctx context.Context, db *sql.DB, tally *eventTally, index *transplantIndex) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
 		return err
 	}
-	done("event summary")
-	tallied, deaths := tally.tallyFlags(nil, index)
-	// The tally and the transplant index are in DuckDB now and nothing
-	// reads them again: return their heap to the OS (Go's scavenger
-	// would give it back only slowly).
-	debug.FreeOSMemory()
-	if sum.QualityFlags, err = flagQuality(ctx, conn, deaths, append(flags, tallied)...); err != nil {
-		return err
-	}
-	done("quality flags")
-	return nil
+	defer conn.Close()
+	return tally.store(ctx, conn, index)
 }
 
-// flagLists are the quality flags the validators found.
-func flagLists(tvs, evs []validator) [][]qualityFlag {
-	var lists [][]qualityFlag
+// flagLists are the quality flags the validators found, in one list.
+func flagLists(tvs, evs []validator) []qualityFlag {
+	var flags []qualityFlag
 	for _, v := range tvs {
-		lists = append(lists, v.(*transplantRows).flags)
+		flags = append(flags, v.(*transplantRows).flags...)
 	}
 	for _, v := range evs {
-		lists = append(lists, v.(*eventRows).flags)
+		flags = append(flags, v.(*eventRows).flags...)
 	}
-	return lists
+	return flags
 }
 
 // loadTransplants loads the accepted transplants, recs in file order, into

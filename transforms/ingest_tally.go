@@ -264,6 +264,9 @@ first_death BIGINT, last_contact BIGINT, latest_other BIGINT, last_date DATE NOT
 // termDateColumn is the name of a term's first-date column.
 func termDateColumn(t endpoints.Term) string { return `"` + t.Column() + `_date"` }
 
+// summaryView is the name of store's Arrow stream view.
+const summaryView = "summary_stream"
+
 // summaryBatchRows is the number of rows of each record batch store sends.
 const summaryBatchRows = 1 << 17
 
@@ -347,7 +350,8 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 			send()
 		}
 	}()
-	err := duck.InsertArrow(ctx, conn, "event_summary", schema, recs, "INSERT INTO event_summary SELECT * FROM "+duck.StreamView)
+	// Its own view name: it runs beside the transplants' load (Ingest).
+	err := duck.InsertArrowView(ctx, conn, summaryView, "event_summary", schema, recs, "INSERT INTO event_summary SELECT * FROM "+summaryView)
 	for rec := range recs {
 		rec.Release()
 	}

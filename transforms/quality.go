@@ -156,18 +156,16 @@ const lineMask = 1<<lineShift - 1
 // flagQuality fills the quality table with flags and, if deaths, the
 // death flags (queries/quality_flags.sql, over events and event_summary),
 // and returns the number of rows per flag, every flag present.
-func flagQuality(ctx context.Context, conn *sql.Conn, deaths bool, flags ...[]qualityFlag) (map[string]int64, error) {
+func flagQuality(ctx context.Context, conn *sql.Conn, deaths bool, flags []qualityFlag) (map[string]int64, error) {
 	err := conn.Raw(func(dc any) error {
 		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "quality")
 		if err != nil {
 			return fmt.Errorf("appender quality: %w", err)
 		}
-		for _, list := range flags {
-			for _, f := range list {
-				if err := a.AppendRow(f.flag, f.transplantID, f.file, f.line, f.note); err != nil {
-					a.Close()
-					return err
-				}
+		for _, f := range flags {
+			if err := a.AppendRow(f.flag, f.transplantID, f.file, f.line, f.note); err != nil {
+				a.Close()
+				return err
 			}
 		}
 		return a.Close()
