@@ -177,38 +177,41 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	step("load events", start)
 	start = time.Now()
 	// The event summary is stored on another connection while the
-	// transplants are loaded (in the transaction).
-	summarized := make(chan error, 1)
-	go func() {
-		start := time.Now()
-		err := storeSummary(ctx, db, tally, index)
-		if err == nil {
-			step("event summary", start)
-		}
-		summarized <- err
-	}()
-	defer func() {
-		if summarized != nil {
-			// A failure before the summary was waited for.
-			<-summarized
-			if !committed {
-				conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-				committed = true
-			}
-			dropWarehouse(context.WithoutCancel(ctx), conn)
-		}
-	}()
-	if err := loadTransplants(ctx, conn, txRecs, index, tally); err != nil {
-		return nil, err
+	// transplants are loaded (in the transaction) and, if they are in
+	// transplant_id order, written to transplants.parquet.
+	inOrder := index.at == nil
+	txPath := ""
+	if streamed && inOrder {
+		txPath = filepath.Join(opts.Warehouse, "transplants.parquet")
 	}
+	// abort undoes the load after a failure: the transaction, and the
+	// event summary, which is not in it.
+	abort := func() {
+		conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		committed = true
+		conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS event_summary")
+	}
+	err = loadTransplants(ctx, db, conn, txRecs, index, tally, txPath, func() error {
+		start := time.Now()
+		if err := storeSummary(ctx, db, tally, index); err != nil {
+			return err
+		}
+		step("event summary", start)
+		return nil
+	})
 	for _, r := range txRecs {
 		r.Release()
 	}
 	txRecs = nil
+	if err != nil {
+		abort()
+		return nil, err
+	}
 	step("load transplants", start)
 	start = time.Now()
 
 	if err := insertRejects(ctx, conn, tv.rejects, ev.rejects); err != nil {
+		abort()
 		return nil, err
 	}
 	sum := &IngestSummary{Rejects: int64(len(tv.rejects) + len(ev.rejects))}
@@ -222,37 +225,34 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 			UnknownColumns: p.f.unknown,
 		}
 		if fs.RowsRead != p.f.rows || fs.RowsAccepted+fs.RowsRejected != fs.RowsRead {
+			abort()
 			return nil, fmt.Errorf("ingest %s: %d rows read, %d validated, %d accepted, %d rejected: rows lost",
 				fs.File, p.f.rows, fs.RowsRead, fs.RowsAccepted, fs.RowsRejected)
 		}
 		if _, err := conn.ExecContext(ctx, queries.Text("insert_ingest_summary"),
 			fs.File, fs.SHA256, fs.RowsRead, fs.RowsAccepted, fs.RowsRejected, strings.Join(fs.UnknownColumns, ",")); err != nil {
+			abort()
 			return nil, fmt.Errorf("ingest summary: %w", err)
 		}
 		sum.Files = append(sum.Files, fs)
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		abort()
 		return nil, err
 	}
 	committed = true
 	step("rejects, summary, commit", start)
 	start = time.Now()
-	err, summarized = <-summarized, nil
-	if err != nil {
-		dropWarehouse(context.WithoutCancel(ctx), conn)
-		return nil, err
-	}
 	// The tally and the transplant index are in DuckDB now, and the tally
 	// flags are all that is left to read of them: return their heap to
 	// the OS (Go's scavenger would give it back only slowly).
 	flags, deaths := tally.tallyFlags(flagLists(tvs, evs), index)
-	inOrder := index.at == nil // the transplants table is in transplant_id order
 	tally, index, tvs, evs = nil, nil, nil, nil
 	debug.FreeOSMemory()
-	// The transplants are written on another connection while the
-	// quality flags are stored.
+	// Unless loadTransplants wrote them, the transplants are written on
+	// another connection while the quality flags are stored.
 	var written chan error
-	if opts.Warehouse != "" {
+	if opts.Warehouse != "" && txPath == "" {
 		written = make(chan error, 1)
 		go func() {
 			start := time.Now()
@@ -539,44 +539,99 @@ func flagLists(tvs, evs []validator) []qualityFlag {
 
 // loadTransplants loads the accepted transplants, recs in file order, into
 // the transplants table with their row hashes: row k of recs is the k-th
-// accepted entry of index (entries are made in file order).
-func loadTransplants(ctx context.Context, conn *sql.Conn, recs []arrow.RecordBatch, index *transplantIndex, tally *eventTally) error {
+// accepted entry of index (entries are made in file order). If path is
+// set, the same records are written there as Parquet at the same time,
+// cut at the row groups' ends as streamEvents does: that is
+// WriteWarehouse's file only when the rows are in transplant_id order.
+// side runs beside both (the event summary). Each of the three runs on one
+// DuckDB thread.
+func loadTransplants(ctx context.Context, db *sql.DB, conn *sql.Conn, recs []arrow.RecordBatch, index *transplantIndex, tally *eventTally, path string, side func() error) error {
 	schema := arrow.NewSchema(append(slices.Clone(transplantsArrow.Fields()),
 		arrow.Field{Name: "row_hash", Type: arrow.PrimitiveTypes.Uint64}), nil)
-	out := make(chan arrow.RecordBatch, 1)
-	go func() {
-		defer close(out)
-		b := array.NewUint64Builder(memory.DefaultAllocator)
-		defer b.Release()
-		entry := 0
-		for _, r := range recs {
-			n := int(r.NumRows())
-			b.Reserve(n)
-			for range n {
-				for !index.infos[entry].ok {
-					entry++
-				}
-				e := &index.infos[entry]
-				b.UnsafeAppend(rowHash(e.hash, int64(tally.n[entry]), tally.hashLo[entry], tally.hashHi[entry]))
-				entry++
-			}
-			h := b.NewArray()
-			rec := array.NewRecordBatch(schema, append(slices.Clone(r.Columns()), h), int64(n))
-			h.Release()
-			select {
-			case out <- rec:
-			case <-ctx.Done():
-				rec.Release()
-				return
-			}
+	hashed := make([]arrow.RecordBatch, 0, len(recs))
+	defer func() {
+		for _, r := range hashed {
+			r.Release()
 		}
 	}()
-	err := Serially(ctx, conn, func() error {
-		return duck.InsertArrow(ctx, conn, "transplants", schema, out, queries.Text("load_transplants"))
-	})
-	for rec := range out {
-		rec.Release()
+	b := array.NewUint64Builder(memory.DefaultAllocator)
+	defer b.Release()
+	entry := 0
+	for _, r := range recs {
+		n := int(r.NumRows())
+		b.Reserve(n)
+		for range n {
+			for !index.infos[entry].ok {
+				entry++
+			}
+			e := &index.infos[entry]
+			b.UnsafeAppend(rowHash(e.hash, int64(tally.n[entry]), tally.hashLo[entry], tally.hashHi[entry]))
+			entry++
+		}
+		h := b.NewArray()
+		hashed = append(hashed, array.NewRecordBatch(schema, append(slices.Clone(r.Columns()), h), int64(n)))
+		h.Release()
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// feed sends the records, each retained for the receiver.
+	feed := func() <-chan arrow.RecordBatch {
+		ch := make(chan arrow.RecordBatch, 1)
+		go func() {
+			defer close(ch)
+			for _, r := range hashed {
+				r.Retain()
+				select {
+				case ch <- r:
+				case <-ctx.Done():
+					r.Release()
+					return
+				}
+			}
+		}()
+		return ch
+	}
+	drain := func(ch <-chan arrow.RecordBatch) {
+		for r := range ch {
+			r.Release()
+		}
+	}
+	var errs [3]error
+	err := Serially(ctx, conn, func() error {
+		var wg sync.WaitGroup
+		run := func(i int, fn func() error) {
+			wg.Go(func() {
+				if errs[i] = fn(); errs[i] != nil {
+					cancel()
+				}
+			})
+		}
+		run(0, func() error {
+			ch := feed()
+			defer drain(ch)
+			return duck.InsertArrow(ctx, conn, "transplants", schema, ch, queries.Text("load_transplants"))
+		})
+		if path != "" {
+			run(1, func() error {
+				c, err := db.Conn(ctx)
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				groups := make(chan arrow.RecordBatch, 1)
+				go rowGroups(ctx, feed(), groups)
+				defer drain(groups)
+				if err := duck.InsertArrowView(ctx, c, "transplants_stream", "transplants", schema, groups,
+					"COPY (SELECT * FROM transplants_stream) TO "+duck.Literal(path)+" "+parquetOptions); err != nil {
+					return fmt.Errorf("write %s: %w", path, err)
+				}
+				return nil
+			})
+		}
+		run(2, side)
+		wg.Wait()
+		return errors.Join(errs[:]...)
+	})
 	if err != nil {
 		return fmt.Errorf("load transplants.csv: %w", err)
 	}
