@@ -8,31 +8,21 @@
 --                              last_contact) dated after the first death
 -- "After" is strictly later: same-day rows are never after one another.
 -- "First" orders rows by date, then line. The events are joined only to the
--- few transplants that can have a death flag (found from event_summary);
--- ingest runs this only when there is one.
+-- few transplants that can have a death flag; ingest runs this only when
+-- there is one.
 INSERT INTO quality (flag, transplant_id, file, line, note)
 WITH
--- Per transplant, the first death and the latest rows (event_summary,
--- which encodes them as (event_date, source_line) in one BIGINT).
-followup AS (
+-- The transplants with a death flag to find (a second death, or a row
+-- dated after the first death), each with its first death encoded as
+-- (days since 1900-01-01) * 2^40 + source_line: the table
+-- death_candidates, which ingest makes from its event tally.
+deaths AS (
     SELECT
         transplant_id,
         n_deaths,
         DATE '1900-01-01' + CAST(first_death // 1099511627776 AS INTEGER) AS death_date,
-        first_death % 1099511627776 AS death_line,
-        DATE '1900-01-01' + CAST(last_contact // 1099511627776 AS INTEGER) AS last_contact_date,
-        DATE '1900-01-01' + CAST(latest_other // 1099511627776 AS INTEGER) AS latest_other_date
-    FROM event_summary
-),
-deaths AS (
-    -- Only transplants with a flag to find: a second death, or a row
-    -- dated after the first death (latest_other and last_contact are the
-    -- latest rows).
-    SELECT transplant_id, n_deaths, death_date, death_line
-    FROM followup
-    WHERE n_deaths > 1
-       OR latest_other_date > death_date
-       OR last_contact_date > death_date
+        first_death % 1099511627776 AS death_line
+    FROM death_candidates
 )
 -- No ORDER BY: the table is sorted when written (WriteWarehouse).
 SELECT

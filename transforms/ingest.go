@@ -239,7 +239,7 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 			written <- err
 		}()
 	}
-	sum.QualityFlags, err = flagQuality(ctx, conn, deaths, flags)
+	sum.QualityFlags, err = flagQuality(ctx, conn, flags, deaths)
 	if err == nil {
 		step("quality flags", start)
 	}

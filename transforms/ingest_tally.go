@@ -18,15 +18,16 @@ import (
 	"marrow/internal/duck"
 )
 
-// eventTally counts, per transplant of the index, what the
-// table event_summary holds of its accepted events (see
-// testdata/plainsql/event_summary.sql, its reference in SQL, and
-// queries/event_dates.sql.tmpl): the validators add each accepted event
-// as they append it, so that no pass over the loaded events table is
-// needed for it. That includes hash_sum, the sum of the rows'
-// hash(event, event_date, grade, detail) that transplant_row_hash.sql
-// reads: duckHash computes DuckDB's hash() in Go (TestEventSummaryPlain
-// holds it to DuckDB's own, and fails should a DuckDB upgrade change it).
+// eventTally counts, per transplant of the index, what ingest needs to
+// know of its accepted events (see testdata/plainsql/event_summary.sql,
+// its reference in SQL, and queries/event_dates.sql.tmpl): the validators
+// add each accepted event as they append it, so that no pass over the
+// events is needed for it. Its dates become the table event_summary (the
+// cohort's); its counts and latest rows give the quality flags
+// (quality.go); hash_sum, the sum of the rows' hash(event, event_date,
+// grade, detail), gives the row hashes (rowhash.go): eventHash computes
+// DuckDB's hash() in Go (TestEventSummaryPlain holds it to DuckDB's own,
+// and fails should a DuckDB upgrade change it).
 //
 // The validators work on different batches at once, and a transplant's
 // events may span batches: each validator sums the run of rows of one
@@ -246,15 +247,25 @@ func maxInt32(p *int32, v int32) {
 	}
 }
 
-// summaryColumns is the column list of event_summary for terms: the
-// columns of event_summary.sql, hash_sum as its low and high 64 bits
-// (hash_lo, hash_hi: Arrow has no 128-bit integer), then last_date and a
-// <term>_date column per term (event_dates.sql.tmpl).
+// fullSummary makes store keep every column of the tally, for
+// TestEventSummaryPlain; Ingest needs only the dates (the counts, hash sums
+// and latest rows are read in Go: quality.go, rowhash.go).
+var fullSummary bool
+
+// summaryColumns is the column list of event_summary for terms:
+// transplant_id, last_date and a <term>_date column per term, the columns
+// of event_dates.sql.tmpl; with fullSummary first the columns of
+// testdata/plainsql/event_summary.sql, hash_sum as its low and high 64
+// bits (hash_lo, hash_hi: Arrow has no 128-bit integer).
 func summaryColumns(terms []endpoints.Term) string {
 	var b strings.Builder
-	b.WriteString(`transplant_id VARCHAR NOT NULL, n_events BIGINT NOT NULL, hash_lo UBIGINT NOT NULL, hash_hi UBIGINT NOT NULL,
+	b.WriteString("transplant_id VARCHAR NOT NULL, ")
+	if fullSummary {
+		b.WriteString(`n_events BIGINT NOT NULL, hash_lo UBIGINT NOT NULL, hash_hi UBIGINT NOT NULL,
 n_deaths BIGINT NOT NULL, n_gvhd BIGINT NOT NULL,
-first_death BIGINT, last_contact BIGINT, latest_other BIGINT, last_date DATE NOT NULL`)
+first_death BIGINT, last_contact BIGINT, latest_other BIGINT, `)
+	}
+	b.WriteString("last_date DATE NOT NULL")
 	for _, t := range terms {
 		fmt.Fprintf(&b, ", %s DATE", termDateColumn(t))
 	}
@@ -264,11 +275,11 @@ first_death BIGINT, last_contact BIGINT, latest_other BIGINT, last_date DATE NOT
 // termDateColumn is the name of a term's first-date column.
 func termDateColumn(t endpoints.Term) string { return `"` + t.Column() + `_date"` }
 
-// summaryView is the name of store's Arrow stream view.
-const summaryView = "summary_stream"
-
 // summaryBatchRows is the number of rows of each record batch store sends.
 const summaryBatchRows = 1 << 17
+
+// summaryView is the name of store's Arrow stream view.
+const summaryView = "summary_stream"
 
 // store creates the table event_summary with a row per
 // transplant of index with accepted events, in index order.
@@ -276,18 +287,20 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE event_summary ("+summaryColumns(t.terms)+")"); err != nil {
 		return fmt.Errorf("event summary: %w", err)
 	}
-	fields := []arrow.Field{
-		{Name: "transplant_id", Type: arrow.BinaryTypes.String},
-		{Name: "n_events", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "hash_lo", Type: arrow.PrimitiveTypes.Uint64},
-		{Name: "hash_hi", Type: arrow.PrimitiveTypes.Uint64},
-		{Name: "n_deaths", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "n_gvhd", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "first_death", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-		{Name: "last_contact", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-		{Name: "latest_other", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-		{Name: "last_date", Type: arrow.FixedWidthTypes.Date32},
+	fields := []arrow.Field{{Name: "transplant_id", Type: arrow.BinaryTypes.String}}
+	if fullSummary {
+		fields = append(fields,
+			arrow.Field{Name: "n_events", Type: arrow.PrimitiveTypes.Int64},
+			arrow.Field{Name: "hash_lo", Type: arrow.PrimitiveTypes.Uint64},
+			arrow.Field{Name: "hash_hi", Type: arrow.PrimitiveTypes.Uint64},
+			arrow.Field{Name: "n_deaths", Type: arrow.PrimitiveTypes.Int64},
+			arrow.Field{Name: "n_gvhd", Type: arrow.PrimitiveTypes.Int64},
+			arrow.Field{Name: "first_death", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+			arrow.Field{Name: "last_contact", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+			arrow.Field{Name: "latest_other", Type: arrow.PrimitiveTypes.Int64, Nullable: true})
 	}
+	dates := len(fields) // the first date column
+	fields = append(fields, arrow.Field{Name: "last_date", Type: arrow.FixedWidthTypes.Date32})
 	for _, term := range t.terms {
 		fields = append(fields, arrow.Field{Name: term.Column() + "_date", Type: arrow.FixedWidthTypes.Date32, Nullable: true})
 	}
@@ -306,8 +319,7 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 				ints(k).Append(v)
 			}
 		}
-		lo, hi := b.Field(2).(*array.Uint64Builder), b.Field(3).(*array.Uint64Builder)
-		last := b.Field(9).(*array.Date32Builder)
+		last := b.Field(dates).(*array.Date32Builder)
 		rows := 0
 		send := func() bool {
 			rec := b.NewRecordBatch()
@@ -325,17 +337,19 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 				continue
 			}
 			id.Append(index.id(int32(i)))
-			ints(1).Append(int64(t.n[i]))
-			lo.Append(t.hashLo[i])
-			hi.Append(t.hashHi[i])
-			ints(4).Append(int64(t.deaths[i]))
-			ints(5).Append(int64(t.gvhd[i]))
-			opt(6, t.firstDeath[i], noneMin)
-			opt(7, t.lastContact[i], noneMax)
-			opt(8, t.latestOther[i], noneMax)
+			if fullSummary {
+				ints(1).Append(int64(t.n[i]))
+				b.Field(2).(*array.Uint64Builder).Append(t.hashLo[i])
+				b.Field(3).(*array.Uint64Builder).Append(t.hashHi[i])
+				ints(4).Append(int64(t.deaths[i]))
+				ints(5).Append(int64(t.gvhd[i]))
+				opt(6, t.firstDeath[i], noneMin)
+				opt(7, t.lastContact[i], noneMax)
+				opt(8, t.latestOther[i], noneMax)
+			}
 			last.Append(arrow.Date32(t.lastDate[i]))
 			for k := range t.terms {
-				f := b.Field(10 + k).(*array.Date32Builder)
+				f := b.Field(dates + 1 + k).(*array.Date32Builder)
 				if d := t.first[k][i]; d == noneMin32 {
 					f.AppendNull()
 				} else {
@@ -350,7 +364,7 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 			send()
 		}
 	}()
-	// Its own view name: it runs beside the transplants' load (Ingest).
+	// Its own view name: it runs beside the row hashes' update (Ingest).
 	err := duck.InsertArrowView(ctx, conn, summaryView, "event_summary", schema, recs, "INSERT INTO event_summary SELECT * FROM "+summaryView)
 	for rec := range recs {
 		rec.Release()

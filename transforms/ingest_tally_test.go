@@ -23,8 +23,9 @@ func TestEventSummaryPlain(t *testing.T) {
 	if _, err := synth.Write(context.Background(), synthDir, synth.Options{Transplants: 3000, Seed: 4, BadRows: 0.02}); err != nil {
 		t.Fatal(err)
 	}
-	defer func(r int, p int) { readSize = r; runtime.GOMAXPROCS(p) }(readSize, runtime.GOMAXPROCS(0))
+	defer func(r int, p int) { readSize = r; runtime.GOMAXPROCS(p); fullSummary = false }(readSize, runtime.GOMAXPROCS(0))
 	readSize = 16 << 10
+	fullSummary = true // the counts too, not only the dates Ingest keeps
 	runtime.GOMAXPROCS(4)
 	// A declared endpoint set with a grade list no built-in has, and one
 	// code named twice with different grades.

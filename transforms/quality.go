@@ -124,11 +124,11 @@ func appendEventFlags(flags []qualityFlag, id string, r *event, line int64) []qu
 }
 
 // tallyFlags adds the flags of the transplants' events as a whole:
-// no_events and last_contact_before_event. It reports whether some
-// transplant has a death flag to find (a second death, or a row dated
-// after its first death).
-func (t *eventTally) tallyFlags(flags []qualityFlag, index *transplantIndex) ([]qualityFlag, bool) {
-	deaths := false
+// no_events and last_contact_before_event. It also returns the
+// transplants that have a death flag to find (a second death, or a row
+// dated after the first death).
+func (t *eventTally) tallyFlags(flags []qualityFlag, index *transplantIndex) ([]qualityFlag, []deathCandidate) {
+	var deaths []deathCandidate
 	for i := range t.n {
 		e := &index.infos[i]
 		if !e.ok {
@@ -145,35 +145,68 @@ func (t *eventTally) tallyFlags(flags []qualityFlag, index *transplantIndex) ([]
 		}
 		if fd := t.firstDeath[i]; fd != noneMin &&
 			(t.deaths[i] > 1 || lo != noneMax && lo>>lineShift > fd>>lineShift || lc != noneMax && lc>>lineShift > fd>>lineShift) {
-			deaths = true
+			deaths = append(deaths, deathCandidate{index.id(int32(i)), int64(t.deaths[i]), fd})
 		}
 	}
 	return flags, deaths
 }
 
+// deathCandidate is a transplant with a death flag to find: its number of
+// deaths and its first death as (days since 1900-01-01) << 40 + line.
+type deathCandidate struct {
+	transplantID string
+	deaths       int64
+	firstDeath   int64
+}
+
 const lineMask = 1<<lineShift - 1
 
-// flagQuality fills the quality table with flags and, if deaths, the
-// death flags (queries/quality_flags.sql, over events and event_summary),
-// and returns the number of rows per flag, every flag present.
-func flagQuality(ctx context.Context, conn *sql.Conn, deaths bool, flags []qualityFlag) (map[string]int64, error) {
-	err := conn.Raw(func(dc any) error {
-		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "quality")
-		if err != nil {
-			return fmt.Errorf("appender quality: %w", err)
+// flagQuality fills the quality table with flags and the death flags of
+// the transplants of deaths (queries/quality_flags.sql, over events and the
+// table death_candidates made of them), and returns the number of rows per
+// flag, every flag present.
+func flagQuality(ctx context.Context, conn *sql.Conn, flags []qualityFlag, deaths []deathCandidate) (map[string]int64, error) {
+	if len(deaths) > 0 {
+		if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE death_candidates (transplant_id VARCHAR NOT NULL, n_deaths BIGINT NOT NULL, first_death BIGINT NOT NULL)"); err != nil {
+			return nil, fmt.Errorf("quality flags: %w", err)
 		}
-		for _, f := range flags {
-			if err := a.AppendRow(f.flag, f.transplantID, f.file, f.line, f.note); err != nil {
-				a.Close()
+		defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS death_candidates")
+	}
+	err := conn.Raw(func(dc any) error {
+		for _, table := range []string{"quality", "death_candidates"} {
+			if table == "death_candidates" && len(deaths) == 0 {
+				break
+			}
+			a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", table)
+			if err != nil {
+				return fmt.Errorf("appender %s: %w", table, err)
+			}
+			if table == "quality" {
+				for _, f := range flags {
+					if err = a.AppendRow(f.flag, f.transplantID, f.file, f.line, f.note); err != nil {
+						break
+					}
+				}
+			} else {
+				for _, d := range deaths {
+					if err = a.AppendRow(d.transplantID, d.deaths, d.firstDeath); err != nil {
+						break
+					}
+				}
+			}
+			if cerr := a.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
 				return err
 			}
 		}
-		return a.Close()
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("quality flags: %w", err)
 	}
-	if deaths {
+	if len(deaths) > 0 {
 		if _, err := conn.ExecContext(ctx, queries.Text("quality_flags")); err != nil {
 			return nil, fmt.Errorf("quality flags: %w", err)
 		}
