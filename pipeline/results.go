@@ -30,13 +30,14 @@ type resultTable struct {
 	emit    func(part int, w rowSink)
 	// parquetOnly: results/ gets the Parquet file only (curves, SPEC §4:
 	// millions of rows; marrow query gives CSV). Its rows then go to
-	// DuckDB as Arrow (loadArrow), in orderBy order as emitted, and the
-	// Parquet file is written without a sort.
+	// DuckDB's COPY as an Arrow stream (writeArrow), in orderBy order as
+	// emitted, and the Parquet file is written without a sort.
 	parquetOnly bool
 	// table is the DuckDB table loaded from the CSV; "" = name.
 	table string
 	// loaded, if set, is called once the table is in DuckDB, before its
-	// Parquet file is written: what only the table needed may be let go.
+	// Parquet file is written (parquetOnly: once the file is written):
+	// what only the table needed may be let go.
 	loaded func()
 }
 
@@ -45,7 +46,8 @@ type resultTable struct {
 // DuckDB load that CSV into the typed table of results_schema.sql and
 // write dir/<name>.parquet from it in key order. The two files therefore
 // hold the same values, and no row passes through database/sql. A
-// parquetOnly table has no CSV: its rows reach the table as Arrow.
+// parquetOnly table has no CSV and no table: its rows reach the COPY as
+// Arrow.
 //
 // schema creates the tables (results_schema.sql for the default analysis).
 func (s *session) writeResults(ctx context.Context, dir, schema string, tables []resultTable) error {
@@ -66,33 +68,33 @@ func (s *session) writeResults(ctx context.Context, dir, schema string, tables [
 		if table == "" {
 			table = t.name
 		}
-		q := "SELECT " + strings.Join(t.columns, ", ") + " FROM " + table
+		path := filepath.Join(dir, t.name+".parquet")
 		if t.parquetOnly {
-			// Straight from Go as Arrow, already in key order: no CSV
-			// and no sort (loadArrow).
-			rows, err := loadArrow(ctx, conn, table, t)
+			// Straight from Go as Arrow, already in key order: no CSV,
+			// no table and no sort (writeArrow).
+			rows, err := writeArrow(ctx, conn, table, t, path, sortResults)
 			if err != nil {
 				return err
 			}
-			s.step("load "+t.name, start, "rows", rows)
-		} else {
-			rows, err := writeCSV(filepath.Join(dir, t.name+".csv"), t)
-			if err != nil {
-				return err
+			if t.loaded != nil {
+				t.loaded()
 			}
-			s.step("write "+t.name+".csv", start, "rows", rows)
-			if err := loadCSV(ctx, conn, table, filepath.Join(dir, t.name+".csv"), t); err != nil {
-				return err
-			}
-			q += " ORDER BY " + t.orderBy
+			s.step("write "+t.name+".parquet", start, "rows", rows)
+			continue
+		}
+		rows, err := writeCSV(filepath.Join(dir, t.name+".csv"), t)
+		if err != nil {
+			return err
+		}
+		s.step("write "+t.name+".csv", start, "rows", rows)
+		if err := loadCSV(ctx, conn, table, filepath.Join(dir, t.name+".csv"), t); err != nil {
+			return err
 		}
 		if t.loaded != nil {
 			t.loaded()
 		}
-		if t.parquetOnly && sortResults {
-			q += " ORDER BY " + t.orderBy
-		}
-		if err := duck.CopyParquet(ctx, conn, q, filepath.Join(dir, t.name+".parquet")); err != nil {
+		q := "SELECT " + strings.Join(t.columns, ", ") + " FROM " + table + " ORDER BY " + t.orderBy
+		if err := duck.CopyParquet(ctx, conn, q, path); err != nil {
 			return err
 		}
 		s.step("write "+t.name+".parquet", start)
