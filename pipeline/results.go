@@ -62,26 +62,18 @@ func (s *session) writeResults(ctx context.Context, dir, schema string, tables [
 	if _, err := conn.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("results schema: %w", err)
 	}
+	// The CSV tables first: a parquetOnly table's loaded may let go of
+	// what the others read (the curves, which the medians come from).
 	for _, t := range tables {
+		if t.parquetOnly {
+			continue
+		}
 		start := time.Now()
 		table := t.table
 		if table == "" {
 			table = t.name
 		}
 		path := filepath.Join(dir, t.name+".parquet")
-		if t.parquetOnly {
-			// Straight from Go as Arrow, already in key order: no CSV,
-			// no table and no sort (writeArrow).
-			rows, err := writeArrow(ctx, conn, table, t, path, sortResults)
-			if err != nil {
-				return err
-			}
-			if t.loaded != nil {
-				t.loaded()
-			}
-			s.step("write "+t.name+".parquet", start, "rows", rows)
-			continue
-		}
 		rows, err := writeCSV(filepath.Join(dir, t.name+".csv"), t)
 		if err != nil {
 			return err
@@ -99,7 +91,86 @@ func (s *session) writeResults(ctx context.Context, dir, schema string, tables [
 		}
 		s.step("write "+t.name+".parquet", start)
 	}
+	for _, t := range tables {
+		if !t.parquetOnly {
+			continue
+		}
+		table := t.table
+		if table == "" {
+			table = t.name
+		}
+		path := filepath.Join(dir, t.name+".parquet")
+		// Straight from Go as Arrow, already in key order: no CSV, no
+		// table and no sort (writeArrow) — in the background when the
+		// stage allows it (s.writes), on a connection of its own.
+		write := func(ctx context.Context) error {
+			start := time.Now()
+			conn, err := s.db.Conn(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			rows, err := writeArrow(ctx, conn, table, t, path, sortResults)
+			if err != nil {
+				return err
+			}
+			if t.loaded != nil {
+				t.loaded()
+			}
+			s.step("write "+t.name+".parquet", start, "rows", rows)
+			return nil
+		}
+		if s.writes != nil {
+			s.writes.Go(ctx, write)
+		} else if err := write(ctx); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// background runs writes one after another, in the order given, beside
+// the work that follows them (the estimate stage's curves: each COPY
+// scans its Arrow stream on one DuckDB thread, which leaves the other
+// core to the next analysis). Wait returns the first error; after an
+// error the writes not started are skipped.
+type background struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	last chan struct{} // closed when the last write given ends
+	err  error
+}
+
+func (b *background) Go(ctx context.Context, fn func(context.Context) error) {
+	prev, done := b.last, make(chan struct{})
+	b.last = done
+	b.wg.Go(func() {
+		defer close(done)
+		if prev != nil {
+			<-prev
+		}
+		b.mu.Lock()
+		failed := b.err != nil
+		b.mu.Unlock()
+		if failed {
+			return
+		}
+		if err := fn(ctx); err != nil {
+			b.mu.Lock()
+			if b.err == nil {
+				b.err = err
+			}
+			b.mu.Unlock()
+		}
+	})
+}
+
+// Wait waits for every write given so far.
+func (b *background) Wait() error {
+	b.wg.Wait()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
 }
 
 // loadCSV loads the CSV at path, written by writeCSV, into table.

@@ -3,10 +3,13 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -136,5 +139,35 @@ func TestFullChunks(t *testing.T) {
 				t.Fatalf("sizes %v: row %d is %d", sizes, i, v)
 			}
 		}
+	}
+}
+
+// TestBackground: background writes run one at a time in the order given;
+// Wait returns the first error, and the writes after it do not run.
+func TestBackground(t *testing.T) {
+	var b background
+	var order []int
+	var running atomic.Int32
+	ctx := context.Background()
+	for i := range 5 {
+		b.Go(ctx, func(context.Context) error {
+			if running.Add(1) != 1 {
+				t.Error("two writes at once")
+			}
+			defer running.Add(-1)
+			time.Sleep(time.Millisecond) // let a wrongly concurrent write overlap
+			order = append(order, i)
+			if i == 2 {
+				return errors.New("write 2 failed")
+			}
+			return nil
+		})
+	}
+	err := b.Wait()
+	if err == nil || err.Error() != "write 2 failed" {
+		t.Fatalf("Wait = %v, want write 2's error", err)
+	}
+	if !slices.Equal(order, []int{0, 1, 2}) {
+		t.Fatalf("ran %v, want 0 1 2 and none after the failure", order)
 	}
 }
