@@ -155,7 +155,7 @@ func (s *session) estimate(ctx context.Context, dir string) error {
 		// and waited for before the stage ends (or fails: nothing may
 		// still write into the staging directory then).
 		wctx, cancel := context.WithCancel(ctx)
-		s.writes = &background{}
+		s.writes = newBackground(runtime.GOMAXPROCS(0))
 		defer func() {
 			if err != nil {
 				cancel()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"marrow/internal/duck"
+	"marrow/transforms"
 )
 
 // resultTable is one results/ table (shapes in queries/results_schema.sql).
@@ -110,7 +111,11 @@ func (s *session) writeResults(ctx context.Context, dir, schema string, tables [
 				return err
 			}
 			defer conn.Close()
-			rows, err := writeArrow(ctx, conn, table, t, path, sortResults)
+			serially := transforms.Serially
+			if s.writes != nil {
+				serially = s.writes.serially
+			}
+			rows, err := writeArrow(ctx, conn, table, t, path, sortResults, serially)
 			if err != nil {
 				return err
 			}
@@ -129,26 +134,34 @@ func (s *session) writeResults(ctx context.Context, dir, schema string, tables [
 	return nil
 }
 
-// background runs writes one after another, in the order given, beside
-// the work that follows them (the estimate stage's curves: each COPY
-// scans its Arrow stream on one DuckDB thread, which leaves the other
-// core to the next analysis). Wait returns the first error; after an
-// error the writes not started are skipped.
+// background runs writes beside the work that follows them (the
+// estimate stage's curves), as many at once as there are cores, started in
+// the order given. Each curves COPY scans its Arrow stream on one DuckDB
+// thread (serially), which leaves the other core to the next analysis or
+// to the next COPY. Wait returns the first error; after an error the
+// writes not started are skipped.
 type background struct {
 	wg   sync.WaitGroup
+	slot chan struct{} // a token per running write
 	mu   sync.Mutex
-	last chan struct{} // closed when the last write given ends
 	err  error
+	// serial counts the writes inside serially; threads is DuckDB's
+	// thread count before the first.
+	serial  int
+	threads int64
+}
+
+// newBackground runs up to slots writes at once.
+func newBackground(slots int) *background {
+	return &background{slot: make(chan struct{}, max(1, slots))}
 }
 
 func (b *background) Go(ctx context.Context, fn func(context.Context) error) {
-	prev, done := b.last, make(chan struct{})
-	b.last = done
-	b.wg.Go(func() {
-		defer close(done)
-		if prev != nil {
-			<-prev
-		}
+	b.wg.Add(1)
+	b.slot <- struct{}{} // in order: a write starts once a slot is free
+	go func() {
+		defer b.wg.Done()
+		defer func() { <-b.slot }()
 		b.mu.Lock()
 		failed := b.err != nil
 		b.mu.Unlock()
@@ -162,7 +175,7 @@ func (b *background) Go(ctx context.Context, fn func(context.Context) error) {
 			}
 			b.mu.Unlock()
 		}
-	})
+	}()
 }
 
 // Wait waits for every write given so far.
@@ -171,6 +184,37 @@ func (b *background) Wait() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.err
+}
+
+// serially runs fn with DuckDB on one thread, as transforms.Serially, for
+// writes that overlap: the first to enter sets one thread, the last to
+// leave restores the count (threads is the database's setting, not the
+// connection's). Other queries meanwhile run on one thread too, each on
+// its caller's.
+func (b *background) serially(ctx context.Context, conn *sql.Conn, fn func() error) error {
+	b.mu.Lock()
+	if b.serial == 0 {
+		if err := conn.QueryRowContext(ctx, "SELECT CAST(current_setting('threads') AS BIGINT)").Scan(&b.threads); err != nil {
+			b.mu.Unlock()
+			return fmt.Errorf("duckdb threads: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, "SET threads = 1"); err != nil {
+			b.mu.Unlock()
+			return fmt.Errorf("duckdb threads: %w", err)
+		}
+	}
+	b.serial++
+	b.mu.Unlock()
+	err := fn()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.serial--
+	if b.serial == 0 {
+		if _, e := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("SET threads = %d", b.threads)); e != nil && err == nil {
+			err = fmt.Errorf("duckdb threads: %w", e)
+		}
+	}
+	return err
 }
 
 // loadCSV loads the CSV at path, written by writeCSV, into table.
