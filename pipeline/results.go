@@ -52,6 +52,14 @@ type resultTable struct {
 //
 // schema creates the tables (results_schema.sql for the default analysis).
 func (s *session) writeResults(ctx context.Context, dir, schema string, tables []resultTable) error {
+	return s.writeResultsThen(ctx, dir, schema, tables, nil)
+}
+
+// writeResultsThen is writeResults calling prepare, if set, once the
+// parquetOnly tables are started (in the background when s.writes is
+// set) and before the CSV tables are written: what only those need is
+// computed while the big files are written.
+func (s *session) writeResultsThen(ctx context.Context, dir, schema string, tables []resultTable, prepare func()) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -63,8 +71,61 @@ func (s *session) writeResults(ctx context.Context, dir, schema string, tables [
 	if _, err := conn.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("results schema: %w", err)
 	}
-	// The CSV tables first: a parquetOnly table's loaded may let go of
-	// what the others read (the curves, which the medians come from).
+	// A parquetOnly table's loaded may let go of what the CSV tables read
+	// (the curves, which the landmarks and medians come from): it waits
+	// for them.
+	csvDone := make(chan struct{})
+	closeCSV := sync.OnceFunc(func() { close(csvDone) })
+	defer closeCSV()
+	var after []func() // the loaded of tables written in line
+	for _, t := range tables {
+		if !t.parquetOnly {
+			continue
+		}
+		table := t.table
+		if table == "" {
+			table = t.name
+		}
+		path := filepath.Join(dir, t.name+".parquet")
+		// Straight from Go as Arrow, already in key order: no CSV, no
+		// table and no sort (writeArrow) — in the background when the
+		// stage allows it (s.writes), on a connection of its own.
+		write := func(ctx context.Context, background bool) error {
+			start := time.Now()
+			conn, err := s.db.Conn(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			serially := transforms.Serially
+			if s.writes != nil {
+				serially = s.writes.serially
+			}
+			rows, err := writeArrow(ctx, conn, table, t, path, sortResults, serially)
+			if err != nil {
+				return err
+			}
+			s.step("write "+t.name+".parquet", start, "rows", rows)
+			if t.loaded != nil && background {
+				<-csvDone
+				t.loaded()
+			}
+			return nil
+		}
+		if s.writes == nil {
+			if err := write(ctx, false); err != nil {
+				return err
+			}
+			if t.loaded != nil {
+				after = append(after, t.loaded)
+			}
+			continue
+		}
+		s.writes.Go(ctx, func(ctx context.Context) error { return write(ctx, true) })
+	}
+	if prepare != nil {
+		prepare()
+	}
 	for _, t := range tables {
 		if t.parquetOnly {
 			continue
@@ -92,44 +153,9 @@ func (s *session) writeResults(ctx context.Context, dir, schema string, tables [
 		}
 		s.step("write "+t.name+".parquet", start)
 	}
-	for _, t := range tables {
-		if !t.parquetOnly {
-			continue
-		}
-		table := t.table
-		if table == "" {
-			table = t.name
-		}
-		path := filepath.Join(dir, t.name+".parquet")
-		// Straight from Go as Arrow, already in key order: no CSV, no
-		// table and no sort (writeArrow) — in the background when the
-		// stage allows it (s.writes), on a connection of its own.
-		write := func(ctx context.Context) error {
-			start := time.Now()
-			conn, err := s.db.Conn(ctx)
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
-			serially := transforms.Serially
-			if s.writes != nil {
-				serially = s.writes.serially
-			}
-			rows, err := writeArrow(ctx, conn, table, t, path, sortResults, serially)
-			if err != nil {
-				return err
-			}
-			if t.loaded != nil {
-				t.loaded()
-			}
-			s.step("write "+t.name+".parquet", start, "rows", rows)
-			return nil
-		}
-		if s.writes != nil {
-			s.writes.Go(ctx, write)
-		} else if err := write(ctx); err != nil {
-			return err
-		}
+	closeCSV()
+	for _, f := range after {
+		f()
 	}
 	return nil
 }
