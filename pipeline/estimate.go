@@ -146,17 +146,37 @@ type testResult struct {
 // estimate computes every stratum's curve, the landmarks, medians and
 // tests, and writes results/.
 func (s *session) estimate(ctx context.Context, dir string) error {
-	return s.stage(ctx, "estimate", func() ([]any, error) {
-		est, err := s.computeEstimates(ctx)
+	return s.stage(ctx, "estimate", func() (_ []any, err error) {
+		est, err := s.estimateCurves(ctx, s.defaultAnalysis())
 		if err != nil {
 			return nil, err
 		}
-		if err := s.writeResults(ctx, dir, queries.Text("results_schema"), est.resultTables(s.eps, s.cfg.Landmarks)); err != nil {
+		// The curves files are written while the analyses are estimated,
+		// and waited for before the stage ends (or fails: nothing may
+		// still write into the staging directory then).
+		wctx, cancel := context.WithCancel(ctx)
+		s.writes = newBackground(runtime.GOMAXPROCS(0))
+		defer func() {
+			if err != nil {
+				cancel()
+			}
+			if werr := s.writes.Wait(); err == nil {
+				err = werr
+			}
+			s.writes = nil
+			cancel()
+		}()
+		// The tests are computed while the curves are written.
+		tests := func() { s.finishEstimates(est) }
+		if err := s.writeResultsThen(wctx, dir, queries.Text("results_schema"), est.resultTables(s.eps, s.cfg.Landmarks), tests); err != nil {
 			return nil, err
 		}
 		start := time.Now()
-		n, err := s.estimateAnalyses(ctx, filepath.Join(dir, "analyses"))
+		n, err := s.estimateAnalyses(wctx, filepath.Join(dir, "analyses"))
 		if err != nil {
+			return nil, err
+		}
+		if err := s.writes.Wait(); err != nil {
 			return nil, err
 		}
 		// The declared and built-in analyses (SPEC §5) as one figure, for
@@ -177,11 +197,17 @@ func (s *session) computeEstimates(ctx context.Context) (*estimates, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.finishEstimates(est)
+	return est, nil
+}
+
+// finishEstimates computes the default analysis's tests and keeps est in
+// s.est.
+func (s *session) finishEstimates(est *estimates) {
 	start := time.Now()
 	est.tests = s.groupTests(est)
 	s.step("tests", start, "tests", len(est.tests))
 	s.est = est
-	return est, nil
 }
 
 // estimateCurves computes the risk tables of analysis a and every

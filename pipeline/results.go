@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"marrow/internal/duck"
+	"marrow/transforms"
 )
 
 // resultTable is one results/ table (shapes in queries/results_schema.sql).
@@ -30,13 +31,14 @@ type resultTable struct {
 	emit    func(part int, w rowSink)
 	// parquetOnly: results/ gets the Parquet file only (curves, SPEC §4:
 	// millions of rows; marrow query gives CSV). Its rows then go to
-	// DuckDB as Arrow (loadArrow), in orderBy order as emitted, and the
-	// Parquet file is written without a sort.
+	// DuckDB's COPY as an Arrow stream (writeArrow), in orderBy order as
+	// emitted, and the Parquet file is written without a sort.
 	parquetOnly bool
 	// table is the DuckDB table loaded from the CSV; "" = name.
 	table string
 	// loaded, if set, is called once the table is in DuckDB, before its
-	// Parquet file is written: what only the table needed may be let go.
+	// Parquet file is written (parquetOnly: once the file is written):
+	// what only the table needed may be let go.
 	loaded func()
 }
 
@@ -45,10 +47,19 @@ type resultTable struct {
 // DuckDB load that CSV into the typed table of results_schema.sql and
 // write dir/<name>.parquet from it in key order. The two files therefore
 // hold the same values, and no row passes through database/sql. A
-// parquetOnly table has no CSV: its rows reach the table as Arrow.
+// parquetOnly table has no CSV and no table: its rows reach the COPY as
+// Arrow.
 //
 // schema creates the tables (results_schema.sql for the default analysis).
 func (s *session) writeResults(ctx context.Context, dir, schema string, tables []resultTable) error {
+	return s.writeResultsThen(ctx, dir, schema, tables, nil)
+}
+
+// writeResultsThen is writeResults calling prepare, if set, once the
+// parquetOnly tables are started (in the background when s.writes is
+// set) and before the CSV tables are written: what only those need is
+// computed while the big files are written.
+func (s *session) writeResultsThen(ctx context.Context, dir, schema string, tables []resultTable, prepare func()) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -60,44 +71,176 @@ func (s *session) writeResults(ctx context.Context, dir, schema string, tables [
 	if _, err := conn.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("results schema: %w", err)
 	}
+	// A parquetOnly table's loaded may let go of what the CSV tables read
+	// (the curves, which the landmarks and medians come from): it waits
+	// for them.
+	csvDone := make(chan struct{})
+	closeCSV := sync.OnceFunc(func() { close(csvDone) })
+	defer closeCSV()
+	var after []func() // the loaded of tables written in line
 	for _, t := range tables {
+		if !t.parquetOnly {
+			continue
+		}
+		table := t.table
+		if table == "" {
+			table = t.name
+		}
+		path := filepath.Join(dir, t.name+".parquet")
+		// Straight from Go as Arrow, already in key order: no CSV, no
+		// table and no sort (writeArrow) — in the background when the
+		// stage allows it (s.writes), on a connection of its own.
+		write := func(ctx context.Context, background bool) error {
+			start := time.Now()
+			conn, err := s.db.Conn(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			serially := transforms.Serially
+			if s.writes != nil {
+				serially = s.writes.serially
+			}
+			rows, err := writeArrow(ctx, conn, table, t, path, sortResults, serially)
+			if err != nil {
+				return err
+			}
+			s.step("write "+t.name+".parquet", start, "rows", rows)
+			if t.loaded != nil && background {
+				<-csvDone
+				t.loaded()
+			}
+			return nil
+		}
+		if s.writes == nil {
+			if err := write(ctx, false); err != nil {
+				return err
+			}
+			if t.loaded != nil {
+				after = append(after, t.loaded)
+			}
+			continue
+		}
+		s.writes.Go(ctx, func(ctx context.Context) error { return write(ctx, true) })
+	}
+	if prepare != nil {
+		prepare()
+	}
+	for _, t := range tables {
+		if t.parquetOnly {
+			continue
+		}
 		start := time.Now()
 		table := t.table
 		if table == "" {
 			table = t.name
 		}
-		q := "SELECT " + strings.Join(t.columns, ", ") + " FROM " + table
-		if t.parquetOnly {
-			// Straight from Go as Arrow, already in key order: no CSV
-			// and no sort (loadArrow).
-			rows, err := loadArrow(ctx, conn, table, t)
-			if err != nil {
-				return err
-			}
-			s.step("load "+t.name, start, "rows", rows)
-		} else {
-			rows, err := writeCSV(filepath.Join(dir, t.name+".csv"), t)
-			if err != nil {
-				return err
-			}
-			s.step("write "+t.name+".csv", start, "rows", rows)
-			if err := loadCSV(ctx, conn, table, filepath.Join(dir, t.name+".csv"), t); err != nil {
-				return err
-			}
-			q += " ORDER BY " + t.orderBy
+		path := filepath.Join(dir, t.name+".parquet")
+		rows, err := writeCSV(filepath.Join(dir, t.name+".csv"), t)
+		if err != nil {
+			return err
+		}
+		s.step("write "+t.name+".csv", start, "rows", rows)
+		if err := loadCSV(ctx, conn, table, filepath.Join(dir, t.name+".csv"), t); err != nil {
+			return err
 		}
 		if t.loaded != nil {
 			t.loaded()
 		}
-		if t.parquetOnly && sortResults {
-			q += " ORDER BY " + t.orderBy
-		}
-		if err := duck.CopyParquet(ctx, conn, q, filepath.Join(dir, t.name+".parquet")); err != nil {
+		q := "SELECT " + strings.Join(t.columns, ", ") + " FROM " + table + " ORDER BY " + t.orderBy
+		if err := duck.CopyParquet(ctx, conn, q, path); err != nil {
 			return err
 		}
 		s.step("write "+t.name+".parquet", start)
 	}
+	closeCSV()
+	for _, f := range after {
+		f()
+	}
 	return nil
+}
+
+// background runs writes beside the work that follows them (the
+// estimate stage's curves), as many at once as there are cores, started in
+// the order given. Each curves COPY scans its Arrow stream on one DuckDB
+// thread (serially), which leaves the other core to the next analysis or
+// to the next COPY. Wait returns the first error; after an error the
+// writes not started are skipped.
+type background struct {
+	wg   sync.WaitGroup
+	slot chan struct{} // a token per running write
+	mu   sync.Mutex
+	err  error
+	// serial counts the writes inside serially; threads is DuckDB's
+	// thread count before the first.
+	serial  int
+	threads int64
+}
+
+// newBackground runs up to slots writes at once.
+func newBackground(slots int) *background {
+	return &background{slot: make(chan struct{}, max(1, slots))}
+}
+
+func (b *background) Go(ctx context.Context, fn func(context.Context) error) {
+	b.wg.Add(1)
+	b.slot <- struct{}{} // in order: a write starts once a slot is free
+	go func() {
+		defer b.wg.Done()
+		defer func() { <-b.slot }()
+		b.mu.Lock()
+		failed := b.err != nil
+		b.mu.Unlock()
+		if failed {
+			return
+		}
+		if err := fn(ctx); err != nil {
+			b.mu.Lock()
+			if b.err == nil {
+				b.err = err
+			}
+			b.mu.Unlock()
+		}
+	}()
+}
+
+// Wait waits for every write given so far.
+func (b *background) Wait() error {
+	b.wg.Wait()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+// serially runs fn with DuckDB on one thread, as transforms.Serially, for
+// writes that overlap: the first to enter sets one thread, the last to
+// leave restores the count (threads is the database's setting, not the
+// connection's). Other queries meanwhile run on one thread too, each on
+// its caller's.
+func (b *background) serially(ctx context.Context, conn *sql.Conn, fn func() error) error {
+	b.mu.Lock()
+	if b.serial == 0 {
+		if err := conn.QueryRowContext(ctx, "SELECT CAST(current_setting('threads') AS BIGINT)").Scan(&b.threads); err != nil {
+			b.mu.Unlock()
+			return fmt.Errorf("duckdb threads: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, "SET threads = 1"); err != nil {
+			b.mu.Unlock()
+			return fmt.Errorf("duckdb threads: %w", err)
+		}
+	}
+	b.serial++
+	b.mu.Unlock()
+	err := fn()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.serial--
+	if b.serial == 0 {
+		if _, e := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("SET threads = %d", b.threads)); e != nil && err == nil {
+			err = fmt.Errorf("duckdb threads: %w", e)
+		}
+	}
+	return err
 }
 
 // loadCSV loads the CSV at path, written by writeCSV, into table.

@@ -6,6 +6,8 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
+	"strings"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -38,6 +40,12 @@ const ArrowStreams = true
 func InsertArrowView(ctx context.Context, conn *sql.Conn, view, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch, stmt string) error {
 	rdr := &chanReader{schema: schema, ch: batches, ctx: ctx}
 	rdr.refs.Store(1)
+	// The view duckdb-go registers is the database's, not the
+	// connection's: calls running at once (the estimate stage's curves
+	// writes) each get a name of their own, put in stmt for StreamView,
+	// or one would scan — or drop — another's stream.
+	view := fmt.Sprintf("%s_%d", StreamView, streams.Add(1))
+	stmt = strings.ReplaceAll(stmt, StreamView, view)
 	var release func()
 	err := conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
@@ -63,6 +71,19 @@ func InsertArrowView(ctx context.Context, conn *sql.Conn, view, table string, sc
 	}
 	return err
 }
+
+// StreamArrow runs stmt, which reads the record batches received on
+// batches as the view StreamView and writes nothing to table (a COPY ...
+// TO a file). With the duckdb_arrow tag DuckDB scans the stream as it
+// comes; without it the batches are appended to table (empty, with
+// schema's columns), StreamView is a view of it while stmt runs, and the
+// table is emptied after. It returns as InsertArrow does.
+func StreamArrow(ctx context.Context, conn *sql.Conn, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch, stmt string) error {
+	return InsertArrow(ctx, conn, table, schema, batches, stmt)
+}
+
+// streams numbers the stream views.
+var streams atomic.Int64
 
 // chanReader is an array.RecordReader over a channel of record batches.
 type chanReader struct {
