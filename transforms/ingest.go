@@ -148,8 +148,7 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	for i := range evs {
 		evs[i] = newEventRows(ef, index, tally)
 	}
-	streamed := opts.Warehouse != "" && duck.ArrowStreams
-	if streamed {
+	if opts.Warehouse != "" {
 		path := filepath.Join(opts.Warehouse, "events.parquet")
 		if err := streamEvents(ctx, conn, ef, path, evs...); err != nil {
 			os.Remove(path)
@@ -230,9 +229,6 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 		go func() {
 			start := time.Now()
 			err := writeTable(ctx, db, opts.Warehouse, "transplants", inOrder)
-			if err == nil && !streamed {
-				err = writeTable(ctx, db, opts.Warehouse, "events", true)
-			}
 			if err == nil {
 				step("write transplants.parquet", start)
 			}
@@ -575,7 +571,7 @@ func streamEvents(ctx context.Context, conn *sql.Conn, f *csvFile, path string, 
 		groups := make(chan arrow.RecordBatch, 2)
 		go rowGroups(ctx, recs, groups)
 		err := Serially(ctx, conn, func() error {
-			return duck.InsertArrow(ctx, conn, "events", eventsArrow, groups,
+			return duck.StreamArrow(ctx, conn, "events", eventsArrow, groups,
 				"COPY (SELECT * FROM "+duck.StreamView+") TO "+duck.Literal(path)+" "+parquetOptions)
 		})
 		for r := range groups {

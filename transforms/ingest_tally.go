@@ -278,9 +278,6 @@ func termDateColumn(t endpoints.Term) string { return `"` + t.Column() + `_date"
 // summaryBatchRows is the number of rows of each record batch store sends.
 const summaryBatchRows = 1 << 17
 
-// summaryView is the name of store's Arrow stream view.
-const summaryView = "summary_stream"
-
 // store creates the table event_summary with a row per
 // transplant of index with accepted events, in index order.
 func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplantIndex) error {
@@ -364,8 +361,7 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 			send()
 		}
 	}()
-	// Its own view name: it runs beside the row hashes' update (Ingest).
-	err := duck.InsertArrowView(ctx, conn, summaryView, "event_summary", schema, recs, "INSERT INTO event_summary SELECT * FROM "+summaryView)
+	err := duck.InsertArrow(ctx, conn, "event_summary", schema, recs, "INSERT INTO event_summary SELECT * FROM "+duck.StreamView)
 	for rec := range recs {
 		rec.Release()
 	}

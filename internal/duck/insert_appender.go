@@ -20,15 +20,6 @@ import (
 // It returns as the tagged version does; after an error the rows appended
 // so far stay in the table.
 func InsertArrow(ctx context.Context, conn *sql.Conn, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch, stmt string) error {
-	return InsertArrowView(ctx, conn, StreamView, table, schema, batches, stmt)
-}
-
-// ArrowStreams: statements run over the Arrow stream of InsertArrow (the
-// duckdb_arrow tag). Without it the batches are appended to the table.
-const ArrowStreams = false
-
-// InsertArrowView is InsertArrow; view, like stmt, is not used.
-func InsertArrowView(ctx context.Context, conn *sql.Conn, view, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch, stmt string) error {
 	columns := make([]string, schema.NumFields())
 	for i, f := range schema.Fields() {
 		columns[i] = f.Name

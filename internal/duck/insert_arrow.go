@@ -27,17 +27,6 @@ import (
 // the rows (the appender flushes what it has): run it in a transaction,
 // or discard the table.
 func InsertArrow(ctx context.Context, conn *sql.Conn, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch, stmt string) error {
-	return InsertArrowView(ctx, conn, StreamView, table, schema, batches, stmt)
-}
-
-// ArrowStreams: statements run over the Arrow stream of InsertArrow (the
-// duckdb_arrow tag). Without it the batches are appended to the table.
-const ArrowStreams = true
-
-// InsertArrowView is InsertArrow with the stream shown to stmt as view:
-// two InsertArrow at once, on two connections, need two names (DuckDB
-// fails to register the second view of a name).
-func InsertArrowView(ctx context.Context, conn *sql.Conn, view, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch, stmt string) error {
 	rdr := &chanReader{schema: schema, ch: batches, ctx: ctx}
 	rdr.refs.Store(1)
 	// The view duckdb-go registers is the database's, not the
