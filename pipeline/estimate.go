@@ -176,6 +176,10 @@ func (s *session) estimate(ctx context.Context, dir string) error {
 		if err != nil {
 			return nil, err
 		}
+		for _, w := range s.later {
+			s.writes.Go(wctx, w)
+		}
+		s.later = nil
 		if err := s.writes.Wait(); err != nil {
 			return nil, err
 		}
