@@ -34,7 +34,7 @@ func InsertArrow(ctx context.Context, conn *sql.Conn, table string, schema *arro
 	// writes) each get a name of their own, put in stmt for StreamView,
 	// or one would scan — or drop — another's stream.
 	view := fmt.Sprintf("%s_%d", StreamView, streams.Add(1))
-	stmt = strings.ReplaceAll(stmt, StreamView, view)
+	stmt = replaceName(stmt, StreamView, view)
 	var release func()
 	err := conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
@@ -69,6 +69,31 @@ func InsertArrow(ctx context.Context, conn *sql.Conn, table string, schema *arro
 // table is emptied after. It returns as InsertArrow does.
 func StreamArrow(ctx context.Context, conn *sql.Conn, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch, stmt string) error {
 	return InsertArrow(ctx, conn, table, schema, batches, stmt)
+}
+
+// replaceName replaces the SQL name old in stmt with new wherever it
+// stands as a whole word outside a '...' literal: a path such as
+// '/data/arrow_stream/x.parquet' in the statement stays as it is.
+func replaceName(stmt, old, new string) string {
+	word := func(b byte) bool {
+		return b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+	}
+	var b strings.Builder
+	quoted := false
+	for i := 0; i < len(stmt); {
+		switch {
+		case stmt[i] == '\'':
+			quoted = !quoted // '' inside a literal toggles twice
+		case !quoted && strings.HasPrefix(stmt[i:], old) &&
+			(i == 0 || !word(stmt[i-1])) && (i+len(old) == len(stmt) || !word(stmt[i+len(old)])):
+			b.WriteString(new)
+			i += len(old)
+			continue
+		}
+		b.WriteByte(stmt[i])
+		i++
+	}
+	return b.String()
 }
 
 // streams numbers the stream views.
