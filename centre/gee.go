@@ -84,9 +84,10 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 	// accepted step's become beta's): computed once per β tried.
 	eta, mu := make([]float64, len(pats)), make([]float64, len(pats))
 	etaNext, muNext := make([]float64, len(pats)), make([]float64, len(pats))
-	q := sumSquares(pats, beta, eta, mu)
+	sp := newSparseRows(pats)
+	q := sumSquares(pats, sp, beta, eta, mu)
 	for iter := 1; iter <= geeMaxIter; iter++ {
-		a, u, _ := information(pats, mu, false)
+		a, u, _ := information(pats, sp, mu, false)
 		step, err := cholSolve(a, u)
 		if err != nil {
 			return nil, err
@@ -99,7 +100,7 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 			}
 			// Near the root Q changes below its rounding: a relative
 			// slack keeps rounding noise from halving good steps.
-			if qn := sumSquares(pats, next, etaNext, muNext); qn <= q*(1+1e-9) || halving == 30 {
+			if qn := sumSquares(pats, sp, next, etaNext, muNext); qn <= q*(1+1e-9) || halving == 30 {
 				q = qn
 				break
 			}
@@ -119,7 +120,7 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 			}
 		}
 		if moved <= geeTol {
-			a, _, b := information(pats, mu, true)
+			a, _, b := information(pats, sp, mu, true)
 			inv, err := cholInverse(a)
 			if err != nil {
 				return nil, err
@@ -148,12 +149,55 @@ func dot(x, b []float64) float64 {
 	return s
 }
 
+// sparseRows are the patterns' design rows without their zeros
+// (indicator designs are sparse: a handful of ones in tens of columns):
+// pattern i's non-zero columns are col[start[i]:start[i+1]], their values
+// x[start[i]:start[i+1]], in column order. Found once per fit instead of
+// once per pattern per step.
+type sparseRows struct {
+	start []int
+	col   []int
+	x     []float64
+}
+
+func newSparseRows(pats []Pattern) *sparseRows {
+	sp := &sparseRows{start: make([]int, 1, len(pats)+1)}
+	for _, pt := range pats {
+		for k, x := range pt.X {
+			if x != 0 {
+				sp.col = append(sp.col, k)
+				sp.x = append(sp.x, x)
+			}
+		}
+		sp.start = append(sp.start, len(sp.col))
+	}
+	return sp
+}
+
 // sumSquares is Σ (y − μ)² = Σ_patterns SumY2 − 2μ·SumY + N·μ² at beta;
 // it leaves each pattern's x·β in eta and μ in mu.
-func sumSquares(pats []Pattern, beta, eta, mu []float64) float64 {
+//
+// x·β is summed over the non-zero columns only, in column order: the
+// terms left out are 0·β_k = ±0, which change no sum when every β_k is
+// finite (a sum that starts at +0 is never −0), so it is dot's number.
+// With a β_k not finite (0·∞ is NaN) it takes dot itself.
+func sumSquares(pats []Pattern, sp *sparseRows, beta, eta, mu []float64) float64 {
+	finite := true
+	for _, b := range beta {
+		finite = finite && !math.IsInf(b, 0) && !math.IsNaN(b)
+	}
 	var q float64
 	for k, pt := range pats {
-		e := dot(pt.X, beta)
+		var e float64
+		if finite {
+			lo, hi := sp.start[k], sp.start[k+1]
+			xs := sp.x[lo:hi]
+			for j, c := range sp.col[lo:hi] {
+				e += xs[j] * beta[c]
+			}
+		} else {
+			e = dot(pt.X, beta)
+		}
 		m := expit(e)
 		eta[k], mu[k] = e, m
 		q += pt.SumY2 - 2*m*pt.SumY + pt.N*m*m
@@ -163,23 +207,20 @@ func sumSquares(pats []Pattern, beta, eta, mu []float64) float64 {
 
 // information returns A = Σ D Dᵀ, U = Σ D (y − μ) and, if meat, B =
 // Σ D Dᵀ (y − μ)², each summed over patterns, given each pattern's μ.
-func information(pats []Pattern, mus []float64, meat bool) (a [][]float64, u []float64, b [][]float64) {
+func information(pats []Pattern, sp *sparseRows, mus []float64, meat bool) (a [][]float64, u []float64, b [][]float64) {
 	p := len(pats[0].X)
 	a, u = newMatrix(p), make([]float64, p)
 	if meat {
 		b = newMatrix(p)
 	}
 	d := make([]float64, p)
-	nz := make([]int, 0, p) // the pattern's non-zero columns (indicator designs are sparse)
 	for i, pt := range pats {
 		mu := mus[i]
 		g := mu * (1 - mu)
-		nz = nz[:0]
-		for k, x := range pt.X {
-			if x != 0 {
-				d[k] = g * x
-				nz = append(nz, k)
-			}
+		lo, hi := sp.start[i], sp.start[i+1]
+		nz, xs := sp.col[lo:hi], sp.x[lo:hi]
+		for j, k := range nz {
+			d[k] = g * xs[j]
 		}
 		res := pt.SumY - pt.N*mu
 		rss := pt.SumY2 - 2*mu*pt.SumY + pt.N*mu*mu
