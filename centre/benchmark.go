@@ -35,6 +35,9 @@ type Cohort struct {
 	OSTime     []int64
 	OSStatus   []int8
 	Covariates []Covariate
+	// Pattern is each transplant's covariate pattern (CovariatePatterns of
+	// Covariates), if the caller has it; nil: Benchmark numbers them.
+	Pattern []int32
 }
 
 // Options are the benchmark's settings.
@@ -125,6 +128,17 @@ func Benchmark(c Cohort, ep Endpoint, o Options, name string) (*Result, error) {
 	if err := EncodeCovariates(c.Covariates); err != nil {
 		return nil, &ModelError{name, err}
 	}
+	if c.Pattern == nil {
+		var err error
+		if c.Pattern, err = CovariatePatterns(c.Covariates); err != nil {
+			return nil, &ModelError{name, err}
+		}
+		if c.Pattern == nil { // no covariates: one pattern
+			c.Pattern = make([]int32, n)
+		}
+	} else if len(c.Pattern) != n {
+		return nil, fmt.Errorf("centre benchmark %s: columns of different lengths", name)
+	}
 	event := make([]bool, n)
 	anyEvent := false
 	for i := range event {
@@ -169,7 +183,7 @@ func Benchmark(c Cohort, ep Endpoint, o Options, name string) (*Result, error) {
 		var pats []Pattern
 		var of []int
 		for {
-			if pats, of, err = coding.patterns(c.Covariates, res.Pseudo); err != nil {
+			if pats, of, err = coding.patterns(c.Covariates, c.Pattern, res.Pseudo); err != nil {
 				break
 			}
 			pats = coding.dropAliased(pats)

@@ -25,6 +25,14 @@ func NewCodedCovariate(name string, values []string, codes []uint16) Covariate {
 	return Covariate{Name: name, values: values, codes: codes}
 }
 
+// Level is subject i's level.
+func (c Covariate) Level(i int) string {
+	if c.codes != nil {
+		return c.values[c.codes[i]]
+	}
+	return c.Levels[i]
+}
+
 // EncodeCovariates factorises each covariate's levels once, so that the
 // models of several endpoints on the same cohort share the work. Benchmark
 // encodes a copy itself when this was not done.
@@ -221,9 +229,72 @@ func codeFactor(cv Covariate, event []bool) (Factor, bool) {
 	return f, true
 }
 
+// CovariatePatterns numbers the subjects' covariate patterns: subjects
+// with the same level of every covariate share a number, numbered in
+// order of first appearance. Benchmark groups subjects by pattern (Cohort
+// Pattern); computed once, the patterns serve the models of several
+// endpoints on the same cohort.
+func CovariatePatterns(covs []Covariate) ([]int32, error) {
+	if err := EncodeCovariates(covs); err != nil {
+		return nil, err
+	}
+	if len(covs) == 0 {
+		return nil, nil
+	}
+	n := len(covs[0].codes)
+	radix := make([]uint64, len(covs))
+	r := uint64(1)
+	for k, cv := range covs {
+		if len(cv.codes) != n {
+			return nil, fmt.Errorf("covariate %s has %d values for %d subjects", cv.Name, len(cv.codes), n)
+		}
+		radix[k] = r
+		hi, lo := bits.Mul64(r, uint64(max(len(cv.values), 1)))
+		if hi != 0 {
+			return nil, fmt.Errorf("more than 2^64 possible covariate patterns")
+		}
+		r = lo
+	}
+	of := make([]int32, n)
+	var dense []int32 // key -> pattern + 1 (0: not seen)
+	var index map[uint64]int32
+	if r <= 1<<22 {
+		dense = make([]int32, r)
+	} else {
+		index = map[uint64]int32{}
+	}
+	next := int32(0)
+	for i := range of {
+		var key uint64
+		for k := range covs {
+			key += uint64(covs[k].codes[i]) * radix[k]
+		}
+		if dense != nil {
+			p := dense[key]
+			if p == 0 {
+				next++
+				p, dense[key] = next, next
+			}
+			of[i] = p - 1
+			continue
+		}
+		p, ok := index[key]
+		if !ok {
+			p = next
+			next++
+			index[key] = p
+		}
+		of[i] = p
+	}
+	return of, nil
+}
+
 // patterns groups subjects by their coded levels. It returns the distinct
-// patterns (with sums of y filled) and each subject's pattern.
-func (c *Coding) patterns(covs []Covariate, y []float64) ([]Pattern, []int, error) {
+// patterns (with sums of y filled) and each subject's pattern. raw is each
+// subject's covariate pattern (CovariatePatterns): subjects of one raw
+// pattern share their coded levels, so the levels are looked up once per
+// raw pattern.
+func (c *Coding) patterns(covs []Covariate, raw []int32, y []float64) ([]Pattern, []int, error) {
 	// A pattern's key is its level positions in mixed radix.
 	radix := make([]uint64, len(c.Factors))
 	r := uint64(1)
@@ -253,27 +324,37 @@ func (c *Coding) patterns(covs []Covariate, y []float64) ([]Pattern, []int, erro
 	for k, f := range c.Factors {
 		pos[k], codes[k] = f.pos, covs[f.input].codes
 	}
+	nraw := int32(0)
+	for _, p := range raw {
+		nraw = max(nraw, p+1)
+	}
+	coded := make([]int32, nraw) // raw pattern -> pattern + 1 (0: not seen)
 	for i := range y {
-		var key uint64
-		for k := range pos {
-			key += uint64(pos[k][codes[k][i]]) * radix[k]
-		}
-		var p int
-		var ok bool
-		if dense != nil {
-			p, ok = int(dense[key])-1, dense[key] != 0
-		} else {
-			p, ok = index[key]
-		}
-		if !ok {
-			p = len(pats)
-			if dense != nil {
-				dense[key] = int32(p + 1)
-			} else {
-				index[key] = p
+		p := int(coded[raw[i]]) - 1
+		if p < 0 {
+			// The first subject of its raw pattern: the first of its
+			// pattern too, if that is new.
+			var key uint64
+			for k := range pos {
+				key += uint64(pos[k][codes[k][i]]) * radix[k]
 			}
-			pats = append(pats, Pattern{})
-			keys = append(keys, key)
+			var ok bool
+			if dense != nil {
+				p, ok = int(dense[key])-1, dense[key] != 0
+			} else {
+				p, ok = index[key]
+			}
+			if !ok {
+				p = len(pats)
+				if dense != nil {
+					dense[key] = int32(p + 1)
+				} else {
+					index[key] = p
+				}
+				pats = append(pats, Pattern{})
+				keys = append(keys, key)
+			}
+			coded[raw[i]] = int32(p + 1)
 		}
 		pats[p].N++
 		pats[p].SumY += y[i]
@@ -281,20 +362,22 @@ func (c *Coding) patterns(covs []Covariate, y []float64) ([]Pattern, []int, erro
 		of[i] = p
 	}
 	lv := make([]int, len(c.Factors))
+	w := len(c.Columns)
+	rows := make([]float64, len(pats)*w) // the rows, in one allocation
 	for p := range pats {
 		key := keys[p]
 		for k := len(c.Factors) - 1; k >= 0; k-- {
 			lv[k] = int(key / radix[k])
 			key %= radix[k]
 		}
-		pats[p].X = c.row(lv)
+		pats[p].X = c.row(lv, rows[p*w:(p+1)*w:(p+1)*w])
 	}
 	return pats, of, nil
 }
 
-// row is the design row of a subject with the given level positions.
-func (c *Coding) row(lv []int) []float64 {
-	x := make([]float64, len(c.Columns))
+// row fills x (zeros, one element per design column) with the design row
+// of a subject with the given level positions.
+func (c *Coding) row(lv []int, x []float64) []float64 {
 	x[0] = 1
 	for j, col := range c.Columns[1:] {
 		if lv[col.factor] == col.level {
@@ -369,8 +452,10 @@ func (c *Coding) dropAliased(pats []Pattern) []Pattern {
 	}
 	c.Columns = cols
 	out := make([]Pattern, len(pats))
+	w := len(keep)
+	rows := make([]float64, len(pats)*w) // the rows, in one allocation
 	for i, pt := range pats {
-		x := make([]float64, len(keep))
+		x := rows[i*w : (i+1)*w : (i+1)*w]
 		for a, j := range keep {
 			x[a] = pt.X[j]
 		}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime/debug"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -50,7 +52,7 @@ func (s *session) centres(ctx context.Context, dir string, cutoff time.Time) err
 		}
 		for _, c := range cohorts {
 			// Once per type, shared by its two endpoints' models.
-			if err := centre.EncodeCovariates(c.covariates); err != nil {
+			if c.pattern, err = centre.CovariatePatterns(c.covariates); err != nil {
 				return nil, err
 			}
 		}
@@ -74,7 +76,7 @@ func (s *session) centres(ctx context.Context, dir string, cutoff time.Time) err
 		for i, m := range models {
 			wg.Go(func() {
 				c := cohorts[m.typ]
-				in := centre.Cohort{Centre: c.centre, OSTime: c.osTime, OSStatus: c.osStatus, Covariates: c.covariates}
+				in := centre.Cohort{Centre: c.centre, OSTime: c.osTime, OSStatus: c.osStatus, Covariates: c.covariates, Pattern: c.pattern}
 				if m.ep.Incidence {
 					in.Time, in.Status = c.nrmTime, c.nrmStatus
 				} else {
@@ -122,6 +124,7 @@ type centreCohort struct {
 	osTime, nrmTime     []int64
 	osStatus, nrmStatus []int8
 	covariates          []centre.Covariate
+	pattern             []int32 // centre.CovariatePatterns of covariates
 }
 
 // Band labels of the case-mix covariates (lower edge included): age <18,
@@ -241,7 +244,9 @@ func (s *session) readCentreCohorts(ctx context.Context, cutoff time.Time) (map[
 	}
 	years := map[int64]uint16{}
 	noneCode, _ := levels[3].code("NONE")
-	err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
+	// Each batch is decoded on another goroutine while DuckDB converts the
+	// next one to Arrow.
+	feed, wait := overlapped(func(rec arrow.RecordBatch) error {
 		col := arrowColumn(rec, "centre_cohort.sql")
 		pos := col("pos").(*array.Int64)
 		tt := col("transplant_type").(*array.String)
@@ -323,7 +328,11 @@ func (s *session) readCentreCohorts(ctx context.Context, cutoff time.Time) (map[
 			}
 		}
 		return nil
-	}, queries.Text("centre_cohort"), cutoff)
+	})
+	err = duck.QueryArrow(ctx, conn, feed, queries.Text("centre_cohort"), cutoff)
+	if werr := wait(); werr != nil {
+		err = werr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("centre cohort: %w", err)
 	}
@@ -390,6 +399,47 @@ func (s *session) readCentreCohorts(ctx context.Context, cutoff time.Time) (map[
 	}
 	return out, nil
 }
+
+// overlapped runs fn on another goroutine, one batch after another in
+// the order feed is given them: feed retains the batch and returns at once
+// (an earlier batch's error once fn has failed, without taking the batch).
+// wait, called once after the last feed, waits for fn to finish and
+// returns its first error.
+func overlapped(fn func(arrow.RecordBatch) error) (feed func(arrow.RecordBatch) error, wait func() error) {
+	batches := make(chan arrow.RecordBatch, 4)
+	done := make(chan struct{})
+	var failed atomic.Bool
+	var ferr error
+	go func() {
+		defer close(done)
+		for rec := range batches {
+			if ferr == nil {
+				if ferr = fn(rec); ferr != nil {
+					failed.Store(true)
+				}
+			}
+			rec.Release()
+		}
+	}()
+	feed = func(rec arrow.RecordBatch) error {
+		if failed.Load() {
+			return errBatchFailed
+		}
+		rec.Retain()
+		batches <- rec
+		return nil
+	}
+	wait = func() error {
+		close(batches)
+		<-done
+		return ferr
+	}
+	return feed, wait
+}
+
+// errBatchFailed stops a query whose batches overlapped's fn has failed
+// on; wait returns that error.
+var errBatchFailed = errors.New("batch failed")
 
 // arrowColumn returns a lookup of rec's columns by name; a missing column
 // is a programming error in the named query.
