@@ -306,15 +306,21 @@ func (c *Coding) patterns(covs []Covariate, raw []int32, y []float64) ([]Pattern
 		}
 		r = lo
 	}
-	// Patterns are numbered in order of first appearance; the key space is
-	// usually small enough for a table (dense, one int32 per possible
-	// pattern), else a map.
+	nraw := int32(0)
+	for _, p := range raw {
+		nraw = max(nraw, p+1)
+	}
+	// Patterns are numbered in order of first appearance. Keys are looked
+	// up once per raw pattern: in a table (dense, one int32 per possible
+	// pattern) when the key space is small next to the raw patterns, else
+	// in a map (a large table costs more to clear and to touch at random
+	// than the lookups it saves).
 	var dense []int32 // key -> pattern + 1 (0: not seen)
 	var index map[uint64]int
-	if r <= 1<<24 {
+	if r <= 1<<16 || r <= 4*uint64(nraw) {
 		dense = make([]int32, r)
 	} else {
-		index = map[uint64]int{}
+		index = make(map[uint64]int, nraw)
 	}
 	var pats []Pattern
 	var keys []uint64
@@ -323,10 +329,6 @@ func (c *Coding) patterns(covs []Covariate, raw []int32, y []float64) ([]Pattern
 	codes := make([][]uint16, len(c.Factors))
 	for k, f := range c.Factors {
 		pos[k], codes[k] = f.pos, covs[f.input].codes
-	}
-	nraw := int32(0)
-	for _, p := range raw {
-		nraw = max(nraw, p+1)
 	}
 	coded := make([]int32, nraw) // raw pattern -> pattern + 1 (0: not seen)
 	for i := range y {
