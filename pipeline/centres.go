@@ -50,12 +50,6 @@ func (s *session) centres(ctx context.Context, dir string, cutoff time.Time) err
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range cohorts {
-			// Once per type, shared by its two endpoints' models.
-			if c.pattern, err = centre.CovariatePatterns(c.covariates); err != nil {
-				return nil, err
-			}
-		}
 		s.step("centre cohort", start)
 		start = time.Now()
 		if cohorts == nil {
@@ -124,7 +118,7 @@ type centreCohort struct {
 	osTime, nrmTime     []int64
 	osStatus, nrmStatus []int8
 	covariates          []centre.Covariate
-	pattern             []int32 // centre.CovariatePatterns of covariates
+	pattern             []int32 // centre.CovariatePatterns of covariates: its models share them
 }
 
 // Band labels of the case-mix covariates (lower edge included): age <18,
@@ -340,39 +334,52 @@ func (s *session) readCentreCohorts(ctx context.Context, cutoff time.Time) (map[
 		return nil, nil
 	}
 
-	// Per type, in position (transplant_id) order: the columns, and each
-	// covariate's codes renumbered over the levels the type has (a model's
-	// levels are its own type's).
+	// Per type, in position (transplant_id) order, one goroutine a type:
+	// the columns, each covariate's codes renumbered over the levels the
+	// type has (a model's levels are its own type's), and the covariate
+	// patterns its two models share.
 	out := map[string]*centreCohort{}
 	byType := make([]*centreCohort, len(types.labels))
-	counts := make([]int, len(types.labels))
-	for i := range rows {
-		if t := rows[i].typ; t >= 0 {
-			counts[t]++
-		}
-	}
-	type recode struct {
-		to     [][]uint16 // per covariate: global code -> the type's code + 1 (0: not seen)
-		values [][]string
-		codes  [][]uint16
-	}
-	rc := make([]recode, len(types.labels))
 	for t, typ := range types.labels {
-		c := &centreCohort{centre: make([]string, 0, counts[t]), osTime: make([]int64, 0, counts[t]),
-			nrmTime: make([]int64, 0, counts[t]), osStatus: make([]int8, 0, counts[t]), nrmStatus: make([]int8, 0, counts[t])}
-		byType[t], out[typ] = c, c
-		rc[t] = recode{to: make([][]uint16, len(levels)), values: make([][]string, len(levels)), codes: make([][]uint16, len(levels))}
-		for k := range levels {
-			rc[t].to[k] = make([]uint16, len(levels[k].labels))
-			rc[t].codes[k] = make([]uint16, 0, counts[t])
+		byType[t] = &centreCohort{}
+		out[typ] = byType[t]
+	}
+	errs := make([]error, len(types.labels))
+	var wg sync.WaitGroup
+	for t, c := range byType {
+		wg.Go(func() {
+			errs[t] = c.fill(rows, int8(t), &centres, &levels)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// fill sets c to the rows of type typ, in order.
+func (c *centreCohort) fill(rows []centreRow, typ int8, centres *levelCodes, levels *[10]levelCodes) error {
+	n := 0
+	for i := range rows {
+		if rows[i].typ == typ {
+			n++
 		}
+	}
+	c.centre, c.osTime, c.nrmTime = make([]string, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+	c.osStatus, c.nrmStatus = make([]int8, 0, n), make([]int8, 0, n)
+	var to [len(levels)][]uint16 // per covariate: global code -> the type's code + 1 (0: not seen)
+	var values [len(levels)][]string
+	var codes [len(levels)][]uint16
+	for k := range levels {
+		to[k] = make([]uint16, len(levels[k].labels))
+		codes[k] = make([]uint16, 0, n)
 	}
 	for i := range rows {
 		r := &rows[i]
-		if r.typ < 0 {
+		if r.typ != typ {
 			continue
 		}
-		c, x := byType[r.typ], &rc[r.typ]
 		id := ""
 		if r.centre >= 0 {
 			id = centres.labels[r.centre]
@@ -383,21 +390,21 @@ func (s *session) readCentreCohorts(ctx context.Context, cutoff time.Time) (map[
 		c.nrmTime = append(c.nrmTime, r.nrmTime)
 		c.nrmStatus = append(c.nrmStatus, r.nrmStatus)
 		for k, g := range r.cov {
-			to := x.to[k][g]
-			if to == 0 {
-				x.values[k] = append(x.values[k], levels[k].labels[g])
-				to = uint16(len(x.values[k]))
-				x.to[k][g] = to
+			t := to[k][g]
+			if t == 0 {
+				values[k] = append(values[k], levels[k].labels[g])
+				t = uint16(len(values[k]))
+				to[k][g] = t
 			}
-			x.codes[k] = append(x.codes[k], to-1)
+			codes[k] = append(codes[k], t-1)
 		}
 	}
-	for t, c := range byType {
-		for k, name := range centreCovariates {
-			c.covariates = append(c.covariates, centre.NewCodedCovariate(name, rc[t].values[k], rc[t].codes[k]))
-		}
+	for k, name := range centreCovariates {
+		c.covariates = append(c.covariates, centre.NewCodedCovariate(name, values[k], codes[k]))
 	}
-	return out, nil
+	var err error
+	c.pattern, err = centre.CovariatePatterns(c.covariates)
+	return err
 }
 
 // overlapped runs fn on another goroutine, one batch after another in
