@@ -174,7 +174,7 @@ type analysis struct {
 // spec builds an [[analysis]]'s risk-set spec over the endpoint set eps,
 // checking every name and value on the way.
 func (ac AnalysisConfig) spec(eps endpoints.Set) (transforms.RiskSpec, error) {
-	spec := transforms.RiskSpec{Join: true, TypeDim: -1, AlloOnlyDim: -1}
+	spec := transforms.RiskSpec{TypeDim: -1, AlloOnlyDim: -1}
 	if len(ac.By) < 1 || len(ac.By) > transforms.MaxDimensions {
 		return spec, fmt.Errorf("by: want 1 to %d dimensions, got %d", transforms.MaxDimensions, len(ac.By))
 	}
@@ -217,7 +217,7 @@ func (ac AnalysisConfig) spec(eps endpoints.Set) (transforms.RiskSpec, error) {
 		case ac.Bands[d].From != "":
 			expr = bandExpr(numberExpr(ac.Bands[d].From), ac.Bands[d].Edges)
 		case d == "transplant_year":
-			expr = "CAST(year(t.transplant_date) AS VARCHAR)"
+			expr = "CAST(year(c.transplant_date) AS VARCHAR)"
 		case slices.Contains(codeColumns, d):
 			expr = codeExpr(d)
 		default:
@@ -273,16 +273,16 @@ func codeExpr(col string) string {
 	case "donor_type":
 		return "CASE WHEN c.transplant_type = 'AUTO' THEN '" + groupNone + "' ELSE COALESCE(c.donor_type, '" + groupMissing + "') END"
 	}
-	return "COALESCE(t." + col + ", '" + groupMissing + "')"
+	return "COALESCE(c." + col + ", '" + groupMissing + "')"
 }
 
 // numberExpr is a number column's value; transplant_year is the year of
 // the transplant date.
 func numberExpr(col string) string {
 	if col == "transplant_year" {
-		return "year(t.transplant_date)"
+		return "year(c.transplant_date)"
 	}
-	return "t." + col
+	return "c." + col
 }
 
 // bandExpr cuts x at edges: below the first, between edges (lower edge

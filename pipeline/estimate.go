@@ -146,17 +146,35 @@ type testResult struct {
 // estimate computes every stratum's curve, the landmarks, medians and
 // tests, and writes results/.
 func (s *session) estimate(ctx context.Context, dir string) error {
-	return s.stage(ctx, "estimate", func() ([]any, error) {
+	return s.stage(ctx, "estimate", func() (_ []any, err error) {
 		est, err := s.computeEstimates(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if err := s.writeResults(ctx, dir, queries.Text("results_schema"), est.resultTables(s.eps, s.cfg.Landmarks)); err != nil {
+		// The curves files are written while the analyses are estimated,
+		// and waited for before the stage ends (or fails: nothing may
+		// still write into the staging directory then).
+		wctx, cancel := context.WithCancel(ctx)
+		s.writes = &background{}
+		defer func() {
+			if err != nil {
+				cancel()
+			}
+			if werr := s.writes.Wait(); err == nil {
+				err = werr
+			}
+			s.writes = nil
+			cancel()
+		}()
+		if err := s.writeResults(wctx, dir, queries.Text("results_schema"), est.resultTables(s.eps, s.cfg.Landmarks)); err != nil {
 			return nil, err
 		}
 		start := time.Now()
-		n, err := s.estimateAnalyses(ctx, filepath.Join(dir, "analyses"))
+		n, err := s.estimateAnalyses(wctx, filepath.Join(dir, "analyses"))
 		if err != nil {
+			return nil, err
+		}
+		if err := s.writes.Wait(); err != nil {
 			return nil, err
 		}
 		// The declared and built-in analyses (SPEC §5) as one figure, for

@@ -233,7 +233,7 @@ func countSameDay(t testing.TB, extract string) int {
 // count for both relapse and nrm, and the check fails (at 5 years relapse
 // + nrm was 0.497 against 1 − lfs = 0.373).
 func TestCurveInvariantsCatchOldRule(t *testing.T) {
-	old := `UPDATE cohort SET nrm_status = 1 WHERE relapse_status = 1 AND os_status = 1 AND relapse_time = os_time`
+	old := `UPDATE cohort_wide SET nrm_status = 1 WHERE relapse_status = 1 AND os_status = 1 AND relapse_time = os_time`
 	est := estimatesOf(t, "../testdata/refdata/ebmt2/extract", old)
 	bad, _ := curveViolations(est)
 	if len(bad) == 0 {

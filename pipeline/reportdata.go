@@ -28,6 +28,11 @@ func (s *session) report(ctx context.Context, dir string, m Manifest) error {
 				return nil, badInput(fmt.Errorf("report: %w", err))
 			}
 			s.summary = sum
+			// The analyses and the report read the cohort with its
+			// transplant columns (cohort_wide), as derive leaves it.
+			if _, err := s.db.ExecContext(ctx, transforms.WidenCohortSQL()); err != nil {
+				return nil, fmt.Errorf("report: cohort: %w", err)
+			}
 			if _, err := s.computeEstimates(ctx); err != nil {
 				return nil, err
 			}

@@ -30,13 +30,14 @@ type resultTable struct {
 	emit    func(part int, w rowSink)
 	// parquetOnly: results/ gets the Parquet file only (curves, SPEC §4:
 	// millions of rows; marrow query gives CSV). Its rows then go to
-	// DuckDB as Arrow (loadArrow), in orderBy order as emitted, and the
-	// Parquet file is written without a sort.
+	// DuckDB's COPY as an Arrow stream (writeArrow), in orderBy order as
+	// emitted, and the Parquet file is written without a sort.
 	parquetOnly bool
 	// table is the DuckDB table loaded from the CSV; "" = name.
 	table string
 	// loaded, if set, is called once the table is in DuckDB, before its
-	// Parquet file is written: what only the table needed may be let go.
+	// Parquet file is written (parquetOnly: once the file is written):
+	// what only the table needed may be let go.
 	loaded func()
 }
 
@@ -45,7 +46,8 @@ type resultTable struct {
 // DuckDB load that CSV into the typed table of results_schema.sql and
 // write dir/<name>.parquet from it in key order. The two files therefore
 // hold the same values, and no row passes through database/sql. A
-// parquetOnly table has no CSV: its rows reach the table as Arrow.
+// parquetOnly table has no CSV and no table: its rows reach the COPY as
+// Arrow.
 //
 // schema creates the tables (results_schema.sql for the default analysis).
 func (s *session) writeResults(ctx context.Context, dir, schema string, tables []resultTable) error {
@@ -60,44 +62,115 @@ func (s *session) writeResults(ctx context.Context, dir, schema string, tables [
 	if _, err := conn.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("results schema: %w", err)
 	}
+	// The CSV tables first: a parquetOnly table's loaded may let go of
+	// what the others read (the curves, which the medians come from).
 	for _, t := range tables {
+		if t.parquetOnly {
+			continue
+		}
 		start := time.Now()
 		table := t.table
 		if table == "" {
 			table = t.name
 		}
-		q := "SELECT " + strings.Join(t.columns, ", ") + " FROM " + table
-		if t.parquetOnly {
-			// Straight from Go as Arrow, already in key order: no CSV
-			// and no sort (loadArrow).
-			rows, err := loadArrow(ctx, conn, table, t)
-			if err != nil {
-				return err
-			}
-			s.step("load "+t.name, start, "rows", rows)
-		} else {
-			rows, err := writeCSV(filepath.Join(dir, t.name+".csv"), t)
-			if err != nil {
-				return err
-			}
-			s.step("write "+t.name+".csv", start, "rows", rows)
-			if err := loadCSV(ctx, conn, table, filepath.Join(dir, t.name+".csv"), t); err != nil {
-				return err
-			}
-			q += " ORDER BY " + t.orderBy
+		path := filepath.Join(dir, t.name+".parquet")
+		rows, err := writeCSV(filepath.Join(dir, t.name+".csv"), t)
+		if err != nil {
+			return err
+		}
+		s.step("write "+t.name+".csv", start, "rows", rows)
+		if err := loadCSV(ctx, conn, table, filepath.Join(dir, t.name+".csv"), t); err != nil {
+			return err
 		}
 		if t.loaded != nil {
 			t.loaded()
 		}
-		if t.parquetOnly && sortResults {
-			q += " ORDER BY " + t.orderBy
-		}
-		if err := duck.CopyParquet(ctx, conn, q, filepath.Join(dir, t.name+".parquet")); err != nil {
+		q := "SELECT " + strings.Join(t.columns, ", ") + " FROM " + table + " ORDER BY " + t.orderBy
+		if err := duck.CopyParquet(ctx, conn, q, path); err != nil {
 			return err
 		}
 		s.step("write "+t.name+".parquet", start)
 	}
+	for _, t := range tables {
+		if !t.parquetOnly {
+			continue
+		}
+		table := t.table
+		if table == "" {
+			table = t.name
+		}
+		path := filepath.Join(dir, t.name+".parquet")
+		// Straight from Go as Arrow, already in key order: no CSV, no
+		// table and no sort (writeArrow) — in the background when the
+		// stage allows it (s.writes), on a connection of its own.
+		write := func(ctx context.Context) error {
+			start := time.Now()
+			conn, err := s.db.Conn(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			rows, err := writeArrow(ctx, conn, table, t, path, sortResults)
+			if err != nil {
+				return err
+			}
+			if t.loaded != nil {
+				t.loaded()
+			}
+			s.step("write "+t.name+".parquet", start, "rows", rows)
+			return nil
+		}
+		if s.writes != nil {
+			s.writes.Go(ctx, write)
+		} else if err := write(ctx); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// background runs writes one after another, in the order given, beside
+// the work that follows them (the estimate stage's curves: each COPY
+// scans its Arrow stream on one DuckDB thread, which leaves the other
+// core to the next analysis). Wait returns the first error; after an
+// error the writes not started are skipped.
+type background struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	last chan struct{} // closed when the last write given ends
+	err  error
+}
+
+func (b *background) Go(ctx context.Context, fn func(context.Context) error) {
+	prev, done := b.last, make(chan struct{})
+	b.last = done
+	b.wg.Go(func() {
+		defer close(done)
+		if prev != nil {
+			<-prev
+		}
+		b.mu.Lock()
+		failed := b.err != nil
+		b.mu.Unlock()
+		if failed {
+			return
+		}
+		if err := fn(ctx); err != nil {
+			b.mu.Lock()
+			if b.err == nil {
+				b.err = err
+			}
+			b.mu.Unlock()
+		}
+	})
+}
+
+// Wait waits for every write given so far.
+func (b *background) Wait() error {
+	b.wg.Wait()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
 }
 
 // loadCSV loads the CSV at path, written by writeCSV, into table.

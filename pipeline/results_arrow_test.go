@@ -3,12 +3,19 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"marrow/internal/duck"
 )
@@ -84,4 +91,83 @@ func rowGroups(t *testing.T, b []byte) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestFullChunks: records of any sizes come out re-cut into multiples of
+// DuckDB's vector size (all but the last), with every row once, in order.
+func TestFullChunks(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	for _, sizes := range [][]int{
+		{1}, {vectorRows}, {vectorRows - 1, 1}, {3, 5, 7}, {vectorRows + 1, vectorRows - 2, 3 * vectorRows, 1, 1},
+		{75000, 61234, 2047, 2049, 100000},
+	} {
+		var got []int64
+		var counts []int64
+		f := &fullChunks{out: func(r arrow.RecordBatch) error {
+			counts = append(counts, r.NumRows())
+			got = append(got, r.Column(0).(*array.Int64).Int64Values()...)
+			r.Release()
+			return nil
+		}}
+		next := int64(0)
+		for _, n := range sizes {
+			b := array.NewInt64Builder(memory.DefaultAllocator)
+			for range n {
+				b.Append(next)
+				next++
+			}
+			col := b.NewArray()
+			rec := array.NewRecordBatch(schema, []arrow.Array{col}, int64(n))
+			col.Release()
+			if err := f.push(rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := f.flush(); err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range counts {
+			if c == 0 || (i < len(counts)-1 && c%vectorRows != 0) {
+				t.Errorf("sizes %v: record %d of %d rows (all %v)", sizes, i, c, counts)
+			}
+		}
+		if int64(len(got)) != next {
+			t.Fatalf("sizes %v: %d rows out, %d in", sizes, len(got), next)
+		}
+		for i, v := range got {
+			if v != int64(i) {
+				t.Fatalf("sizes %v: row %d is %d", sizes, i, v)
+			}
+		}
+	}
+}
+
+// TestBackground: background writes run one at a time in the order given;
+// Wait returns the first error, and the writes after it do not run.
+func TestBackground(t *testing.T) {
+	var b background
+	var order []int
+	var running atomic.Int32
+	ctx := context.Background()
+	for i := range 5 {
+		b.Go(ctx, func(context.Context) error {
+			if running.Add(1) != 1 {
+				t.Error("two writes at once")
+			}
+			defer running.Add(-1)
+			time.Sleep(time.Millisecond) // let a wrongly concurrent write overlap
+			order = append(order, i)
+			if i == 2 {
+				return errors.New("write 2 failed")
+			}
+			return nil
+		})
+	}
+	err := b.Wait()
+	if err == nil || err.Error() != "write 2 failed" {
+		t.Fatalf("Wait = %v, want write 2's error", err)
+	}
+	if !slices.Equal(order, []int{0, 1, 2}) {
+		t.Fatalf("ran %v, want 0 1 2 and none after the failure", order)
+	}
 }

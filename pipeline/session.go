@@ -43,8 +43,11 @@ type session struct {
 	onStage        func(string) // nil, or told as each stage starts
 	// summarized: ingest left event_summary for eps, for derive.
 	summarized bool
-	cleanup    func()   // removes the spill directory
-	warnings   []string // for the manifest and the report
+	// writes, while set, takes the parquetOnly results to write in the
+	// background (the estimate stage; writeResults).
+	writes   *background
+	cleanup  func()   // removes the spill directory
+	warnings []string // for the manifest and the report
 }
 
 func openSession(ctx context.Context, cfg Config, sourceDate string, log *slog.Logger, onStage func(string)) (*session, error) {

@@ -5,11 +5,9 @@
 WITH followed AS (
     SELECT
         c.transplant_type,
-        t.transplant_date <= CAST($1 AS DATE) - INTERVAL 365 DAY AS eligible,
+        c.transplant_date <= CAST($1 AS DATE) - INTERVAL 365 DAY AS eligible,
         c.followup_days >= 365 OR c.os_status = 1 AS complete
-    FROM cohort AS c
-    JOIN transplants AS t
-        ON t.transplant_id = c.transplant_id
+    FROM cohort_wide AS c
 ),
 grouped AS (
     SELECT

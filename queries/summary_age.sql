@@ -8,10 +8,8 @@
 WITH ages AS (
     SELECT
         c.transplant_type,
-        CASE WHEN t.age_years BETWEEN 0 AND 100 THEN t.age_years END AS age_years
-    FROM cohort AS c
-    JOIN transplants AS t
-        ON t.transplant_id = c.transplant_id
+        CASE WHEN c.age_years BETWEEN 0 AND 100 THEN c.age_years END AS age_years
+    FROM cohort_wide AS c
 ),
 grouped AS (
     SELECT

@@ -9,13 +9,11 @@ WITH characteristics AS (
         c.transplant_type,
         c.indication,
         CASE WHEN c.transplant_type = 'AUTO' THEN 'not applicable' ELSE COALESCE(c.donor_type, 'missing') END AS donor_type,
-        COALESCE(t.sex, 'missing') AS sex,
-        COALESCE(t.conditioning, 'missing') AS conditioning,
-        COALESCE(t.graft_source, 'missing') AS graft_source,
-        COALESCE(t.disease_status, 'missing') AS disease_status
-    FROM cohort AS c
-    JOIN transplants AS t
-        ON t.transplant_id = c.transplant_id
+        COALESCE(c.sex, 'missing') AS sex,
+        COALESCE(c.conditioning, 'missing') AS conditioning,
+        COALESCE(c.graft_source, 'missing') AS graft_source,
+        COALESCE(c.disease_status, 'missing') AS disease_status
+    FROM cohort_wide AS c
 ),
 -- Counted per combination of the characteristics first (a few thousand
 -- rows), so that the unpivot and the roll-up work on those rather than on

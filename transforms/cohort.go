@@ -62,6 +62,8 @@ func DefaultCutoff(ctx context.Context, db *sql.DB) (time.Time, error) {
 // endpoint's <endpoint>_time (days since transplant) and <endpoint>_status
 // (0 censored, 1 event, 2 competing event). It returns the cutoff used (the
 // default when opts.Cutoff is zero, at midnight UTC) and the number of rows.
+// The rows are in the table cohort_wide, with CohortCarried after them;
+// cohort is its view without those.
 func DeriveCohort(ctx context.Context, db *sql.DB, opts CohortOptions) (cutoff time.Time, n int64, err error) {
 	step := opts.Step
 	if step == nil {
@@ -93,6 +95,9 @@ func DeriveCohort(ctx context.Context, db *sql.DB, opts CohortOptions) (cutoff t
 	}
 	if _, err := db.ExecContext(ctx, CohortSQL(eps), day, opts.AllTransplants); err != nil {
 		return time.Time{}, 0, fmt.Errorf("derive cohort (cutoff %s): %w", day, err)
+	}
+	if _, err := db.ExecContext(ctx, CohortViewSQL()); err != nil {
+		return time.Time{}, 0, fmt.Errorf("derive cohort: %w", err)
 	}
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM cohort").Scan(&n); err != nil {
 		return time.Time{}, 0, fmt.Errorf("count cohort: %w", err)

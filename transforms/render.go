@@ -93,7 +93,31 @@ func CohortSQL(eps endpoints.Set) string {
 	return render("cohort", struct {
 		Endpoints endpoints.Set
 		Terms     []endpoints.Term
-	}{eps.Sorted(), eventDateTerms(eps)})
+		Carried   []string
+	}{eps.Sorted(), eventDateTerms(eps), CohortCarried})
+}
+
+// CohortCarried are the transplants columns cohort_wide carries after the
+// cohort's own (cohort.sql.tmpl): what analyses, the report and the centre
+// benchmark group and filter by, which then need no join of transplants.
+var CohortCarried = []string{"center_id", "graft_source", "disease_status", "conditioning", "sex",
+	"age_years", "karnofsky", "hct_ci", "transplant_date"}
+
+// CohortViewSQL makes the warehouse table cohort the view of cohort_wide's
+// own columns (SPEC §4: cohort.parquet holds these).
+func CohortViewSQL() string {
+	return "CREATE OR REPLACE VIEW cohort AS SELECT * EXCLUDE (" + strings.Join(CohortCarried, ", ") + ") FROM cohort_wide"
+}
+
+// WidenCohortSQL makes cohort_wide from a cohort table loaded from
+// cohort.parquet (marrow report on an existing output).
+func WidenCohortSQL() string {
+	cols := make([]string, len(CohortCarried))
+	for i, c := range CohortCarried {
+		cols[i] = "t." + c
+	}
+	return "CREATE OR REPLACE TABLE cohort_wide AS SELECT c.*, " + strings.Join(cols, ", ") +
+		" FROM cohort AS c JOIN transplants AS t ON t.transplant_id = c.transplant_id"
 }
 
 // EventDatesSQL renders event_dates.sql: the table event_summary the

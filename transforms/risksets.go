@@ -44,9 +44,9 @@ type GroupingSet struct {
 // every group of every grouping set of an analysis.
 type RiskSpec struct {
 	Endpoints endpoints.Set
-	Dims      []Dimension
-	// Join adds transplants (as t) to the cohort for Dims and Where.
-	Join bool
+	// Dims and Where read cohort_wide as c: the cohort's columns and
+	// CohortCarried.
+	Dims []Dimension
 	// Where are SQL conditions every transplant of the analysis meets.
 	Where []string
 	Sets  []GroupingSet
@@ -87,10 +87,9 @@ func riskCountsSQL(spec RiskSpec, combos bool) string {
 	return render("risk_counts", struct {
 		Endpoints endpoints.Set
 		Dims      []Dimension
-		Join      bool
 		Where     []string
 		Combos    bool
-	}{spec.Endpoints.Sorted(), spec.Dims, spec.Join, spec.Where, combos})
+	}{spec.Endpoints.Sorted(), spec.Dims, spec.Where, combos})
 }
 
 // riskTimeBits is the bits of risk_counts.sql's key k holding the time.

@@ -18,11 +18,18 @@ type execer interface {
 // parameter for its target, so the path is quoted as a literal here and
 // nowhere else.
 func CopyParquet(ctx context.Context, db execer, query, path string) error {
-	stmt := fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", query, Literal(path))
-	if _, err := db.ExecContext(ctx, stmt); err != nil {
+	if _, err := db.ExecContext(ctx, CopyParquetStmt(query, path)); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// CopyParquetStmt is the COPY statement CopyParquet runs, for a caller
+// that runs it itself (StreamArrow). A query without ORDER BY must give
+// its rows in one order whatever the thread count: a table scan, or a
+// stream scanned on one thread.
+func CopyParquetStmt(query, path string) string {
+	return fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", query, Literal(path))
 }
 
 // Literal quotes s as a SQL string literal, for the few places (file paths

@@ -50,6 +50,25 @@ func InsertArrow(ctx context.Context, conn *sql.Conn, table string, schema *arro
 	})
 }
 
+// StreamArrow runs stmt, which reads the record batches received on
+// batches as the view StreamView and writes nothing to table (a COPY ...
+// TO a file). In this fallback the batches are appended to table (empty,
+// with schema's columns), StreamView is a view of it while stmt runs, and
+// the table is emptied after; with the duckdb_arrow tag DuckDB scans the
+// stream itself.
+func StreamArrow(ctx context.Context, conn *sql.Conn, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch, stmt string) error {
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DELETE FROM "+table)
+	if err := InsertArrow(ctx, conn, table, schema, batches, ""); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP VIEW "+StreamView+" AS SELECT * FROM "+table); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+StreamView)
+	_, err := conn.ExecContext(ctx, stmt)
+	return err
+}
+
 func appendRecord(a interface{ AppendRow(...driver.Value) error }, rec arrow.RecordBatch, row []driver.Value) error {
 	cols := rec.Columns()
 	for i := 0; i < int(rec.NumRows()); i++ {

@@ -53,6 +53,16 @@ func InsertArrow(ctx context.Context, conn *sql.Conn, table string, schema *arro
 	return err
 }
 
+// StreamArrow runs stmt, which reads the record batches received on
+// batches as the view StreamView and writes nothing to table (a COPY ...
+// TO a file). With the duckdb_arrow tag DuckDB scans the stream as it
+// comes; without it the batches are appended to table (empty, with
+// schema's columns), StreamView is a view of it while stmt runs, and the
+// table is emptied after. It returns as InsertArrow does.
+func StreamArrow(ctx context.Context, conn *sql.Conn, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch, stmt string) error {
+	return InsertArrow(ctx, conn, table, schema, batches, stmt)
+}
+
 // chanReader is an array.RecordReader over a channel of record batches.
 type chanReader struct {
 	refs   atomic.Int64
