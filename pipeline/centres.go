@@ -190,7 +190,7 @@ func (l *levelCodes) code(label string) (uint16, error) {
 }
 
 // centreRow is one transplant of the benchmark cohort, held at its
-// position in cohort until every row is read.
+// position in cohort_wide until every row is read.
 type centreRow struct {
 	osTime, nrmTime     int64
 	centre              int32 // code in centres; -1: no center_id
@@ -204,7 +204,7 @@ type centreRow struct {
 // covariates banded and coded. nil when no benchmark transplant has a
 // center_id.
 //
-// The query reads each row's position in cohort, whose rows are in
+// The query reads each row's position in cohort_wide, whose rows are in
 // transplant_id order (cohort.sql.tmpl's ORDER BY, kept in the table under
 // preserve_insertion_order): rows are put back at their positions, so the
 // models see the transplants in the same order, and sum in the same order,
@@ -217,7 +217,7 @@ func (s *session) readCentreCohorts(ctx context.Context, cutoff time.Time) (map[
 	defer conn.Close()
 	var ordered bool
 	var n int64
-	if err := conn.QueryRowContext(ctx, "SELECT CAST(current_setting('preserve_insertion_order') AS BOOLEAN), (SELECT count(*) FROM cohort)").Scan(&ordered, &n); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT CAST(current_setting('preserve_insertion_order') AS BOOLEAN), (SELECT count(*) FROM cohort_wide)").Scan(&ordered, &n); err != nil {
 		return nil, fmt.Errorf("centre cohort: %w", err)
 	}
 	if !ordered {
