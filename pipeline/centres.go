@@ -167,25 +167,41 @@ func hctCIBand(h int64) uint16 {
 }
 
 // levelCodes numbers the distinct labels of one covariate as they come.
+// A covariate has a handful of levels, met again on every row: a small
+// table in front of the map, indexed by a hash of the label's bytes,
+// answers most lookups with one short comparison.
 type levelCodes struct {
 	index  map[string]uint16
 	labels []string
+	recent [256]struct {
+		label string
+		code  uint16
+		set   bool
+	}
 }
 
 func (l *levelCodes) code(label string) (uint16, error) {
-	if c, ok := l.index[label]; ok {
-		return c, nil
+	slot := uint8(len(label))
+	for i := 0; i < len(label); i++ {
+		slot = slot*31 + label[i]
 	}
-	if len(l.labels) == math.MaxUint16 {
-		return 0, fmt.Errorf("too many levels")
+	if r := &l.recent[slot]; r.set && r.label == label {
+		return r.code, nil
 	}
-	label = strings.Clone(label)
-	c := uint16(len(l.labels))
-	if l.index == nil {
-		l.index = map[string]uint16{}
+	c, ok := l.index[label]
+	if !ok {
+		if len(l.labels) == math.MaxUint16 {
+			return 0, fmt.Errorf("too many levels")
+		}
+		label = strings.Clone(label)
+		c = uint16(len(l.labels))
+		if l.index == nil {
+			l.index = map[string]uint16{}
+		}
+		l.index[label] = c
+		l.labels = append(l.labels, label)
 	}
-	l.index[label] = c
-	l.labels = append(l.labels, label)
+	l.recent[slot].label, l.recent[slot].code, l.recent[slot].set = l.labels[c], c, true
 	return c, nil
 }
 
