@@ -294,7 +294,10 @@ func CovariatePatterns(covs []Covariate) ([]int32, error) {
 // subject's covariate pattern (CovariatePatterns): subjects of one raw
 // pattern share their coded levels, so the levels are looked up once per
 // raw pattern.
-func (c *Coding) patterns(covs []Covariate, raw []int32, y []float64) ([]Pattern, []int, error) {
+//
+// The patterns' rows are returned as sparseRows (their X is nil): the
+// intercept and one indicator a factor not at its reference level.
+func (c *Coding) patterns(covs []Covariate, raw []int32, y []float64) ([]Pattern, *sparseRows, []int, error) {
 	// A pattern's key is its level positions in mixed radix.
 	radix := make([]uint64, len(c.Factors))
 	r := uint64(1)
@@ -302,7 +305,7 @@ func (c *Coding) patterns(covs []Covariate, raw []int32, y []float64) ([]Pattern
 		radix[k] = r
 		hi, lo := bits.Mul64(r, uint64(len(f.Levels)))
 		if hi != 0 {
-			return nil, nil, fmt.Errorf("more than 2^64 possible covariate patterns")
+			return nil, nil, nil, fmt.Errorf("more than 2^64 possible covariate patterns")
 		}
 		r = lo
 	}
@@ -363,30 +366,32 @@ func (c *Coding) patterns(covs []Covariate, raw []int32, y []float64) ([]Pattern
 		pats[p].SumY2 += y[i] * y[i]
 		of[i] = p
 	}
+	// Per factor and level position: the design column (0: the reference,
+	// which has none).
+	colOf := make([][]int, len(c.Factors))
+	for k, f := range c.Factors {
+		colOf[k] = make([]int, len(f.Levels))
+	}
+	for j, col := range c.Columns[1:] {
+		colOf[col.factor][col.level] = j + 1
+	}
+	sp := &sparseRows{start: make([]int, 1, len(pats)+1)}
 	lv := make([]int, len(c.Factors))
-	w := len(c.Columns)
-	rows := make([]float64, len(pats)*w) // the rows, in one allocation
 	for p := range pats {
 		key := keys[p]
 		for k := len(c.Factors) - 1; k >= 0; k-- {
 			lv[k] = int(key / radix[k])
 			key %= radix[k]
 		}
-		pats[p].X = c.row(lv, rows[p*w:(p+1)*w:(p+1)*w])
-	}
-	return pats, of, nil
-}
-
-// row fills x (zeros, one element per design column) with the design row
-// of a subject with the given level positions.
-func (c *Coding) row(lv []int, x []float64) []float64 {
-	x[0] = 1
-	for j, col := range c.Columns[1:] {
-		if lv[col.factor] == col.level {
-			x[j+1] = 1
+		sp.add(0, 1)
+		for k, l := range lv {
+			if j := colOf[k][l]; j > 0 {
+				sp.add(j, 1)
+			}
 		}
+		sp.end()
 	}
-	return x
+	return pats, sp, of, nil
 }
 
 // dropAliased removes design columns that carry the information of fewer
@@ -398,20 +403,15 @@ func (c *Coding) row(lv []int, x []float64) []float64 {
 // differs from a combination of others on a handful of transplants (CB
 // grafts that are all cord-blood donors but one) is the other, whose
 // coefficient would run off to ±∞ as a level of < 20 transplants can.
-func (c *Coding) dropAliased(pats []Pattern) []Pattern {
+func (c *Coding) dropAliased(pats []Pattern, sp *sparseRows) *sparseRows {
 	p := len(c.Columns)
 	xtx := newMatrix(p)
-	nz := make([]int, 0, p)
-	for _, pt := range pats {
-		nz = nz[:0]
-		for k, x := range pt.X {
-			if x != 0 {
-				nz = append(nz, k)
-			}
-		}
-		for _, k := range nz {
-			for _, l := range nz {
-				xtx[k][l] += pt.N * pt.X[k] * pt.X[l]
+	for i, pt := range pats {
+		lo, hi := sp.start[i], sp.start[i+1]
+		nz, xs := sp.col[lo:hi], sp.x[lo:hi]
+		for a, k := range nz {
+			for b, l := range nz {
+				xtx[k][l] += pt.N * xs[a] * xs[b]
 			}
 		}
 	}
@@ -440,28 +440,30 @@ func (c *Coding) dropAliased(pats []Pattern) []Pattern {
 		keep = append(keep, j)
 	}
 	if len(keep) == p {
-		return pats
+		return sp
 	}
 	cols := make([]Column, len(keep))
+	to := make([]int, p) // column -> kept position + 1 (0: dropped)
 	for a, j := range keep {
 		cols[a] = c.Columns[j]
+		to[j] = a + 1
 	}
 	c.Aliased = nil
 	for j := range p {
-		if !slices.Contains(keep, j) {
+		if to[j] == 0 {
 			c.Aliased = append(c.Aliased, c.Columns[j])
 		}
 	}
 	c.Columns = cols
-	out := make([]Pattern, len(pats))
-	w := len(keep)
-	rows := make([]float64, len(pats)*w) // the rows, in one allocation
-	for i, pt := range pats {
-		x := rows[i*w : (i+1)*w : (i+1)*w]
-		for a, j := range keep {
-			x[a] = pt.X[j]
+	out := &sparseRows{start: make([]int, 1, len(pats)+1)}
+	for i := range pats {
+		lo, hi := sp.start[i], sp.start[i+1]
+		for j, k := range sp.col[lo:hi] {
+			if to[k] > 0 {
+				out.add(to[k]-1, sp.x[lo+j])
+			}
 		}
-		out[i] = Pattern{X: x, N: pt.N, SumY: pt.SumY, SumY2: pt.SumY2}
+		out.end()
 	}
 	return out
 }

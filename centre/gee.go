@@ -66,11 +66,22 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 		return nil, fmt.Errorf("no data")
 	}
 	p := len(pats[0].X)
-	var n, sy float64
 	for _, pt := range pats {
 		if len(pt.X) != p {
 			return nil, fmt.Errorf("design rows of %d and %d columns", p, len(pt.X))
 		}
+	}
+	return fitLogitGEE(pats, newSparseRows(pats), p)
+}
+
+// fitLogitGEE is FitLogitGEE of patterns whose rows of p columns are sp's
+// (their X is not read).
+func fitLogitGEE(pats []Pattern, sp *sparseRows, p int) (*GEEFit, error) {
+	if len(pats) == 0 {
+		return nil, fmt.Errorf("no data")
+	}
+	var n, sy float64
+	for _, pt := range pats {
 		n += pt.N
 		sy += pt.SumY
 	}
@@ -84,10 +95,9 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 	// accepted step's become beta's): computed once per β tried.
 	eta, mu := make([]float64, len(pats)), make([]float64, len(pats))
 	etaNext, muNext := make([]float64, len(pats)), make([]float64, len(pats))
-	sp := newSparseRows(pats)
 	q := sumSquares(pats, sp, beta, eta, mu)
 	for iter := 1; iter <= geeMaxIter; iter++ {
-		a, u, _ := information(pats, sp, mu, false)
+		a, u, _ := information(pats, sp, p, mu, false)
 		step, err := cholSolve(a, u)
 		if err != nil {
 			return nil, err
@@ -120,7 +130,7 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 			}
 		}
 		if moved <= geeTol {
-			a, _, b := information(pats, sp, mu, true)
+			a, _, b := information(pats, sp, p, mu, true)
 			inv, err := cholInverse(a)
 			if err != nil {
 				return nil, err
@@ -141,19 +151,12 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 
 func expit(eta float64) float64 { return 1 / (1 + math.Exp(-eta)) }
 
-func dot(x, b []float64) float64 {
-	var s float64
-	for k := range x {
-		s += x[k] * b[k]
-	}
-	return s
-}
-
 // sparseRows are the patterns' design rows without their zeros
 // (indicator designs are sparse: a handful of ones in tens of columns):
 // pattern i's non-zero columns are col[start[i]:start[i+1]], their values
-// x[start[i]:start[i+1]], in column order. Found once per fit instead of
-// once per pattern per step.
+// x[start[i]:start[i+1]], in column order. Found once per fit (or made so
+// by Coding.patterns) instead of scanning every column of every pattern
+// in every step.
 type sparseRows struct {
 	start []int
 	col   []int
@@ -165,39 +168,56 @@ func newSparseRows(pats []Pattern) *sparseRows {
 	for _, pt := range pats {
 		for k, x := range pt.X {
 			if x != 0 {
-				sp.col = append(sp.col, k)
-				sp.x = append(sp.x, x)
+				sp.add(k, x)
 			}
 		}
-		sp.start = append(sp.start, len(sp.col))
+		sp.end()
 	}
 	return sp
 }
 
+// add appends column k with value x to the row being made; end closes it.
+func (sp *sparseRows) add(k int, x float64) {
+	sp.col = append(sp.col, k)
+	sp.x = append(sp.x, x)
+}
+
+func (sp *sparseRows) end() { sp.start = append(sp.start, len(sp.col)) }
+
+// dot is row i's x·b, the same number as Σ_k x_k·b_k over the dense row
+// in column order: over the non-zero columns
+// only, in column order, when every b_k is finite (finite: the terms left
+// out are 0·b_k = ±0, which change no sum, and a sum that starts at +0 is
+// never −0), else over every column of b (0·∞ is NaN).
+func (sp *sparseRows) dot(i int, b []float64, finite bool) float64 {
+	lo, hi := sp.start[i], sp.start[i+1]
+	var s float64
+	if finite {
+		xs := sp.x[lo:hi]
+		for j, c := range sp.col[lo:hi] {
+			s += xs[j] * b[c]
+		}
+		return s
+	}
+	j := lo
+	for k := range b {
+		var x float64
+		if j < hi && sp.col[j] == k {
+			x = sp.x[j]
+			j++
+		}
+		s += x * b[k]
+	}
+	return s
+}
+
 // sumSquares is Σ (y − μ)² = Σ_patterns SumY2 − 2μ·SumY + N·μ² at beta;
 // it leaves each pattern's x·β in eta and μ in mu.
-//
-// x·β is summed over the non-zero columns only, in column order: the
-// terms left out are 0·β_k = ±0, which change no sum when every β_k is
-// finite (a sum that starts at +0 is never −0), so it is dot's number.
-// With a β_k not finite (0·∞ is NaN) it takes dot itself.
 func sumSquares(pats []Pattern, sp *sparseRows, beta, eta, mu []float64) float64 {
-	finite := true
-	for _, b := range beta {
-		finite = finite && !math.IsInf(b, 0) && !math.IsNaN(b)
-	}
+	finite := allFinite(beta)
 	var q float64
 	for k, pt := range pats {
-		var e float64
-		if finite {
-			lo, hi := sp.start[k], sp.start[k+1]
-			xs := sp.x[lo:hi]
-			for j, c := range sp.col[lo:hi] {
-				e += xs[j] * beta[c]
-			}
-		} else {
-			e = dot(pt.X, beta)
-		}
+		e := sp.dot(k, beta, finite)
 		m := expit(e)
 		eta[k], mu[k] = e, m
 		q += pt.SumY2 - 2*m*pt.SumY + pt.N*m*m
@@ -205,10 +225,18 @@ func sumSquares(pats []Pattern, sp *sparseRows, beta, eta, mu []float64) float64
 	return q
 }
 
+func allFinite(b []float64) bool {
+	for _, v := range b {
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return false
+		}
+	}
+	return true
+}
+
 // information returns A = Σ D Dᵀ, U = Σ D (y − μ) and, if meat, B =
 // Σ D Dᵀ (y − μ)², each summed over patterns, given each pattern's μ.
-func information(pats []Pattern, sp *sparseRows, mus []float64, meat bool) (a [][]float64, u []float64, b [][]float64) {
-	p := len(pats[0].X)
+func information(pats []Pattern, sp *sparseRows, p int, mus []float64, meat bool) (a [][]float64, u []float64, b [][]float64) {
 	a, u = newMatrix(p), make([]float64, p)
 	if meat {
 		b = newMatrix(p)
