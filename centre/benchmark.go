@@ -288,14 +288,20 @@ func centreRows(c Cohort, ep Endpoint, o Options, mu []float64, unmodelled strin
 		ids = sorted
 	}
 	members, inTime := make([][]int, len(ids)), make([][]int, len(ids))
+	size := make([]int, len(ids))
 	for i, k := range of {
 		if k >= 0 {
 			of[i] = rank[k]
-			members[rank[k]] = append(members[rank[k]], i)
+			size[rank[k]]++
 		}
 	}
-	for k := range inTime {
-		inTime[k] = make([]int, 0, len(members[k]))
+	for k := range members {
+		members[k], inTime[k] = make([]int, 0, size[k]), make([]int, 0, size[k])
+	}
+	for i, k := range of {
+		if k >= 0 {
+			members[k] = append(members[k], i)
+		}
 	}
 	for _, i := range byTime(c.Time) {
 		if k := of[i]; k >= 0 {

@@ -325,8 +325,12 @@ func (c *Coding) patterns(covs []Covariate, raw []int32, y []float64) ([]Pattern
 	} else {
 		index = make(map[uint64]int, nraw)
 	}
-	var pats []Pattern
-	var keys []uint64
+	// At most one pattern a raw pattern. Sums are kept apart from the
+	// patterns while the subjects come (24 bytes a pattern, touched at
+	// random, instead of a whole Pattern).
+	type sums struct{ n, sy, sy2 float64 }
+	acc := make([]sums, 0, nraw)
+	keys := make([]uint64, 0, nraw)
 	of := make([]int, len(y))
 	pos := make([][]int, len(c.Factors)) // per factor: subject code -> position
 	codes := make([][]uint16, len(c.Factors))
@@ -350,21 +354,26 @@ func (c *Coding) patterns(covs []Covariate, raw []int32, y []float64) ([]Pattern
 				p, ok = index[key]
 			}
 			if !ok {
-				p = len(pats)
+				p = len(acc)
 				if dense != nil {
 					dense[key] = int32(p + 1)
 				} else {
 					index[key] = p
 				}
-				pats = append(pats, Pattern{})
+				acc = append(acc, sums{})
 				keys = append(keys, key)
 			}
 			coded[raw[i]] = int32(p + 1)
 		}
-		pats[p].N++
-		pats[p].SumY += y[i]
-		pats[p].SumY2 += y[i] * y[i]
+		a := &acc[p]
+		a.n++
+		a.sy += y[i]
+		a.sy2 += y[i] * y[i]
 		of[i] = p
+	}
+	pats := make([]Pattern, len(acc))
+	for p, a := range acc {
+		pats[p] = Pattern{N: a.n, SumY: a.sy, SumY2: a.sy2}
 	}
 	// Per factor and level position: the design column (0: the reference,
 	// which has none).
@@ -375,7 +384,7 @@ func (c *Coding) patterns(covs []Covariate, raw []int32, y []float64) ([]Pattern
 	for j, col := range c.Columns[1:] {
 		colOf[col.factor][col.level] = j + 1
 	}
-	sp := &sparseRows{start: make([]int, 1, len(pats)+1)}
+	sp := newSparseCap(len(pats), len(pats)*(1+len(c.Factors)))
 	lv := make([]int, len(c.Factors))
 	for p := range pats {
 		key := keys[p]
@@ -455,7 +464,7 @@ func (c *Coding) dropAliased(pats []Pattern, sp *sparseRows) *sparseRows {
 		}
 	}
 	c.Columns = cols
-	out := &sparseRows{start: make([]int, 1, len(pats)+1)}
+	out := newSparseCap(len(pats), len(sp.col))
 	for i := range pats {
 		lo, hi := sp.start[i], sp.start[i+1]
 		for j, k := range sp.col[lo:hi] {

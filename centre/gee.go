@@ -176,6 +176,12 @@ func newSparseRows(pats []Pattern) *sparseRows {
 	return sp
 }
 
+// newSparseCap is an empty sparseRows with room for rows rows and nz
+// non-zero entries.
+func newSparseCap(rows, nz int) *sparseRows {
+	return &sparseRows{start: make([]int, 1, rows+1), col: make([]int, 0, nz), x: make([]float64, 0, nz)}
+}
+
 // add appends column k with value x to the row being made; end closes it.
 func (sp *sparseRows) add(k int, x float64) {
 	sp.col = append(sp.col, k)
