@@ -147,7 +147,7 @@ type testResult struct {
 // tests, and writes results/.
 func (s *session) estimate(ctx context.Context, dir string) error {
 	return s.stage(ctx, "estimate", func() (_ []any, err error) {
-		est, err := s.computeEstimates(ctx)
+		est, err := s.estimateCurves(ctx, s.defaultAnalysis())
 		if err != nil {
 			return nil, err
 		}
@@ -155,7 +155,7 @@ func (s *session) estimate(ctx context.Context, dir string) error {
 		// and waited for before the stage ends (or fails: nothing may
 		// still write into the staging directory then).
 		wctx, cancel := context.WithCancel(ctx)
-		s.writes = &background{}
+		s.writes = newBackground(runtime.GOMAXPROCS(0))
 		defer func() {
 			if err != nil {
 				cancel()
@@ -166,7 +166,9 @@ func (s *session) estimate(ctx context.Context, dir string) error {
 			s.writes = nil
 			cancel()
 		}()
-		if err := s.writeResults(wctx, dir, queries.Text("results_schema"), est.resultTables(s.eps, s.cfg.Landmarks)); err != nil {
+		// The tests are computed while the curves are written.
+		tests := func() { s.finishEstimates(est) }
+		if err := s.writeResultsThen(wctx, dir, queries.Text("results_schema"), est.resultTables(s.eps, s.cfg.Landmarks), tests); err != nil {
 			return nil, err
 		}
 		start := time.Now()
@@ -174,6 +176,10 @@ func (s *session) estimate(ctx context.Context, dir string) error {
 		if err != nil {
 			return nil, err
 		}
+		for _, w := range s.later {
+			s.writes.Go(wctx, w)
+		}
+		s.later = nil
 		if err := s.writes.Wait(); err != nil {
 			return nil, err
 		}
@@ -195,11 +201,17 @@ func (s *session) computeEstimates(ctx context.Context) (*estimates, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.finishEstimates(est)
+	return est, nil
+}
+
+// finishEstimates computes the default analysis's tests and keeps est in
+// s.est.
+func (s *session) finishEstimates(est *estimates) {
 	start := time.Now()
 	est.tests = s.groupTests(est)
 	s.step("tests", start, "tests", len(est.tests))
 	s.est = est
-	return est, nil
 }
 
 // estimateCurves computes the risk tables of analysis a and every

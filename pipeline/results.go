@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"marrow/internal/duck"
+	"marrow/transforms"
 )
 
 // resultTable is one results/ table (shapes in queries/results_schema.sql).
@@ -51,6 +52,14 @@ type resultTable struct {
 //
 // schema creates the tables (results_schema.sql for the default analysis).
 func (s *session) writeResults(ctx context.Context, dir, schema string, tables []resultTable) error {
+	return s.writeResultsThen(ctx, dir, schema, tables, nil)
+}
+
+// writeResultsThen is writeResults calling prepare, if set, once the
+// parquetOnly tables are started (in the background when s.writes is
+// set) and before the CSV tables are written: what only those need is
+// computed while the big files are written.
+func (s *session) writeResultsThen(ctx context.Context, dir, schema string, tables []resultTable, prepare func()) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -62,8 +71,61 @@ func (s *session) writeResults(ctx context.Context, dir, schema string, tables [
 	if _, err := conn.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("results schema: %w", err)
 	}
-	// The CSV tables first: a parquetOnly table's loaded may let go of
-	// what the others read (the curves, which the medians come from).
+	// A parquetOnly table's loaded may let go of what the CSV tables read
+	// (the curves, which the landmarks and medians come from): it waits
+	// for them.
+	csvDone := make(chan struct{})
+	closeCSV := sync.OnceFunc(func() { close(csvDone) })
+	defer closeCSV()
+	var after []func() // the loaded of tables written in line
+	for _, t := range tables {
+		if !t.parquetOnly {
+			continue
+		}
+		table := t.table
+		if table == "" {
+			table = t.name
+		}
+		path := filepath.Join(dir, t.name+".parquet")
+		// Straight from Go as Arrow, already in key order: no CSV, no
+		// table and no sort (writeArrow) — in the background when the
+		// stage allows it (s.writes), on a connection of its own.
+		write := func(ctx context.Context, background bool) error {
+			start := time.Now()
+			conn, err := s.db.Conn(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			serially := transforms.Serially
+			if s.writes != nil {
+				serially = s.writes.serially
+			}
+			rows, err := writeArrow(ctx, conn, table, t, path, sortResults, serially)
+			if err != nil {
+				return err
+			}
+			s.step("write "+t.name+".parquet", start, "rows", rows)
+			if t.loaded != nil && background {
+				<-csvDone
+				t.loaded()
+			}
+			return nil
+		}
+		if s.writes == nil {
+			if err := write(ctx, false); err != nil {
+				return err
+			}
+			if t.loaded != nil {
+				after = append(after, t.loaded)
+			}
+			continue
+		}
+		s.writes.Go(ctx, func(ctx context.Context) error { return write(ctx, true) })
+	}
+	if prepare != nil {
+		prepare()
+	}
 	for _, t := range tables {
 		if t.parquetOnly {
 			continue
@@ -91,64 +153,41 @@ func (s *session) writeResults(ctx context.Context, dir, schema string, tables [
 		}
 		s.step("write "+t.name+".parquet", start)
 	}
-	for _, t := range tables {
-		if !t.parquetOnly {
-			continue
-		}
-		table := t.table
-		if table == "" {
-			table = t.name
-		}
-		path := filepath.Join(dir, t.name+".parquet")
-		// Straight from Go as Arrow, already in key order: no CSV, no
-		// table and no sort (writeArrow) — in the background when the
-		// stage allows it (s.writes), on a connection of its own.
-		write := func(ctx context.Context) error {
-			start := time.Now()
-			conn, err := s.db.Conn(ctx)
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
-			rows, err := writeArrow(ctx, conn, table, t, path, sortResults)
-			if err != nil {
-				return err
-			}
-			if t.loaded != nil {
-				t.loaded()
-			}
-			s.step("write "+t.name+".parquet", start, "rows", rows)
-			return nil
-		}
-		if s.writes != nil {
-			s.writes.Go(ctx, write)
-		} else if err := write(ctx); err != nil {
-			return err
-		}
+	closeCSV()
+	for _, f := range after {
+		f()
 	}
 	return nil
 }
 
-// background runs writes one after another, in the order given, beside
-// the work that follows them (the estimate stage's curves: each COPY
-// scans its Arrow stream on one DuckDB thread, which leaves the other
-// core to the next analysis). Wait returns the first error; after an
-// error the writes not started are skipped.
+// background runs writes beside the work that follows them (the
+// estimate stage's curves), as many at once as there are cores, started in
+// the order given. Each curves COPY scans its Arrow stream on one DuckDB
+// thread (serially), which leaves the other core to the next analysis or
+// to the next COPY. Wait returns the first error; after an error the
+// writes not started are skipped.
 type background struct {
 	wg   sync.WaitGroup
+	slot chan struct{} // a token per running write
 	mu   sync.Mutex
-	last chan struct{} // closed when the last write given ends
 	err  error
+	// serial counts the writes inside serially; threads is DuckDB's
+	// thread count before the first.
+	serial  int
+	threads int64
+}
+
+// newBackground runs up to slots writes at once.
+func newBackground(slots int) *background {
+	return &background{slot: make(chan struct{}, max(1, slots))}
 }
 
 func (b *background) Go(ctx context.Context, fn func(context.Context) error) {
-	prev, done := b.last, make(chan struct{})
-	b.last = done
-	b.wg.Go(func() {
-		defer close(done)
-		if prev != nil {
-			<-prev
-		}
+	b.wg.Add(1)
+	b.slot <- struct{}{} // in order: a write starts once a slot is free
+	go func() {
+		defer b.wg.Done()
+		defer func() { <-b.slot }()
 		b.mu.Lock()
 		failed := b.err != nil
 		b.mu.Unlock()
@@ -162,7 +201,7 @@ func (b *background) Go(ctx context.Context, fn func(context.Context) error) {
 			}
 			b.mu.Unlock()
 		}
-	})
+	}()
 }
 
 // Wait waits for every write given so far.
@@ -171,6 +210,37 @@ func (b *background) Wait() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.err
+}
+
+// serially runs fn with DuckDB on one thread, as transforms.Serially, for
+// writes that overlap: the first to enter sets one thread, the last to
+// leave restores the count (threads is the database's setting, not the
+// connection's). Other queries meanwhile run on one thread too, each on
+// its caller's.
+func (b *background) serially(ctx context.Context, conn *sql.Conn, fn func() error) error {
+	b.mu.Lock()
+	if b.serial == 0 {
+		if err := conn.QueryRowContext(ctx, "SELECT CAST(current_setting('threads') AS BIGINT)").Scan(&b.threads); err != nil {
+			b.mu.Unlock()
+			return fmt.Errorf("duckdb threads: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, "SET threads = 1"); err != nil {
+			b.mu.Unlock()
+			return fmt.Errorf("duckdb threads: %w", err)
+		}
+	}
+	b.serial++
+	b.mu.Unlock()
+	err := fn()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.serial--
+	if b.serial == 0 {
+		if _, e := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("SET threads = %d", b.threads)); e != nil && err == nil {
+			err = fmt.Errorf("duckdb threads: %w", e)
+		}
+	}
+	return err
 }
 
 // loadCSV loads the CSV at path, written by writeCSV, into table.

@@ -16,7 +16,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"marrow/internal/duck"
-	"marrow/transforms"
 )
 
 // sortResults makes writeResults sort every table on its key as it writes
@@ -32,7 +31,8 @@ const partsPerBatch = 64
 // writeArrow writes t's rows straight from Go to path as Parquet, as
 // Arrow records (no CSV and no table in between): the parts are built a
 // batch of partsPerBatch at a time on every core and handed to DuckDB in
-// part order, whose COPY scans them on one thread (transforms' Serially)
+// part order, whose COPY scans them on one thread (serially: transforms'
+// Serially, or background's when writes overlap)
 // — so the file's row groups do not depend on the thread count, and it
 // needs no sort. The parts must come in t.orderBy order, which the rows
 // are checked against as they pass. table (empty) gives the columns'
@@ -43,7 +43,8 @@ const partsPerBatch = 64
 // took 1.6, and DuckDB held no table of the rows after; the file is the
 // same bytes either way. Scanning the stream on two threads made files
 // that differed between runs.
-func writeArrow(ctx context.Context, conn *sql.Conn, table string, t resultTable, path string, sorted bool) (int, error) {
+func writeArrow(ctx context.Context, conn *sql.Conn, table string, t resultTable, path string, sorted bool,
+	serially func(context.Context, *sql.Conn, func() error) error) (int, error) {
 	schema, err := tableSchema(ctx, conn, table, t.columns)
 	if err != nil {
 		return 0, err
@@ -85,7 +86,7 @@ func writeArrow(ctx context.Context, conn *sql.Conn, table string, t resultTable
 	if sorted {
 		q += " ORDER BY " + t.orderBy
 	}
-	err = transforms.Serially(ctx, conn, func() error {
+	err = serially(ctx, conn, func() error {
 		return duck.StreamArrow(ctx, conn, table, schema, recs, duck.CopyParquetStmt(q, path))
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -142,32 +143,41 @@ func TestFullChunks(t *testing.T) {
 	}
 }
 
-// TestBackground: background writes run one at a time in the order given;
-// Wait returns the first error, and the writes after it do not run.
+// TestBackground: background writes start in the order given, at most
+// slots at once; Wait returns the first error, and with one slot the
+// writes after it do not run.
 func TestBackground(t *testing.T) {
-	var b background
-	var order []int
-	var running atomic.Int32
 	ctx := context.Background()
-	for i := range 5 {
-		b.Go(ctx, func(context.Context) error {
-			if running.Add(1) != 1 {
-				t.Error("two writes at once")
-			}
-			defer running.Add(-1)
-			time.Sleep(time.Millisecond) // let a wrongly concurrent write overlap
-			order = append(order, i)
-			if i == 2 {
-				return errors.New("write 2 failed")
-			}
-			return nil
-		})
-	}
-	err := b.Wait()
-	if err == nil || err.Error() != "write 2 failed" {
-		t.Fatalf("Wait = %v, want write 2's error", err)
-	}
-	if !slices.Equal(order, []int{0, 1, 2}) {
-		t.Fatalf("ran %v, want 0 1 2 and none after the failure", order)
+	for _, slots := range []int{1, 2} {
+		b := newBackground(slots)
+		var mu sync.Mutex
+		var order []int
+		var running, most atomic.Int32
+		for i := range 6 {
+			b.Go(ctx, func(context.Context) error {
+				n := running.Add(1)
+				defer running.Add(-1)
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				time.Sleep(2 * time.Millisecond) // let writes overlap if they may
+				mu.Lock()
+				order = append(order, i)
+				mu.Unlock()
+				if i == 2 {
+					return errors.New("write 2 failed")
+				}
+				return nil
+			})
+		}
+		err := b.Wait()
+		if err == nil || err.Error() != "write 2 failed" {
+			t.Fatalf("slots %d: Wait = %v, want write 2's error", slots, err)
+		}
+		if int(most.Load()) > slots {
+			t.Errorf("slots %d: %d writes at once", slots, most.Load())
+		}
+		if slots == 1 && !slices.Equal(order, []int{0, 1, 2}) {
+			t.Errorf("slots 1: ran %v, want 0 1 2 and none after the failure", order)
+		}
 	}
 }

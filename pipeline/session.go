@@ -45,7 +45,10 @@ type session struct {
 	summarized bool
 	// writes, while set, takes the parquetOnly results to write in the
 	// background (the estimate stage; writeResults).
-	writes   *background
+	writes *background
+	// later are writes the estimate stage runs in the background once
+	// its analyses are estimated (derive's cohort.parquet).
+	later    []func(context.Context) error
 	cleanup  func()   // removes the spill directory
 	warnings []string // for the manifest and the report
 }
@@ -326,7 +329,8 @@ func (s *session) loadWarehouse(ctx context.Context, dir, warehouseDir string) (
 	return sum, err
 }
 
-// derive builds the analysis cohort and writes warehouse/cohort.parquet.
+// derive builds the analysis cohort; warehouse/cohort.parquet is written
+// by the estimate stage (s.later).
 // An empty cohort fails the run (the previous output stays) unless
 // allowEmpty; a cutoff more than a year after the latest event is a
 // warning, in the log and in the manifest and report.
@@ -356,11 +360,16 @@ func (s *session) derive(ctx context.Context, cutoff time.Time, allowEmpty bool,
 				s.warnings = append(s.warnings, w)
 			}
 		}
-		if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, "cohort"); err != nil {
-			return nil, err
-		}
-		s.step("write cohort.parquet", start)
-		start = time.Now()
+		// cohort.parquet is written by the estimate stage, beside its
+		// curves writes, when DuckDB has a core to spare (s.later).
+		s.later = append(s.later, func(ctx context.Context) error {
+			start := time.Now()
+			if err := transforms.WriteWarehouse(ctx, s.db, warehouseDir, "cohort"); err != nil {
+				return err
+			}
+			s.step("write cohort.parquet", start)
+			return nil
+		})
 		if err := s.writeWarehouseDictionary(ctx, warehouseDir, true); err != nil {
 			return nil, err
 		}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
+	"strings"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -27,13 +29,19 @@ import (
 func InsertArrow(ctx context.Context, conn *sql.Conn, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch, stmt string) error {
 	rdr := &chanReader{schema: schema, ch: batches, ctx: ctx}
 	rdr.refs.Store(1)
+	// The view duckdb-go registers is the database's, not the
+	// connection's: calls running at once (the estimate stage's curves
+	// writes) each get a name of their own, put in stmt for StreamView,
+	// or one would scan — or drop — another's stream.
+	view := fmt.Sprintf("%s_%d", StreamView, streams.Add(1))
+	stmt = strings.ReplaceAll(stmt, StreamView, view)
 	var release func()
 	err := conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {
 			return err
 		}
-		release, err = ar.RegisterView(rdr, StreamView)
+		release, err = ar.RegisterView(rdr, view)
 		return err
 	})
 	if err != nil {
@@ -43,7 +51,7 @@ func InsertArrow(ctx context.Context, conn *sql.Conn, table string, schema *arro
 		// Drop the view before releasing its stream, so that nothing can
 		// scan a released stream (arrow-go panics on "invalid Handle"
 		// when DuckDB calls get_next on one).
-		conn.ExecContext(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+StreamView)
+		conn.ExecContext(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+view)
 		release()
 	}()
 	_, err = conn.ExecContext(ctx, stmt)
@@ -62,6 +70,9 @@ func InsertArrow(ctx context.Context, conn *sql.Conn, table string, schema *arro
 func StreamArrow(ctx context.Context, conn *sql.Conn, table string, schema *arrow.Schema, batches <-chan arrow.RecordBatch, stmt string) error {
 	return InsertArrow(ctx, conn, table, schema, batches, stmt)
 }
+
+// streams numbers the stream views.
+var streams atomic.Int64
 
 // chanReader is an array.RecordReader over a channel of record batches.
 type chanReader struct {

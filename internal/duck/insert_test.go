@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -145,4 +146,61 @@ func testConn(t testing.TB, opts Options) *sql.Conn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// TestStreamArrowConcurrent: streams copied at once on two connections of
+// one database each reach their own statement (the stream views are the
+// database's: one name for both would let one COPY scan, or drop, the
+// other's stream).
+func TestStreamArrowConcurrent(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const calls, batches, per = 4, 6, 5000
+	errs := make(chan error, calls)
+	for c := range calls {
+		go func() {
+			errs <- func() error {
+				conn, err := db.Conn(ctx)
+				if err != nil {
+					return err
+				}
+				defer conn.Close()
+				table := fmt.Sprintf("t%d", c)
+				if _, err := conn.ExecContext(ctx, "CREATE TABLE "+table+" (s VARCHAR, i INTEGER, n BIGINT NOT NULL, x DOUBLE, d DATE NOT NULL, u UBIGINT NOT NULL)"); err != nil {
+					return err
+				}
+				ch := make(chan arrow.RecordBatch)
+				go func() {
+					defer close(ch)
+					for k := range batches {
+						ch <- insertBatch((c*batches+k)*per, per)
+						time.Sleep(time.Millisecond) // keep the streams open together
+					}
+				}()
+				out := fmt.Sprintf("o%d", c)
+				err = StreamArrow(ctx, conn, table, insertSchema, ch,
+					"CREATE TABLE "+out+" AS SELECT * FROM "+StreamView)
+				if err != nil {
+					return err
+				}
+				var n, lo int64
+				if err := conn.QueryRowContext(ctx, "SELECT count(*), min(n) FROM "+out).Scan(&n, &lo); err != nil {
+					return err
+				}
+				if n != batches*per || lo != int64(c*batches*per)<<33 {
+					return fmt.Errorf("%s: %d rows from %d, want %d from %d", table, n, lo>>33, batches*per, c*batches*per)
+				}
+				return nil
+			}()
+		}()
+	}
+	for range calls {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
 }
