@@ -35,6 +35,9 @@ type Cohort struct {
 	OSTime     []int64
 	OSStatus   []int8
 	Covariates []Covariate
+	// Pattern is each transplant's covariate pattern (CovariatePatterns of
+	// Covariates), if the caller has it; nil: Benchmark numbers them.
+	Pattern []int32
 }
 
 // Options are the benchmark's settings.
@@ -125,6 +128,17 @@ func Benchmark(c Cohort, ep Endpoint, o Options, name string) (*Result, error) {
 	if err := EncodeCovariates(c.Covariates); err != nil {
 		return nil, &ModelError{name, err}
 	}
+	if c.Pattern == nil {
+		var err error
+		if c.Pattern, err = CovariatePatterns(c.Covariates); err != nil {
+			return nil, &ModelError{name, err}
+		}
+		if c.Pattern == nil { // no covariates: one pattern
+			c.Pattern = make([]int32, n)
+		}
+	} else if len(c.Pattern) != n {
+		return nil, fmt.Errorf("centre benchmark %s: columns of different lengths", name)
+	}
 	event := make([]bool, n)
 	anyEvent := false
 	for i := range event {
@@ -167,13 +181,14 @@ func Benchmark(c Cohort, ep Endpoint, o Options, name string) (*Result, error) {
 		// always fits an estimate in (0, 1).
 		var fit *GEEFit
 		var pats []Pattern
+		var sp *sparseRows
 		var of []int
 		for {
-			if pats, of, err = coding.patterns(c.Covariates, res.Pseudo); err != nil {
+			if pats, sp, of, err = coding.patterns(c.Covariates, c.Pattern, res.Pseudo); err != nil {
 				break
 			}
-			pats = coding.dropAliased(pats)
-			fit, err = FitLogitGEE(pats)
+			sp = coding.dropAliased(pats, sp)
+			fit, err = fitLogitGEE(pats, sp, len(coding.Columns))
 			if !errors.Is(err, ErrSeparated) || len(coding.Factors) == 0 {
 				break
 			}
@@ -184,26 +199,27 @@ func Benchmark(c Cohort, ep Endpoint, o Options, name string) (*Result, error) {
 		}
 		res.Fit, res.Coding = fit, coding
 		muPat := make([]float64, len(pats))
-		for k, pt := range pats {
-			muPat[k] = expit(dot(pt.X, fit.Coef))
+		finite := allFinite(fit.Coef)
+		for k := range pats {
+			muPat[k] = expit(sp.dot(k, fit.Coef, finite))
 		}
 		for i := range mu {
 			mu[i] = muPat[of[i]]
 		}
-		res.Model = modelTerms(coding, fit, pats)
+		res.Model = modelTerms(coding, fit, pats, sp)
 	}
 	res.Centres = centreRows(c, ep, o, mu, unmodelled)
 	return res, nil
 }
 
 // modelTerms lists the coefficients and then, with notes, what has none.
-func modelTerms(c *Coding, fit *GEEFit, pats []Pattern) []Term {
+func modelTerms(c *Coding, fit *GEEFit, pats []Pattern, sp *sparseRows) []Term {
+	// Transplants per column: the zeros' N·0 = +0 change no count.
 	count := make([]float64, len(c.Columns))
-	var total float64
-	for _, pt := range pats {
-		total += pt.N
-		for j, x := range pt.X {
-			count[j] += pt.N * x
+	for i, pt := range pats {
+		lo, hi := sp.start[i], sp.start[i+1]
+		for j, k := range sp.col[lo:hi] {
+			count[k] += pt.N * sp.x[lo+j]
 		}
 	}
 	var out []Term
@@ -272,14 +288,20 @@ func centreRows(c Cohort, ep Endpoint, o Options, mu []float64, unmodelled strin
 		ids = sorted
 	}
 	members, inTime := make([][]int, len(ids)), make([][]int, len(ids))
+	size := make([]int, len(ids))
 	for i, k := range of {
 		if k >= 0 {
 			of[i] = rank[k]
-			members[rank[k]] = append(members[rank[k]], i)
+			size[rank[k]]++
 		}
 	}
-	for k := range inTime {
-		inTime[k] = make([]int, 0, len(members[k]))
+	for k := range members {
+		members[k], inTime[k] = make([]int, 0, size[k]), make([]int, 0, size[k])
+	}
+	for i, k := range of {
+		if k >= 0 {
+			members[k] = append(members[k], i)
+		}
 	}
 	for _, i := range byTime(c.Time) {
 		if k := of[i]; k >= 0 {

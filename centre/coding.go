@@ -25,6 +25,14 @@ func NewCodedCovariate(name string, values []string, codes []uint16) Covariate {
 	return Covariate{Name: name, values: values, codes: codes}
 }
 
+// Level is subject i's level.
+func (c Covariate) Level(i int) string {
+	if c.codes != nil {
+		return c.values[c.codes[i]]
+	}
+	return c.Levels[i]
+}
+
 // EncodeCovariates factorises each covariate's levels once, so that the
 // models of several endpoints on the same cohort share the work. Benchmark
 // encodes a copy itself when this was not done.
@@ -221,9 +229,75 @@ func codeFactor(cv Covariate, event []bool) (Factor, bool) {
 	return f, true
 }
 
+// CovariatePatterns numbers the subjects' covariate patterns: subjects
+// with the same level of every covariate share a number, numbered in
+// order of first appearance. Benchmark groups subjects by pattern (Cohort
+// Pattern); computed once, the patterns serve the models of several
+// endpoints on the same cohort.
+func CovariatePatterns(covs []Covariate) ([]int32, error) {
+	if err := EncodeCovariates(covs); err != nil {
+		return nil, err
+	}
+	if len(covs) == 0 {
+		return nil, nil
+	}
+	n := len(covs[0].codes)
+	radix := make([]uint64, len(covs))
+	r := uint64(1)
+	for k, cv := range covs {
+		if len(cv.codes) != n {
+			return nil, fmt.Errorf("covariate %s has %d values for %d subjects", cv.Name, len(cv.codes), n)
+		}
+		radix[k] = r
+		hi, lo := bits.Mul64(r, uint64(max(len(cv.values), 1)))
+		if hi != 0 {
+			return nil, fmt.Errorf("more than 2^64 possible covariate patterns")
+		}
+		r = lo
+	}
+	of := make([]int32, n)
+	var dense []int32 // key -> pattern + 1 (0: not seen)
+	var index map[uint64]int32
+	if r <= 1<<22 {
+		dense = make([]int32, r)
+	} else {
+		index = map[uint64]int32{}
+	}
+	next := int32(0)
+	for i := range of {
+		var key uint64
+		for k := range covs {
+			key += uint64(covs[k].codes[i]) * radix[k]
+		}
+		if dense != nil {
+			p := dense[key]
+			if p == 0 {
+				next++
+				p, dense[key] = next, next
+			}
+			of[i] = p - 1
+			continue
+		}
+		p, ok := index[key]
+		if !ok {
+			p = next
+			next++
+			index[key] = p
+		}
+		of[i] = p
+	}
+	return of, nil
+}
+
 // patterns groups subjects by their coded levels. It returns the distinct
-// patterns (with sums of y filled) and each subject's pattern.
-func (c *Coding) patterns(covs []Covariate, y []float64) ([]Pattern, []int, error) {
+// patterns (with sums of y filled) and each subject's pattern. raw is each
+// subject's covariate pattern (CovariatePatterns): subjects of one raw
+// pattern share their coded levels, so the levels are looked up once per
+// raw pattern.
+//
+// The patterns' rows are returned as sparseRows (their X is nil): the
+// intercept and one indicator a factor not at its reference level.
+func (c *Coding) patterns(covs []Covariate, raw []int32, y []float64) ([]Pattern, *sparseRows, []int, error) {
 	// A pattern's key is its level positions in mixed radix.
 	radix := make([]uint64, len(c.Factors))
 	r := uint64(1)
@@ -231,55 +305,86 @@ func (c *Coding) patterns(covs []Covariate, y []float64) ([]Pattern, []int, erro
 		radix[k] = r
 		hi, lo := bits.Mul64(r, uint64(len(f.Levels)))
 		if hi != 0 {
-			return nil, nil, fmt.Errorf("more than 2^64 possible covariate patterns")
+			return nil, nil, nil, fmt.Errorf("more than 2^64 possible covariate patterns")
 		}
 		r = lo
 	}
-	// Patterns are numbered in order of first appearance; the key space is
-	// usually small enough for a table (dense, one int32 per possible
-	// pattern), else a map.
+	nraw := int32(0)
+	for _, p := range raw {
+		nraw = max(nraw, p+1)
+	}
+	// Patterns are numbered in order of first appearance. Keys are looked
+	// up once per raw pattern: in a table (dense, one int32 per possible
+	// pattern) when the key space is small next to the raw patterns, else
+	// in a map (a large table costs more to clear and to touch at random
+	// than the lookups it saves).
 	var dense []int32 // key -> pattern + 1 (0: not seen)
 	var index map[uint64]int
-	if r <= 1<<24 {
+	if r <= 1<<16 || r <= 4*uint64(nraw) {
 		dense = make([]int32, r)
 	} else {
-		index = map[uint64]int{}
+		index = make(map[uint64]int, nraw)
 	}
-	var pats []Pattern
-	var keys []uint64
+	// At most one pattern a raw pattern. Sums are kept apart from the
+	// patterns while the subjects come (24 bytes a pattern, touched at
+	// random, instead of a whole Pattern).
+	type sums struct{ n, sy, sy2 float64 }
+	acc := make([]sums, 0, nraw)
+	keys := make([]uint64, 0, nraw)
 	of := make([]int, len(y))
 	pos := make([][]int, len(c.Factors)) // per factor: subject code -> position
 	codes := make([][]uint16, len(c.Factors))
 	for k, f := range c.Factors {
 		pos[k], codes[k] = f.pos, covs[f.input].codes
 	}
+	coded := make([]int32, nraw) // raw pattern -> pattern + 1 (0: not seen)
 	for i := range y {
-		var key uint64
-		for k := range pos {
-			key += uint64(pos[k][codes[k][i]]) * radix[k]
-		}
-		var p int
-		var ok bool
-		if dense != nil {
-			p, ok = int(dense[key])-1, dense[key] != 0
-		} else {
-			p, ok = index[key]
-		}
-		if !ok {
-			p = len(pats)
-			if dense != nil {
-				dense[key] = int32(p + 1)
-			} else {
-				index[key] = p
+		p := int(coded[raw[i]]) - 1
+		if p < 0 {
+			// The first subject of its raw pattern: the first of its
+			// pattern too, if that is new.
+			var key uint64
+			for k := range pos {
+				key += uint64(pos[k][codes[k][i]]) * radix[k]
 			}
-			pats = append(pats, Pattern{})
-			keys = append(keys, key)
+			var ok bool
+			if dense != nil {
+				p, ok = int(dense[key])-1, dense[key] != 0
+			} else {
+				p, ok = index[key]
+			}
+			if !ok {
+				p = len(acc)
+				if dense != nil {
+					dense[key] = int32(p + 1)
+				} else {
+					index[key] = p
+				}
+				acc = append(acc, sums{})
+				keys = append(keys, key)
+			}
+			coded[raw[i]] = int32(p + 1)
 		}
-		pats[p].N++
-		pats[p].SumY += y[i]
-		pats[p].SumY2 += y[i] * y[i]
+		a := &acc[p]
+		a.n++
+		a.sy += y[i]
+		a.sy2 += y[i] * y[i]
 		of[i] = p
 	}
+	pats := make([]Pattern, len(acc))
+	for p, a := range acc {
+		pats[p] = Pattern{N: a.n, SumY: a.sy, SumY2: a.sy2}
+	}
+	// Per factor and level position: the design column (0: the reference,
+	// which has none).
+	colOf := make([][]int, len(c.Factors))
+	for k, f := range c.Factors {
+		colOf[k] = make([]int, len(f.Levels))
+	}
+	for j, col := range c.Columns[1:] {
+		colOf[col.factor][col.level] = j + 1
+	}
+	sp := newSparseCap(len(pats), len(pats)*(1+len(c.Factors)))
 	lv := make([]int, len(c.Factors))
 	for p := range pats {
 		key := keys[p]
@@ -287,21 +392,15 @@ func (c *Coding) patterns(covs []Covariate, y []float64) ([]Pattern, []int, erro
 			lv[k] = int(key / radix[k])
 			key %= radix[k]
 		}
-		pats[p].X = c.row(lv)
-	}
-	return pats, of, nil
-}
-
-// row is the design row of a subject with the given level positions.
-func (c *Coding) row(lv []int) []float64 {
-	x := make([]float64, len(c.Columns))
-	x[0] = 1
-	for j, col := range c.Columns[1:] {
-		if lv[col.factor] == col.level {
-			x[j+1] = 1
+		sp.add(0, 1)
+		for k, l := range lv {
+			if j := colOf[k][l]; j > 0 {
+				sp.add(j, 1)
+			}
 		}
+		sp.end()
 	}
-	return x
+	return pats, sp, of, nil
 }
 
 // dropAliased removes design columns that carry the information of fewer
@@ -313,20 +412,15 @@ func (c *Coding) row(lv []int) []float64 {
 // differs from a combination of others on a handful of transplants (CB
 // grafts that are all cord-blood donors but one) is the other, whose
 // coefficient would run off to ±∞ as a level of < 20 transplants can.
-func (c *Coding) dropAliased(pats []Pattern) []Pattern {
+func (c *Coding) dropAliased(pats []Pattern, sp *sparseRows) *sparseRows {
 	p := len(c.Columns)
 	xtx := newMatrix(p)
-	nz := make([]int, 0, p)
-	for _, pt := range pats {
-		nz = nz[:0]
-		for k, x := range pt.X {
-			if x != 0 {
-				nz = append(nz, k)
-			}
-		}
-		for _, k := range nz {
-			for _, l := range nz {
-				xtx[k][l] += pt.N * pt.X[k] * pt.X[l]
+	for i, pt := range pats {
+		lo, hi := sp.start[i], sp.start[i+1]
+		nz, xs := sp.col[lo:hi], sp.x[lo:hi]
+		for a, k := range nz {
+			for b, l := range nz {
+				xtx[k][l] += pt.N * xs[a] * xs[b]
 			}
 		}
 	}
@@ -355,26 +449,30 @@ func (c *Coding) dropAliased(pats []Pattern) []Pattern {
 		keep = append(keep, j)
 	}
 	if len(keep) == p {
-		return pats
+		return sp
 	}
 	cols := make([]Column, len(keep))
+	to := make([]int, p) // column -> kept position + 1 (0: dropped)
 	for a, j := range keep {
 		cols[a] = c.Columns[j]
+		to[j] = a + 1
 	}
 	c.Aliased = nil
 	for j := range p {
-		if !slices.Contains(keep, j) {
+		if to[j] == 0 {
 			c.Aliased = append(c.Aliased, c.Columns[j])
 		}
 	}
 	c.Columns = cols
-	out := make([]Pattern, len(pats))
-	for i, pt := range pats {
-		x := make([]float64, len(keep))
-		for a, j := range keep {
-			x[a] = pt.X[j]
+	out := newSparseCap(len(pats), len(sp.col))
+	for i := range pats {
+		lo, hi := sp.start[i], sp.start[i+1]
+		for j, k := range sp.col[lo:hi] {
+			if to[k] > 0 {
+				out.add(to[k]-1, sp.x[lo+j])
+			}
 		}
-		out[i] = Pattern{X: x, N: pt.N, SumY: pt.SumY, SumY2: pt.SumY2}
+		out.end()
 	}
 	return out
 }

@@ -66,11 +66,22 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 		return nil, fmt.Errorf("no data")
 	}
 	p := len(pats[0].X)
-	var n, sy float64
 	for _, pt := range pats {
 		if len(pt.X) != p {
 			return nil, fmt.Errorf("design rows of %d and %d columns", p, len(pt.X))
 		}
+	}
+	return fitLogitGEE(pats, newSparseRows(pats), p)
+}
+
+// fitLogitGEE is FitLogitGEE of patterns whose rows of p columns are sp's
+// (their X is not read).
+func fitLogitGEE(pats []Pattern, sp *sparseRows, p int) (*GEEFit, error) {
+	if len(pats) == 0 {
+		return nil, fmt.Errorf("no data")
+	}
+	var n, sy float64
+	for _, pt := range pats {
 		n += pt.N
 		sy += pt.SumY
 	}
@@ -84,9 +95,9 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 	// accepted step's become beta's): computed once per β tried.
 	eta, mu := make([]float64, len(pats)), make([]float64, len(pats))
 	etaNext, muNext := make([]float64, len(pats)), make([]float64, len(pats))
-	q := sumSquares(pats, beta, eta, mu)
+	q := sumSquares(pats, sp, beta, eta, mu)
 	for iter := 1; iter <= geeMaxIter; iter++ {
-		a, u, _ := information(pats, mu, false)
+		a, u, _ := information(pats, sp, p, mu, false)
 		step, err := cholSolve(a, u)
 		if err != nil {
 			return nil, err
@@ -99,7 +110,7 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 			}
 			// Near the root Q changes below its rounding: a relative
 			// slack keeps rounding noise from halving good steps.
-			if qn := sumSquares(pats, next, etaNext, muNext); qn <= q*(1+1e-9) || halving == 30 {
+			if qn := sumSquares(pats, sp, next, etaNext, muNext); qn <= q*(1+1e-9) || halving == 30 {
 				q = qn
 				break
 			}
@@ -119,7 +130,7 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 			}
 		}
 		if moved <= geeTol {
-			a, _, b := information(pats, mu, true)
+			a, _, b := information(pats, sp, p, mu, true)
 			inv, err := cholInverse(a)
 			if err != nil {
 				return nil, err
@@ -140,20 +151,79 @@ func FitLogitGEE(pats []Pattern) (*GEEFit, error) {
 
 func expit(eta float64) float64 { return 1 / (1 + math.Exp(-eta)) }
 
-func dot(x, b []float64) float64 {
+// sparseRows are the patterns' design rows without their zeros
+// (indicator designs are sparse: a handful of ones in tens of columns):
+// pattern i's non-zero columns are col[start[i]:start[i+1]], their values
+// x[start[i]:start[i+1]], in column order. Found once per fit (or made so
+// by Coding.patterns) instead of scanning every column of every pattern
+// in every step.
+type sparseRows struct {
+	start []int
+	col   []int
+	x     []float64
+}
+
+func newSparseRows(pats []Pattern) *sparseRows {
+	sp := &sparseRows{start: make([]int, 1, len(pats)+1)}
+	for _, pt := range pats {
+		for k, x := range pt.X {
+			if x != 0 {
+				sp.add(k, x)
+			}
+		}
+		sp.end()
+	}
+	return sp
+}
+
+// newSparseCap is an empty sparseRows with room for rows rows and nz
+// non-zero entries.
+func newSparseCap(rows, nz int) *sparseRows {
+	return &sparseRows{start: make([]int, 1, rows+1), col: make([]int, 0, nz), x: make([]float64, 0, nz)}
+}
+
+// add appends column k with value x to the row being made; end closes it.
+func (sp *sparseRows) add(k int, x float64) {
+	sp.col = append(sp.col, k)
+	sp.x = append(sp.x, x)
+}
+
+func (sp *sparseRows) end() { sp.start = append(sp.start, len(sp.col)) }
+
+// dot is row i's x·b, the same number as Σ_k x_k·b_k over the dense row
+// in column order: over the non-zero columns
+// only, in column order, when every b_k is finite (finite: the terms left
+// out are 0·b_k = ±0, which change no sum, and a sum that starts at +0 is
+// never −0), else over every column of b (0·∞ is NaN).
+func (sp *sparseRows) dot(i int, b []float64, finite bool) float64 {
+	lo, hi := sp.start[i], sp.start[i+1]
 	var s float64
-	for k := range x {
-		s += x[k] * b[k]
+	if finite {
+		xs := sp.x[lo:hi]
+		for j, c := range sp.col[lo:hi] {
+			s += xs[j] * b[c]
+		}
+		return s
+	}
+	j := lo
+	for k := range b {
+		var x float64
+		if j < hi && sp.col[j] == k {
+			x = sp.x[j]
+			j++
+		}
+		s += x * b[k]
 	}
 	return s
 }
 
 // sumSquares is Σ (y − μ)² = Σ_patterns SumY2 − 2μ·SumY + N·μ² at beta;
 // it leaves each pattern's x·β in eta and μ in mu.
-func sumSquares(pats []Pattern, beta, eta, mu []float64) float64 {
+func sumSquares(pats []Pattern, sp *sparseRows, beta, eta, mu []float64) float64 {
+	finite := allFinite(beta)
 	var q float64
 	for k, pt := range pats {
-		e := dot(pt.X, beta)
+		e := sp.dot(k, beta, finite)
 		m := expit(e)
 		eta[k], mu[k] = e, m
 		q += pt.SumY2 - 2*m*pt.SumY + pt.N*m*m
@@ -161,25 +231,30 @@ func sumSquares(pats []Pattern, beta, eta, mu []float64) float64 {
 	return q
 }
 
+func allFinite(b []float64) bool {
+	for _, v := range b {
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return false
+		}
+	}
+	return true
+}
+
 // information returns A = Σ D Dᵀ, U = Σ D (y − μ) and, if meat, B =
 // Σ D Dᵀ (y − μ)², each summed over patterns, given each pattern's μ.
-func information(pats []Pattern, mus []float64, meat bool) (a [][]float64, u []float64, b [][]float64) {
-	p := len(pats[0].X)
+func information(pats []Pattern, sp *sparseRows, p int, mus []float64, meat bool) (a [][]float64, u []float64, b [][]float64) {
 	a, u = newMatrix(p), make([]float64, p)
 	if meat {
 		b = newMatrix(p)
 	}
 	d := make([]float64, p)
-	nz := make([]int, 0, p) // the pattern's non-zero columns (indicator designs are sparse)
 	for i, pt := range pats {
 		mu := mus[i]
 		g := mu * (1 - mu)
-		nz = nz[:0]
-		for k, x := range pt.X {
-			if x != 0 {
-				d[k] = g * x
-				nz = append(nz, k)
-			}
+		lo, hi := sp.start[i], sp.start[i+1]
+		nz, xs := sp.col[lo:hi], sp.x[lo:hi]
+		for j, k := range nz {
+			d[k] = g * xs[j]
 		}
 		res := pt.SumY - pt.N*mu
 		rss := pt.SumY2 - 2*mu*pt.SumY + pt.N*mu*mu

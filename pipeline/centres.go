@@ -2,12 +2,15 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -47,12 +50,6 @@ func (s *session) centres(ctx context.Context, dir string, cutoff time.Time) err
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range cohorts {
-			// Once per type, shared by its two endpoints' models.
-			if err := centre.EncodeCovariates(c.covariates); err != nil {
-				return nil, err
-			}
-		}
 		s.step("centre cohort", start)
 		start = time.Now()
 		if cohorts == nil {
@@ -73,7 +70,7 @@ func (s *session) centres(ctx context.Context, dir string, cutoff time.Time) err
 		for i, m := range models {
 			wg.Go(func() {
 				c := cohorts[m.typ]
-				in := centre.Cohort{Centre: c.centre, OSTime: c.osTime, OSStatus: c.osStatus, Covariates: c.covariates}
+				in := centre.Cohort{Centre: c.centre, OSTime: c.osTime, OSStatus: c.osStatus, Covariates: c.covariates, Pattern: c.pattern}
 				if m.ep.Incidence {
 					in.Time, in.Status = c.nrmTime, c.nrmStatus
 				} else {
@@ -121,138 +118,351 @@ type centreCohort struct {
 	osTime, nrmTime     []int64
 	osStatus, nrmStatus []int8
 	covariates          []centre.Covariate
+	pattern             []int32 // centre.CovariatePatterns of covariates: its models share them
 }
 
-// readCentreCohorts builds the benchmark cohort (centre_cohort.sql) and
-// reads it by transplant type: the covariate labels once per pattern
-// (centre_patterns.sql), the transplants as numbers and a pattern id
-// (centre_transplants.sql). nil when no benchmark transplant has a
+// Band labels of the case-mix covariates (lower edge included): age <18,
+// 18-39, 40-59, 60-69, 70+; Karnofsky <80, 80-89, 90+; HCT-CI 0, 1-2, 3+;
+// transplant year in five-year periods 2010-2014, 2015-2019, ... A missing
+// value is the level MISSING; an AUTO transplant's donor type is NONE.
+// testdata/r/centres.R bands the raw values the same way, independently.
+var (
+	ageBands       = []string{centre.Missing, "<18", "18-39", "40-59", "60-69", "70+"}
+	karnofskyBands = []string{centre.Missing, "<80", "80-89", "90+"}
+	hctCIBands     = []string{centre.Missing, "0", "1-2", "3+"}
+)
+
+func ageBand(a float64) uint16 {
+	switch {
+	case a < 18:
+		return 1
+	case a < 40:
+		return 2
+	case a < 60:
+		return 3
+	case a < 70:
+		return 4
+	}
+	return 5 // NaN too, as SQL's comparisons put it above every number
+}
+
+func karnofskyBand(k int64) uint16 {
+	switch {
+	case k < 80:
+		return 1
+	case k < 90:
+		return 2
+	}
+	return 3
+}
+
+func hctCIBand(h int64) uint16 {
+	switch {
+	case h == 0:
+		return 1
+	case h <= 2:
+		return 2
+	}
+	return 3
+}
+
+// levelCodes numbers the distinct labels of one covariate as they come.
+// A covariate has a handful of levels, met again on every row: a small
+// table in front of the map, indexed by a hash of the label's bytes,
+// answers most lookups with one short comparison.
+type levelCodes struct {
+	index  map[string]uint16
+	labels []string
+	recent [256]struct {
+		label string
+		code  uint16
+		set   bool
+	}
+}
+
+func (l *levelCodes) code(label string) (uint16, error) {
+	slot := uint8(len(label))
+	for i := 0; i < len(label); i++ {
+		slot = slot*31 + label[i]
+	}
+	if r := &l.recent[slot]; r.set && r.label == label {
+		return r.code, nil
+	}
+	c, ok := l.index[label]
+	if !ok {
+		if len(l.labels) == math.MaxUint16 {
+			return 0, fmt.Errorf("too many levels")
+		}
+		label = strings.Clone(label)
+		c = uint16(len(l.labels))
+		if l.index == nil {
+			l.index = map[string]uint16{}
+		}
+		l.index[label] = c
+		l.labels = append(l.labels, label)
+	}
+	l.recent[slot].label, l.recent[slot].code, l.recent[slot].set = l.labels[c], c, true
+	return c, nil
+}
+
+// centreRow is one transplant of the benchmark cohort, held at its
+// position in cohort_wide until every row is read.
+type centreRow struct {
+	osTime, nrmTime     int64
+	centre              int32 // code in centres; -1: no center_id
+	osStatus, nrmStatus int8
+	typ                 int8 // code in types; -1: not in the benchmark cohort
+	cov                 [10]uint16
+}
+
+// readCentreCohorts reads the benchmark cohort (centre_cohort.sql) by
+// transplant type, in transplant_id order within each type, with the
+// covariates banded and coded. nil when no benchmark transplant has a
 // center_id.
+//
+// The query reads each row's position in cohort_wide, whose rows are in
+// transplant_id order (cohort.sql.tmpl's ORDER BY, kept in the table under
+// preserve_insertion_order): rows are put back at their positions, so the
+// models see the transplants in the same order, and sum in the same order,
+// whatever order DuckDB's threads return them in, with no sort.
 func (s *session) readCentreCohorts(ctx context.Context, cutoff time.Time) (map[string]*centreCohort, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	// centre_cohort is a temporary table: this connection's only.
-	start := time.Now()
-	if _, err := conn.ExecContext(ctx, queries.Text("centre_cohort"), cutoff); err != nil {
+	var ordered bool
+	var n int64
+	if err := conn.QueryRowContext(ctx, "SELECT CAST(current_setting('preserve_insertion_order') AS BOOLEAN), (SELECT count(*) FROM cohort_wide)").Scan(&ordered, &n); err != nil {
 		return nil, fmt.Errorf("centre cohort: %w", err)
 	}
-	s.step("centre cohort table", start)
-	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS centre_cohort")
-
-	// Per type and covariate: the distinct labels, and each pattern's code.
-	type coding struct {
-		values  [][]string          // per covariate
-		index   []map[string]uint16 // per covariate: label -> code
-		code    [][]uint16          // per covariate: pattern position -> code
-		pattern map[int64]int       // pattern id -> position
+	if !ordered {
+		return nil, fmt.Errorf("centre cohort: needs DuckDB's preserve_insertion_order (cohort rows in transplant_id order)")
 	}
-	codings := map[string]*coding{}
-	err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
-		col := arrowColumn(rec, "centre_patterns.sql")
-		tt := col("transplant_type").(*array.String)
-		pat := col("pattern").(*array.Int64)
-		covs := make([]*array.String, len(centreCovariates))
-		for k, name := range centreCovariates {
-			covs[k] = col(name).(*array.String)
-		}
-		for i := 0; i < int(rec.NumRows()); i++ {
-			cd := codings[tt.Value(i)]
-			if cd == nil {
-				cd = &coding{values: make([][]string, len(covs)), index: make([]map[string]uint16, len(covs)),
-					code: make([][]uint16, len(covs)), pattern: map[int64]int{}}
-				for k := range covs {
-					cd.index[k] = map[string]uint16{}
-				}
-				codings[strings.Clone(tt.Value(i))] = cd
-			}
-			if _, dup := cd.pattern[pat.Value(i)]; dup {
-				return fmt.Errorf("two covariate patterns hash to %d: cannot tell them apart", pat.Value(i))
-			}
-			cd.pattern[pat.Value(i)] = len(cd.code[0])
-			for k, a := range covs {
-				v := a.Value(i)
-				c, ok := cd.index[k][v]
-				if !ok {
-					if len(cd.values[k]) == math.MaxUint16 {
-						return fmt.Errorf("centre covariate %s: too many levels", centreCovariates[k])
-					}
-					c = uint16(len(cd.values[k]))
-					v = strings.Clone(v)
-					cd.index[k][v] = c
-					cd.values[k] = append(cd.values[k], v)
-				}
-				cd.code[k] = append(cd.code[k], c)
-			}
-		}
-		return nil
-	}, queries.Text("centre_patterns"))
-	if err != nil {
-		return nil, fmt.Errorf("centre patterns: %w", err)
+	rows := make([]centreRow, n)
+	for i := range rows {
+		rows[i].typ = -1
 	}
-
-	out := map[string]*centreCohort{}
-	codes := map[string][][]uint16{} // per type, per covariate: subject codes
-	centres := map[string]string{}   // interned centre ids
-	anyCentre := false
-	err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
-		col := arrowColumn(rec, "centre_transplants.sql")
+	var types, centres levelCodes
+	// Per covariate: the labels of its codes. The banded ones have fixed
+	// codes; the others are numbered as they come.
+	var levels [10]levelCodes
+	for k, bands := range map[int][]string{0: ageBands, 6: karnofskyBands, 7: hctCIBands} {
+		for _, b := range bands {
+			levels[k].code(b)
+		}
+	}
+	years := map[int64]uint16{}
+	noneCode, _ := levels[3].code("NONE")
+	// Each batch is decoded on another goroutine while DuckDB converts the
+	// next one to Arrow.
+	feed, wait := overlapped(func(rec arrow.RecordBatch) error {
+		col := arrowColumn(rec, "centre_cohort.sql")
+		pos := col("pos").(*array.Int64)
 		tt := col("transplant_type").(*array.String)
 		cid := col("center_id").(*array.String)
 		ot, os := col("os_time").(*array.Int64), col("os_status").(*array.Int64)
 		nt, ns := col("nrm_time").(*array.Int64), col("nrm_status").(*array.Int64)
-		pat := col("pattern").(*array.Int64)
+		age := col("age_years").(*array.Float64)
+		kps, hct, year := col("karnofsky").(*array.Int64), col("hct_ci").(*array.Int64), col("year").(*array.Int64)
+		// The labelled covariates, by their index in centreCovariates.
+		strs := [...]struct {
+			k int
+			a *array.String
+		}{
+			{1, col("indication").(*array.String)}, {2, col("disease_status").(*array.String)},
+			{3, col("donor_type").(*array.String)}, {4, col("graft_source").(*array.String)},
+			{5, col("conditioning").(*array.String)}, {8, col("sex").(*array.String)},
+		}
+		lastType, lastCode := "", uint16(0)
 		for i := 0; i < int(rec.NumRows()); i++ {
+			p := pos.Value(i)
+			if p < 0 || p >= n || rows[p].typ >= 0 {
+				return fmt.Errorf("centre cohort: row position %d out of range or repeated", p)
+			}
+			r := &rows[p]
 			typ := tt.Value(i)
-			c := out[typ]
-			cd := codings[typ]
-			if cd == nil {
-				return fmt.Errorf("centre transplants: type %s has no patterns", typ)
+			if typ != lastType || len(types.labels) == 0 {
+				c, err := types.code(typ)
+				if err != nil {
+					return fmt.Errorf("centre cohort: transplant types: %w", err)
+				}
+				lastType, lastCode = types.labels[c], c
 			}
-			if c == nil {
-				typ = strings.Clone(typ)
-				c = &centreCohort{}
-				out[typ] = c
-				codes[typ] = make([][]uint16, len(centreCovariates))
+			if lastCode > math.MaxInt8 {
+				return fmt.Errorf("centre cohort: too many transplant types")
 			}
-			id, ok := centres[cid.Value(i)]
+			r.typ = int8(lastCode)
+			r.centre = -1
+			if cid.IsValid(i) && cid.Value(i) != "" {
+				c, err := centres.code(cid.Value(i))
+				if err != nil {
+					return fmt.Errorf("centre cohort: centres: %w", err)
+				}
+				r.centre = int32(c)
+			}
+			r.osTime, r.osStatus = ot.Value(i), int8(os.Value(i))
+			r.nrmTime, r.nrmStatus = nt.Value(i), int8(ns.Value(i))
+			if age.IsValid(i) {
+				r.cov[0] = ageBand(age.Value(i))
+			}
+			if kps.IsValid(i) {
+				r.cov[6] = karnofskyBand(kps.Value(i))
+			}
+			if hct.IsValid(i) {
+				r.cov[7] = hctCIBand(hct.Value(i))
+			}
+			y := year.Value(i) / 5 * 5
+			yc, ok := years[y]
 			if !ok {
-				id = strings.Clone(cid.Value(i))
-				centres[id] = id
+				c, err := levels[9].code(strconv.FormatInt(y, 10) + "-" + strconv.FormatInt(y+4, 10))
+				if err != nil {
+					return fmt.Errorf("centre covariate %s: %w", centreCovariates[9], err)
+				}
+				years[y], yc = c, c
 			}
-			anyCentre = anyCentre || id != ""
-			c.centre = append(c.centre, id)
-			c.osTime = append(c.osTime, ot.Value(i))
-			c.osStatus = append(c.osStatus, int8(os.Value(i)))
-			c.nrmTime = append(c.nrmTime, nt.Value(i))
-			c.nrmStatus = append(c.nrmStatus, int8(ns.Value(i)))
-			p, ok := cd.pattern[pat.Value(i)]
-			if !ok {
-				return fmt.Errorf("centre transplants: unknown pattern %d", pat.Value(i))
+			r.cov[9] = yc
+			for _, sc := range strs {
+				label := centre.Missing
+				if sc.a.IsValid(i) {
+					label = sc.a.Value(i)
+				}
+				c, err := levels[sc.k].code(label)
+				if err != nil {
+					return fmt.Errorf("centre covariate %s: %w", centreCovariates[sc.k], err)
+				}
+				r.cov[sc.k] = c
 			}
-			cc := codes[typ]
-			for k := range cc {
-				cc[k] = append(cc[k], cd.code[k][p])
+			if typ == "AUTO" {
+				r.cov[3] = noneCode
 			}
 		}
 		return nil
-	}, queries.Text("centre_transplants"))
-	if err != nil {
-		return nil, fmt.Errorf("centre transplants: %w", err)
+	})
+	err = duck.QueryArrow(ctx, conn, feed, queries.Text("centre_cohort"), cutoff)
+	if werr := wait(); werr != nil {
+		err = werr
 	}
-	if !anyCentre {
+	if err != nil {
+		return nil, fmt.Errorf("centre cohort: %w", err)
+	}
+	if len(centres.labels) == 0 {
 		return nil, nil
 	}
-	for typ, c := range out {
-		cd := codings[typ]
-		for k, name := range centreCovariates {
-			c.covariates = append(c.covariates, centre.NewCodedCovariate(name, cd.values[k], codes[typ][k]))
-		}
+
+	// Per type, in position (transplant_id) order, one goroutine a type:
+	// the columns, each covariate's codes renumbered over the levels the
+	// type has (a model's levels are its own type's), and the covariate
+	// patterns its two models share.
+	out := map[string]*centreCohort{}
+	byType := make([]*centreCohort, len(types.labels))
+	for t, typ := range types.labels {
+		byType[t] = &centreCohort{}
+		out[typ] = byType[t]
+	}
+	errs := make([]error, len(types.labels))
+	var wg sync.WaitGroup
+	for t, c := range byType {
+		wg.Go(func() {
+			errs[t] = c.fill(rows, int8(t), &centres, &levels)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
+
+// fill sets c to the rows of type typ, in order.
+func (c *centreCohort) fill(rows []centreRow, typ int8, centres *levelCodes, levels *[10]levelCodes) error {
+	n := 0
+	for i := range rows {
+		if rows[i].typ == typ {
+			n++
+		}
+	}
+	c.centre, c.osTime, c.nrmTime = make([]string, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+	c.osStatus, c.nrmStatus = make([]int8, 0, n), make([]int8, 0, n)
+	var to [len(levels)][]uint16 // per covariate: global code -> the type's code + 1 (0: not seen)
+	var values [len(levels)][]string
+	var codes [len(levels)][]uint16
+	for k := range levels {
+		to[k] = make([]uint16, len(levels[k].labels))
+		codes[k] = make([]uint16, 0, n)
+	}
+	for i := range rows {
+		r := &rows[i]
+		if r.typ != typ {
+			continue
+		}
+		id := ""
+		if r.centre >= 0 {
+			id = centres.labels[r.centre]
+		}
+		c.centre = append(c.centre, id)
+		c.osTime = append(c.osTime, r.osTime)
+		c.osStatus = append(c.osStatus, r.osStatus)
+		c.nrmTime = append(c.nrmTime, r.nrmTime)
+		c.nrmStatus = append(c.nrmStatus, r.nrmStatus)
+		for k, g := range r.cov {
+			t := to[k][g]
+			if t == 0 {
+				values[k] = append(values[k], levels[k].labels[g])
+				t = uint16(len(values[k]))
+				to[k][g] = t
+			}
+			codes[k] = append(codes[k], t-1)
+		}
+	}
+	for k, name := range centreCovariates {
+		c.covariates = append(c.covariates, centre.NewCodedCovariate(name, values[k], codes[k]))
+	}
+	var err error
+	c.pattern, err = centre.CovariatePatterns(c.covariates)
+	return err
+}
+
+// overlapped runs fn on another goroutine, one batch after another in
+// the order feed is given them: feed retains the batch and returns at once
+// (an earlier batch's error once fn has failed, without taking the batch).
+// wait, called once after the last feed, waits for fn to finish and
+// returns its first error.
+func overlapped(fn func(arrow.RecordBatch) error) (feed func(arrow.RecordBatch) error, wait func() error) {
+	batches := make(chan arrow.RecordBatch, 4)
+	done := make(chan struct{})
+	var failed atomic.Bool
+	var ferr error
+	go func() {
+		defer close(done)
+		for rec := range batches {
+			if ferr == nil {
+				if ferr = fn(rec); ferr != nil {
+					failed.Store(true)
+				}
+			}
+			rec.Release()
+		}
+	}()
+	feed = func(rec arrow.RecordBatch) error {
+		if failed.Load() {
+			return errBatchFailed
+		}
+		rec.Retain()
+		batches <- rec
+		return nil
+	}
+	wait = func() error {
+		close(batches)
+		<-done
+		return ferr
+	}
+	return feed, wait
+}
+
+// errBatchFailed stops a query whose batches overlapped's fn has failed
+// on; wait returns that error.
+var errBatchFailed = errors.New("batch failed")
 
 // arrowColumn returns a lookup of rec's columns by name; a missing column
 // is a programming error in the named query.
