@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -64,11 +65,17 @@ func (s *session) centres(ctx context.Context, dir string, cutoff time.Time) err
 				models = append(models, &centreModel{typ: typ, ep: ep})
 			}
 		}
-		// The four models are independent; each is deterministic.
+		// The four models are independent; each is deterministic. As many
+		// run at once as there are cores: more would not be faster, and
+		// each holds its own working arrays (at 5M transplants four at
+		// once took the run's peak RSS from 3.1 to 4.0 GB).
 		errs := make([]error, len(models))
 		var wg sync.WaitGroup
+		slots := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 		for i, m := range models {
+			slots <- struct{}{}
 			wg.Go(func() {
+				defer func() { <-slots }()
 				c := cohorts[m.typ]
 				in := centre.Cohort{Centre: c.centre, OSTime: c.osTime, OSStatus: c.osStatus, Covariates: c.covariates, Pattern: c.pattern}
 				if m.ep.Incidence {
@@ -225,6 +232,10 @@ type centreRow struct {
 // preserve_insertion_order): rows are put back at their positions, so the
 // models see the transplants in the same order, and sum in the same order,
 // whatever order DuckDB's threads return them in, with no sort.
+// centreSlice is how many of cohort_wide's rows one centre-cohort query
+// reads (a variable for the tests).
+var centreSlice int64 = 1 << 20
+
 func (s *session) readCentreCohorts(ctx context.Context, cutoff time.Time) (map[string]*centreCohort, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
@@ -339,7 +350,12 @@ func (s *session) readCentreCohorts(ctx context.Context, cutoff time.Time) (map[
 		}
 		return nil
 	})
-	err = duck.QueryArrow(ctx, conn, feed, queries.Text("centre_cohort"), cutoff)
+	// In slices of cohort_wide's rows: DuckDB materializes a result before
+	// it hands it over as Arrow, and all 4.8 M rows of a 5M registry at
+	// once (with eight text columns) took the run's peak RSS to 4.0 GB.
+	for lo := int64(0); lo < n && err == nil; lo += centreSlice {
+		err = duck.QueryArrow(ctx, conn, feed, queries.Text("centre_cohort"), cutoff, lo, lo+centreSlice)
+	}
 	if werr := wait(); werr != nil {
 		err = werr
 	}

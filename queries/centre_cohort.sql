@@ -3,6 +3,8 @@
 -- the raw values its case-mix covariates are banded from (marrow bands
 -- and codes them in Go: pipeline/centres.go). It reads cohort_wide, the
 -- cohort with the transplant columns it needs (cohort.sql.tmpl): no join.
+-- Only the rows at positions $2 (included) to $3 (excluded): marrow reads
+-- the cohort in slices, each result materialized by DuckDB in turn.
 -- Columns:
 --   pos             the row's position in cohort_wide, which cohort.sql
 --                   creates in transplant_id order (TestCohortOrder,
@@ -34,3 +36,4 @@ SELECT
     sex
 FROM cohort_wide
 WHERE transplant_date <= CAST($1 AS DATE) - INTERVAL 365 DAY
+  AND rowid >= $2 AND rowid < $3
