@@ -42,6 +42,14 @@ type resultTable struct {
 	loaded func()
 }
 
+// tableName is the DuckDB table of t.
+func (t resultTable) tableName() string {
+	if t.table == "" {
+		return t.name
+	}
+	return t.table
+}
+
 // writeResults writes dir/<name>.csv for each table from Go — numbers in
 // shortest round-trip form, so the text is the exact double — then has
 // DuckDB load that CSV into the typed table of results_schema.sql and
@@ -82,11 +90,7 @@ func (s *session) writeResultsThen(ctx context.Context, dir, schema string, tabl
 		if !t.parquetOnly {
 			continue
 		}
-		table := t.table
-		if table == "" {
-			table = t.name
-		}
-		path := filepath.Join(dir, t.name+".parquet")
+		table, path := t.tableName(), filepath.Join(dir, t.name+".parquet")
 		// Straight from Go as Arrow, already in key order: no CSV, no
 		// table and no sort (writeArrow) — in the background when the
 		// stage allows it (s.writes), on a connection of its own.
@@ -131,11 +135,7 @@ func (s *session) writeResultsThen(ctx context.Context, dir, schema string, tabl
 			continue
 		}
 		start := time.Now()
-		table := t.table
-		if table == "" {
-			table = t.name
-		}
-		path := filepath.Join(dir, t.name+".parquet")
+		table, path := t.tableName(), filepath.Join(dir, t.name+".parquet")
 		rows, err := writeCSV(filepath.Join(dir, t.name+".csv"), t)
 		if err != nil {
 			return err
@@ -220,14 +220,12 @@ func (b *background) Wait() error {
 func (b *background) serially(ctx context.Context, conn *sql.Conn, fn func() error) error {
 	b.mu.Lock()
 	if b.serial == 0 {
-		if err := conn.QueryRowContext(ctx, "SELECT CAST(current_setting('threads') AS BIGINT)").Scan(&b.threads); err != nil {
+		threads, err := transforms.OneThread(ctx, conn)
+		if err != nil {
 			b.mu.Unlock()
-			return fmt.Errorf("duckdb threads: %w", err)
+			return err
 		}
-		if _, err := conn.ExecContext(ctx, "SET threads = 1"); err != nil {
-			b.mu.Unlock()
-			return fmt.Errorf("duckdb threads: %w", err)
-		}
+		b.threads = threads
 	}
 	b.serial++
 	b.mu.Unlock()
@@ -236,8 +234,8 @@ func (b *background) serially(ctx context.Context, conn *sql.Conn, fn func() err
 	defer b.mu.Unlock()
 	b.serial--
 	if b.serial == 0 {
-		if _, e := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("SET threads = %d", b.threads)); e != nil && err == nil {
-			err = fmt.Errorf("duckdb threads: %w", e)
+		if e := transforms.SetThreads(ctx, conn, b.threads); e != nil && err == nil {
+			err = e
 		}
 	}
 	return err

@@ -295,18 +295,33 @@ func loadFile(ctx context.Context, conn *sql.Conn, f *csvFile, table string, sch
 // thread keeps up with the validators: converting the Arrow batches and
 // appending them is the smaller part of a load.
 func Serially(ctx context.Context, conn *sql.Conn, fn func() error) error {
-	var threads int64
-	if err := conn.QueryRowContext(ctx, "SELECT CAST(current_setting('threads') AS BIGINT)").Scan(&threads); err != nil {
-		return fmt.Errorf("duckdb threads: %w", err)
+	threads, err := OneThread(ctx, conn)
+	if err != nil {
+		return err
 	}
-	if _, err := conn.ExecContext(ctx, "SET threads = 1"); err != nil {
-		return fmt.Errorf("duckdb threads: %w", err)
-	}
-	err := fn()
-	if _, e := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("SET threads = %d", threads)); e != nil && err == nil {
-		err = fmt.Errorf("duckdb threads: %w", e)
+	err = fn()
+	if e := SetThreads(ctx, conn, threads); e != nil && err == nil {
+		err = e
 	}
 	return err
+}
+
+// OneThread sets DuckDB's thread count (the database's, not conn's) to
+// one and returns its value before.
+func OneThread(ctx context.Context, conn *sql.Conn) (threads int64, err error) {
+	if err := conn.QueryRowContext(ctx, "SELECT CAST(current_setting('threads') AS BIGINT)").Scan(&threads); err != nil {
+		return 0, fmt.Errorf("duckdb threads: %w", err)
+	}
+	return threads, SetThreads(ctx, conn, 1)
+}
+
+// SetThreads sets DuckDB's thread count, even after ctx is done (to
+// restore it).
+func SetThreads(ctx context.Context, conn *sql.Conn, threads int64) error {
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("SET threads = %d", threads)); err != nil {
+		return fmt.Errorf("duckdb threads: %w", err)
+	}
+	return nil
 }
 
 // runFile runs the pipeline parse → validate → load: the reader in one
