@@ -146,32 +146,33 @@ type testResult struct {
 // estimate computes every stratum's curve, the landmarks, medians and
 // tests, and writes results/.
 func (s *session) estimate(ctx context.Context, dir string) error {
+	start := time.Now()
 	return s.stage(ctx, "estimate", func() (_ []any, err error) {
 		est, err := s.estimateCurves(ctx, s.defaultAnalysis())
 		if err != nil {
 			return nil, err
 		}
-		// The curves files are written while the analyses are estimated,
-		// and waited for before the stage ends (or fails: nothing may
-		// still write into the staging directory then).
+		// The curves files are written while the analyses are estimated
+		// and, once the stage is done, while the centres and the report
+		// are made: awaitWrites waits for them before the manifest hashes
+		// the output (and close before a failed run's staging directory
+		// goes: nothing may still write into it then).
 		wctx, cancel := context.WithCancel(ctx)
 		s.writes = newBackground(runtime.GOMAXPROCS(0))
+		s.pending = &pendingWrites{b: s.writes, cancel: cancel, start: start}
 		defer func() {
+			s.writes = nil // later results are written in the foreground
+			s.pending.end = time.Now()
 			if err != nil {
-				cancel()
+				s.abortWrites()
 			}
-			if werr := s.writes.Wait(); err == nil {
-				err = werr
-			}
-			s.writes = nil
-			cancel()
 		}()
 		// The tests are computed while the curves are written.
 		tests := func() { s.finishEstimates(est) }
 		if err := s.writeResultsThen(wctx, dir, queries.Text("results_schema"), est.resultTables(s.eps, s.cfg.Landmarks), tests); err != nil {
 			return nil, err
 		}
-		start := time.Now()
+		astart := time.Now()
 		n, err := s.estimateAnalyses(wctx, filepath.Join(dir, "analyses"))
 		if err != nil {
 			return nil, err
@@ -180,17 +181,54 @@ func (s *session) estimate(ctx context.Context, dir string) error {
 			s.writes.Go(wctx, w)
 		}
 		s.later = nil
-		if err := s.writes.Wait(); err != nil {
-			return nil, err
-		}
 		// The declared and built-in analyses (SPEC §5) as one figure, for
 		// scripts/bench.sh: the rest of the stage is the default analysis.
-		s.step("analyses", start, "analyses", n)
+		s.step("analyses", astart, "analyses", n)
 		if err := s.writeResultsDictionary(ctx, dir); err != nil {
 			return nil, err
 		}
 		return []any{"strata", len(est.tables), "tests", len(est.tests), "analyses", n}, nil
 	})
+}
+
+// pendingWrites are the estimate stage's background writes still running
+// after the stage; start is when the stage began.
+type pendingWrites struct {
+	b      *background
+	cancel context.CancelFunc
+	// start and end are the estimate stage's.
+	start, end time.Time
+}
+
+// awaitWrites waits for the estimate stage's background writes and returns
+// their first error. It logs "results written": the seconds from the start
+// of the estimate stage until it and the last of them ended (not until the
+// wait), the estimation phase of scripts/bench.sh.
+func (s *session) awaitWrites() error {
+	p := s.pending
+	if p == nil {
+		return nil
+	}
+	s.pending = nil
+	err := p.b.Wait()
+	p.cancel()
+	if err == nil {
+		last := p.end
+		if p.b.done.After(last) {
+			last = p.b.done
+		}
+		s.log.Debug("results written", "seconds", secondsOf(last.Sub(p.start)))
+	}
+	return err
+}
+
+// abortWrites cancels the background writes still running (a failed run)
+// and waits for them to stop.
+func (s *session) abortWrites() {
+	if s.pending != nil {
+		s.pending.cancel()
+		s.awaitWrites()
+	}
 }
 
 // computeEstimates reads the risk tables of the session's cohort and

@@ -175,6 +175,7 @@ type background struct {
 	// thread count before the first.
 	serial  int
 	threads int64
+	done    time.Time // when the last write to end ended
 }
 
 // newBackground runs up to slots writes at once.
@@ -194,13 +195,13 @@ func (b *background) Go(ctx context.Context, fn func(context.Context) error) {
 		if failed {
 			return
 		}
-		if err := fn(ctx); err != nil {
-			b.mu.Lock()
-			if b.err == nil {
-				b.err = err
-			}
-			b.mu.Unlock()
+		err := fn(ctx)
+		b.mu.Lock()
+		if err != nil && b.err == nil {
+			b.err = err
 		}
+		b.done = time.Now()
+		b.mu.Unlock()
 	}()
 }
 

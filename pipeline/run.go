@@ -87,6 +87,9 @@ func Run(ctx context.Context, o RunOptions) (res *RunResult, err error) {
 	if err := s.report(ctx, st.dir, m); err != nil {
 		return nil, err
 	}
+	if err := s.awaitWrites(); err != nil {
+		return nil, err
+	}
 	if err := writeManifest(st.dir, m); err != nil {
 		return nil, err
 	}
@@ -199,6 +202,9 @@ func Analyze(ctx context.Context, o AnalyzeOptions) (err error) {
 	}
 	m := s.manifest(sum, cutoff, o.Cutoff.IsZero())
 	if err := s.changes(ctx, o.Out, st.dir, m); err != nil {
+		return err
+	}
+	if err := s.awaitWrites(); err != nil {
 		return err
 	}
 	if err := writeManifest(st.dir, m); err != nil {

@@ -46,6 +46,9 @@ type session struct {
 	// writes, while set, takes the parquetOnly results to write in the
 	// background (the estimate stage; writeResults).
 	writes *background
+	// pending are the estimate stage's writes, running on after it until
+	// awaitWrites (estimate.go).
+	pending *pendingWrites
 	// later are writes the estimate stage runs in the background once
 	// its analyses are estimated (derive's cohort.parquet).
 	later    []func(context.Context) error
@@ -160,6 +163,7 @@ func cleanStaleSpills(parent string) {
 }
 
 func (s *session) close() {
+	s.abortWrites() // a failed run's writes stop before its staging goes
 	s.db.Close()
 	s.cleanup()
 }
@@ -390,5 +394,10 @@ func resolveExtract(dir string) (string, func(), error) {
 // seconds is the time since start in seconds, to the millisecond, as a
 // decimal string (a float64 would print 3.6470000000000002).
 func seconds(start time.Time) string {
-	return strconv.FormatFloat(float64(time.Since(start).Milliseconds())/1000, 'f', 3, 64)
+	return secondsOf(time.Since(start))
+}
+
+// secondsOf is d as the logs print seconds: to the millisecond.
+func secondsOf(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Milliseconds())/1000, 'f', 3, 64)
 }
