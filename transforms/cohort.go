@@ -27,8 +27,10 @@ type CohortOptions struct {
 	Endpoints endpoints.Set
 	// Summarized says db holds the table event_summary that Ingest left
 	// for the same Endpoints (IngestOptions.Endpoints): the cohort is
-	// derived from it without reading the events again. Otherwise it is
-	// made from the events table (queries/event_dates.sql.tmpl). Either
+	// derived from it without reading the events again, its first_of_type
+	// marks in place of the window choosing each patient's first
+	// transplant of a type (cohort.sql.tmpl's Marked form). Otherwise it
+	// is made from the events table (queries/event_dates.sql.tmpl). Either
 	// way DeriveCohort drops it.
 	Summarized bool
 	// Step, if set, is told as each part ends (marrow -v logs it).
@@ -93,7 +95,7 @@ func DeriveCohort(ctx context.Context, db *sql.DB, opts CohortOptions) (cutoff t
 		step("event summary", start)
 		start = time.Now()
 	}
-	if _, err := db.ExecContext(ctx, CohortSQL(eps), day, opts.AllTransplants); err != nil {
+	if _, err := db.ExecContext(ctx, cohortSQL(eps, opts.Summarized), day, opts.AllTransplants); err != nil {
 		return time.Time{}, 0, fmt.Errorf("derive cohort (cutoff %s): %w", day, err)
 	}
 	if _, err := db.ExecContext(ctx, CohortViewSQL()); err != nil {

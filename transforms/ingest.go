@@ -141,6 +141,16 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	step("load transplants", start)
 	start = time.Now()
 	index.accept(tvs...)
+	// Each patient's first transplant of each type, for the cohort
+	// (event_summary's first_of_type), counted beside the events.
+	firsts := make(chan []bool, 1)
+	go func() {
+		var marks []bool
+		if opts.Endpoints != nil {
+			marks = index.firsts(tvs...)
+		}
+		firsts <- marks
+	}()
 	tv := mergeValidators(tvs)
 	// Events are checked against the finished index only.
 	tally := newEventTally(len(index.infos), opts.Endpoints)
@@ -197,7 +207,7 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	summarized := make(chan error, 1)
 	go func() {
 		start := time.Now()
-		err := storeSummary(ctx, db, tally, index)
+		err := storeSummary(ctx, db, tally, index, <-firsts)
 		if err == nil {
 			step("event summary", start)
 		}
@@ -497,13 +507,13 @@ type validator interface {
 
 // storeSummary stores the table event_summary from tally, on a connection
 // of its own.
-func storeSummary(ctx context.Context, db *sql.DB, tally *eventTally, index *transplantIndex) error {
+func storeSummary(ctx context.Context, db *sql.DB, tally *eventTally, index *transplantIndex, firsts []bool) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	return tally.store(ctx, conn, index)
+	return tally.store(ctx, conn, index, firsts)
 }
 
 // flagLists are the quality flags the validators found, in one list.

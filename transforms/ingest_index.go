@@ -107,13 +107,57 @@ func (x *transplantIndex) accept(vs ...validator) {
 	}
 }
 
+// firsts says, per entry of x (after accept), whether it is an accepted
+// row that is its patient's first transplant of its type: earliest date,
+// then smallest transplant_id by byte value, as cohort.sql.tmpl's window
+// picks it. The first of all a patient's transplants of a type is also
+// the first of those up to any cutoff that keeps one, so the mark holds
+// whatever the cutoff. It only reads x: it may run beside the events'
+// validators.
+func (x *transplantIndex) firsts(vs ...validator) []bool {
+	type patientType struct {
+		patient string
+		auto    bool
+	}
+	n := 0
+	for _, v := range vs {
+		n += len(v.(*transplantRows).done)
+	}
+	first := make(map[patientType]int32, n)
+	for _, v := range vs {
+		for _, r := range v.(*transplantRows).done {
+			k := patientType{r.patient, r.auto}
+			if f, ok := first[k]; !ok || x.before(r.entry, f) {
+				first[k] = r.entry
+			}
+		}
+	}
+	marks := make([]bool, len(x.infos))
+	for _, i := range first {
+		marks[i] = true
+	}
+	return marks
+}
+
+// before says accepted entry i comes before j in a patient's order of
+// transplants: earlier date, then smaller transplant_id (byte order, as
+// SQL compares VARCHAR).
+func (x *transplantIndex) before(i, j int32) bool {
+	a, b := &x.infos[i], &x.infos[j]
+	if a.date != b.date {
+		return a.date < b.date
+	}
+	return x.id(i) < x.id(j)
+}
+
 // registered is an accepted transplant row: its index entry, date, the
-// hash of its fields and whether it is AUTO.
+// hash of its fields, its patient_id and whether it is AUTO.
 type registered struct {
-	entry int32
-	date  int32
-	hash  uint64
-	auto  bool
+	entry   int32
+	date    int32
+	hash    uint64
+	patient string
+	auto    bool
 }
 
 // registrar enters the transplant ids into the index in file order, in

@@ -228,7 +228,8 @@ func (t *transplantRows) batch(b *rawBatch) {
 		var r transplant
 		r.id = strings.TrimSpace(b.vals[j*k+tID])
 		if t.row(b.lines[j], b.vals[j*k:(j+1)*k], b.dupOf[j], &r) {
-			t.done = append(t.done, registered{entry: b.reg[j], date: r.date, hash: r.hash(), auto: r.typ == "AUTO"})
+			// The patient id outlives the batch's buffer (accept).
+			t.done = append(t.done, registered{entry: b.reg[j], date: r.date, hash: r.hash(), patient: strings.Clone(r.patient), auto: r.typ == "AUTO"})
 			t.flags = appendTransplantFlags(t.flags, &r, b.lines[j])
 			t.append(&r, b.lines[j])
 		}

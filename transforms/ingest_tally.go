@@ -254,7 +254,8 @@ var fullSummary bool
 
 // summaryColumns is the column list of event_summary for terms:
 // transplant_id, last_date and a <term>_date column per term, the columns
-// of event_dates.sql.tmpl; with fullSummary first the columns of
+// of event_dates.sql.tmpl, then first_of_type (transplantIndex.firsts);
+// with fullSummary first the columns of
 // testdata/plainsql/event_summary.sql, hash_sum as its low and high 64
 // bits (hash_lo, hash_hi: Arrow has no 128-bit integer).
 func summaryColumns(terms []endpoints.Term) string {
@@ -265,10 +266,11 @@ func summaryColumns(terms []endpoints.Term) string {
 n_deaths BIGINT NOT NULL, n_gvhd BIGINT NOT NULL,
 first_death BIGINT, last_contact BIGINT, latest_other BIGINT, `)
 	}
-	b.WriteString("last_date DATE NOT NULL")
+	b.WriteString("last_date DATE")
 	for _, t := range terms {
 		fmt.Fprintf(&b, ", %s DATE", termDateColumn(t))
 	}
+	b.WriteString(", first_of_type BOOLEAN NOT NULL")
 	return b.String()
 }
 
@@ -278,9 +280,12 @@ func termDateColumn(t endpoints.Term) string { return `"` + t.Column() + `_date"
 // summaryBatchRows is the number of rows of each record batch store sends.
 const summaryBatchRows = 1 << 17
 
-// store creates the table event_summary with a row per
-// transplant of index with accepted events, in index order.
-func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplantIndex) error {
+// store creates the table event_summary with a row per accepted
+// transplant of index, in index order: last_date and the term dates are
+// NULL for one without accepted events; first_of_type is firsts' mark
+// (false for every row when firsts is nil). cohort.sql.tmpl's Marked form
+// reads it.
+func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplantIndex, firsts []bool) error {
 	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE event_summary ("+summaryColumns(t.terms)+")"); err != nil {
 		return fmt.Errorf("event summary: %w", err)
 	}
@@ -301,6 +306,8 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 	for _, term := range t.terms {
 		fields = append(fields, arrow.Field{Name: term.Column() + "_date", Type: arrow.FixedWidthTypes.Date32, Nullable: true})
 	}
+	marked := len(fields)
+	fields = append(fields, arrow.Field{Name: "first_of_type", Type: arrow.FixedWidthTypes.Boolean})
 	schema := arrow.NewSchema(fields, nil)
 	recs := make(chan arrow.RecordBatch, 1)
 	go func() {
@@ -329,11 +336,13 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 				return false
 			}
 		}
+		first := b.Field(marked).(*array.BooleanBuilder)
 		for i := range t.n {
-			if t.n[i] == 0 {
+			if !index.infos[i].ok {
 				continue
 			}
 			id.Append(index.id(int32(i)))
+			first.Append(firsts != nil && firsts[i])
 			if fullSummary {
 				ints(1).Append(int64(t.n[i]))
 				b.Field(2).(*array.Uint64Builder).Append(t.hashLo[i])
@@ -344,7 +353,11 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 				opt(7, t.lastContact[i], noneMax)
 				opt(8, t.latestOther[i], noneMax)
 			}
-			last.Append(arrow.Date32(t.lastDate[i]))
+			if t.n[i] == 0 {
+				last.AppendNull()
+			} else {
+				last.Append(arrow.Date32(t.lastDate[i]))
+			}
 			for k := range t.terms {
 				f := b.Field(dates + 1 + k).(*array.Date32Builder)
 				if d := t.first[k][i]; d == noneMin32 {

@@ -42,7 +42,26 @@ func TestEventSummaryPlain(t *testing.T) {
 				if _, err := Ingest(context.Background(), db, dir, IngestOptions{MaxRejectRate: 1, Endpoints: eps}); err != nil {
 					t.Fatal(err)
 				}
-				for _, q := range []string{"CREATE TABLE tally AS FROM event_summary", plain, EventDatesSQL(eps)} {
+				// Ingest's summary has every accepted transplant; those
+				// without events have no dates. first_of_type is the
+				// window of cohort.sql.tmpl's unmarked form.
+				firsts := `SELECT transplant_id, ROW_NUMBER() OVER (
+					PARTITION BY patient_id, transplant_type ORDER BY transplant_date, transplant_id) = 1 FROM transplants`
+				for _, q := range []string{
+					"(SELECT transplant_id, first_of_type FROM event_summary EXCEPT ALL " + firsts + ") UNION ALL (" + firsts + " EXCEPT ALL SELECT transplant_id, first_of_type FROM event_summary)",
+					"SELECT transplant_id FROM event_summary WHERE n_events = 0 AND (last_date IS NOT NULL OR first_death IS NOT NULL)",
+				} {
+					if diff := queryStrings(t, db, q+" ORDER BY ALL LIMIT 5"); len(diff) > 0 {
+						t.Errorf("%.60s:\n%s", q, strings.Join(diff, "\n"))
+					}
+				}
+				if n := queryStrings(t, db, "SELECT count(*) = count(DISTINCT transplant_id) AND count(*) = (SELECT count(*) FROM transplants) FROM event_summary"); name == "synth" && n[0] != "true" {
+					t.Errorf("event_summary is not one row per accepted transplant")
+				}
+				if n := queryStrings(t, db, "SELECT count(*) FILTER (WHERE first_of_type) > 0 AND count(*) FILTER (WHERE NOT first_of_type) > 0 FROM event_summary"); name == "synth" && n[0] != "true" {
+					t.Errorf("first_of_type is all true or all false: the extract does not test it")
+				}
+				for _, q := range []string{"CREATE TABLE tally AS SELECT * EXCLUDE (first_of_type) FROM event_summary WHERE n_events > 0", plain, EventDatesSQL(eps)} {
 					if _, err := db.Exec(q); err != nil {
 						t.Fatalf("%.60s: %v", q, err)
 					}

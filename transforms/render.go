@@ -87,14 +87,23 @@ func render(name string, data any) string {
 	return b.String()
 }
 
-// CohortSQL renders cohort.sql for the endpoint set eps: the cohort table
-// gets one time and status column per endpoint, in name order.
+// CohortSQL renders cohort.sql for the endpoint set eps, reading the
+// event_summary of event_dates.sql: the cohort table gets one time and
+// status column per endpoint, in name order.
 func CohortSQL(eps endpoints.Set) string {
+	return cohortSQL(eps, false)
+}
+
+// cohortSQL renders cohort.sql; marked: event_summary is ingest's, a row
+// per transplant with first_of_type (eventTally.store), which takes the
+// place of the window choosing each patient's first transplant of a type.
+func cohortSQL(eps endpoints.Set, marked bool) string {
 	return render("cohort", struct {
 		Endpoints endpoints.Set
 		Terms     []endpoints.Term
 		Carried   []string
-	}{eps.Sorted(), eventDateTerms(eps), CohortCarried})
+		Marked    bool
+	}{eps.Sorted(), eventDateTerms(eps), CohortCarried, marked})
 }
 
 // CohortCarried are the transplants columns cohort_wide carries after the

@@ -17,9 +17,10 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // so every change to it shows in a diff. go test -update rewrites it.
 func TestRenderedSQLGolden(t *testing.T) {
 	for name, sql := range map[string]string{
-		"cohort.sql":      CohortSQL(endpoints.Default()),
-		"event_dates.sql": EventDatesSQL(endpoints.Default()),
-		"risk_counts.sql": RiskCountsSQL(DefaultRiskSpec(endpoints.Default(), DefaultStrata)),
+		"cohort.sql":        CohortSQL(endpoints.Default()),
+		"cohort_marked.sql": cohortSQL(endpoints.Default(), true),
+		"event_dates.sql":   EventDatesSQL(endpoints.Default()),
+		"risk_counts.sql":   RiskCountsSQL(DefaultRiskSpec(endpoints.Default(), DefaultStrata)),
 	} {
 		golden := filepath.Join("testdata", name+".golden")
 		if *update {
