@@ -134,6 +134,8 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	tvs := make([]validator, validators())
 	for i := range tvs {
 		tvs[i] = newTransplantRows(tf)
+		// The patient ids are kept for the first_of_type marks only.
+		tvs[i].(*transplantRows).keepPatients = opts.Endpoints != nil
 	}
 	if err := loadFile(ctx, conn, tf, "transplants", transplantsArrow, tvs...); err != nil {
 		return nil, err
@@ -149,7 +151,7 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 		if opts.Endpoints != nil {
 			marks = index.firsts(tvs...)
 		}
-		firsts <- marks
+		firsts <- marks // firsts let go of the patient ids
 	}()
 	tv := mergeValidators(tvs)
 	// Events are checked against the finished index only.

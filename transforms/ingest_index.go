@@ -113,7 +113,7 @@ func (x *transplantIndex) accept(vs ...validator) {
 // picks it. The first of all a patient's transplants of a type is also
 // the first of those up to any cutoff that keeps one, so the mark holds
 // whatever the cutoff. It only reads x: it may run beside the events'
-// validators.
+// validators. It needs the validators' patients, and drops them.
 func (x *transplantIndex) firsts(vs ...validator) []bool {
 	type patientType struct {
 		patient string
@@ -125,12 +125,14 @@ func (x *transplantIndex) firsts(vs ...validator) []bool {
 	}
 	first := make(map[patientType]int32, n)
 	for _, v := range vs {
-		for _, r := range v.(*transplantRows).done {
-			k := patientType{r.patient, r.auto}
+		t := v.(*transplantRows)
+		for i, r := range t.done {
+			k := patientType{t.patients[i], r.auto}
 			if f, ok := first[k]; !ok || x.before(r.entry, f) {
 				first[k] = r.entry
 			}
 		}
+		t.patients = nil
 	}
 	marks := make([]bool, len(x.infos))
 	for _, i := range first {
@@ -151,13 +153,12 @@ func (x *transplantIndex) before(i, j int32) bool {
 }
 
 // registered is an accepted transplant row: its index entry, date, the
-// hash of its fields, its patient_id and whether it is AUTO.
+// hash of its fields and whether it is AUTO.
 type registered struct {
-	entry   int32
-	date    int32
-	hash    uint64
-	patient string
-	auto    bool
+	entry int32
+	date  int32
+	hash  uint64
+	auto  bool
 }
 
 // registrar enters the transplant ids into the index in file order, in

@@ -177,6 +177,10 @@ type transplantRows struct {
 	*rowValidator
 	done  []registered  // accepted rows, for transplantIndex.accept
 	flags []qualityFlag // the quality flags of the accepted rows (quality.go)
+	// patients are the patient_ids of done's rows when keepPatients, for
+	// transplantIndex.firsts (which lets go of them).
+	patients     []string
+	keepPatients bool
 
 	id, patient, center, typ, donor, graft, indication, status, conditioning, sex *stringColumn
 	date, karnofsky, hctCI                                                        *fixedColumn[int32]
@@ -228,8 +232,10 @@ func (t *transplantRows) batch(b *rawBatch) {
 		var r transplant
 		r.id = strings.TrimSpace(b.vals[j*k+tID])
 		if t.row(b.lines[j], b.vals[j*k:(j+1)*k], b.dupOf[j], &r) {
-			// The patient id outlives the batch's buffer (accept).
-			t.done = append(t.done, registered{entry: b.reg[j], date: r.date, hash: r.hash(), patient: strings.Clone(r.patient), auto: r.typ == "AUTO"})
+			t.done = append(t.done, registered{entry: b.reg[j], date: r.date, hash: r.hash(), auto: r.typ == "AUTO"})
+			if t.keepPatients {
+				t.patients = append(t.patients, strings.Clone(r.patient)) // outlives the batch's buffer
+			}
 			t.flags = appendTransplantFlags(t.flags, &r, b.lines[j])
 			t.append(&r, b.lines[j])
 		}
