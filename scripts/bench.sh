@@ -64,20 +64,23 @@ rm -rf "$W/wh-$N" "$W/out-$N" "$W/an-$N"
 measure ingest "$W/marrow" -q ingest --extract "$ex" --warehouse "$W/wh-$N" --config "$conf"
 measure run "$W/marrow" -v run --extract "$ex" --out "$W/out-$N" --config "$conf"
 measure analyze "$W/marrow" -v analyze --warehouse "$W/wh-$N" --out "$W/an-$N" --config "$conf"
-# The estimation phase: the estimate stage of analyze (risk sets -> curves,
-# landmarks, medians, tests, results written), from its -v log line.
-est=$(awk '/msg=estimate / { for (i = 1; i <= NF; i++) if ($i ~ /^seconds=/) { sub("seconds=", "", $i); s += $i } } END { print s + 0 }' "$W/analyze.log")
-# The stage until the analyses start (the default analysis, what
-# bench-r.R computes, but for its curves file, which is still being written
-# beside the analyses then), and the "analyses" step (the built-in by_year
-# and any declared ones, and the wait for every curves file).
+# The estimation phase of analyze (risk sets -> curves, landmarks, medians,
+# tests, results written): from the estimate stage's start until it and its
+# background writes (the curves files, cohort.parquet, which go on beside
+# the centres stage) have ended, the -v step "results written".
+est=$(awk '/msg="results written"/ { for (i = 1; i <= NF; i++) if ($i ~ /^seconds=/) { sub("seconds=", "", $i); s += $i } } END { print s + 0 }' "$W/analyze.log")
+# The estimate stage itself, and in it the "analyses" step (the built-in
+# by_year and any declared ones); the stage until the analyses start is the
+# default analysis, what bench-r.R computes, but for its curves file, which
+# is still being written then.
+stage=$(awk '/msg=estimate / { for (i = 1; i <= NF; i++) if ($i ~ /^seconds=/) { sub("seconds=", "", $i); s += $i } } END { print s + 0 }' "$W/analyze.log")
 an=$(awk '/msg=analyses / { for (i = 1; i <= NF; i++) if ($i ~ /^seconds=/) { sub("seconds=", "", $i); s += $i } } END { print s + 0 }' "$W/analyze.log")
-est_default=$(awk "BEGIN{print $est - $an}")
+est_default=$(awk "BEGIN{print $stage - $an}")
 echo "-- ratios (same run)"
 echo "ingest  / convert = $(ratio "$T_ingest" "$T_convert")"
 echo "run     / convert = $(ratio "$T_run" "$T_convert")   (target <= 3)"
 echo "run     / bare    = $(ratio "$T_run" "$T_bare")"
-echo "marrow estimation phase (analyze's estimate stage) = $est s: $est_default s until the analyses start, $an s for by_year/declared analyses and the curves writes"
+echo "marrow estimation phase (analyze's estimate stage until its last result file is written) = $est s: the stage $stage s ($est_default s until the analyses start, $an s for by_year/declared analyses), the rest its background writes"
 limit=${MEMORY_LIMIT:-2GB}
 limit_mib=$(awk -v l="$limit" 'BEGIN{n=l+0; u=l; sub(/^[0-9.]+ */, "", u); f=(u ~ /^(GB)$/) ? 1000*1000*1000 : (u ~ /^GiB$/) ? 1024*1024*1024 : (u ~ /^MB$/) ? 1000*1000 : 1024*1024; printf "%d", n*f/1048576}')
 run_rss=$(grep -o 'rss_kb=[0-9]*' "$W/run.time" | cut -d= -f2)
