@@ -23,6 +23,21 @@ import (
 // caller holds the warehouse's lock (pipeline's lockWarehouse).
 var viewed = map[string]bool{"events": true}
 
+// ViewTable replaces table by a view over its warehouse file path, which
+// holds the same rows (WriteWarehouse's, or Ingest's transplants.parquet):
+// the table's memory goes back to DuckDB for the work that follows, and
+// the few later reads scan the file. Nothing may write to path while the
+// view is in use.
+func ViewTable(ctx context.Context, db *sql.DB, table, path string) error {
+	// table is one of the fixed warehouse names.
+	stmt := "BEGIN; DROP TABLE " + table + "; CREATE VIEW " + table + " AS SELECT * FROM read_parquet(" + duck.Literal(path) + "); COMMIT"
+	if _, err := db.ExecContext(ctx, stmt); err != nil {
+		db.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		return fmt.Errorf("view %s: %w", table, duck.Flat(err))
+	}
+	return nil
+}
+
 // LoadWarehouse reads the named tables of a warehouse directory written by
 // WriteWarehouse (dir/<table>.parquet) into db, and returns the ingest
 // summary stored with them. A missing file is an error naming it; so is a
