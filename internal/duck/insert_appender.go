@@ -90,6 +90,8 @@ func appendRecord(a interface{ AppendRow(...driver.Value) error }, rec arrow.Rec
 				row[c] = x.Value(i)
 			case *array.Uint64:
 				row[c] = x.Value(i)
+			case *array.Boolean:
+				row[c] = x.Value(i)
 			default:
 				return fmt.Errorf("appender: unexpected column type %s", col.DataType())
 			}

@@ -22,6 +22,7 @@ var insertSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "x", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "d", Type: arrow.FixedWidthTypes.Date32},
 	{Name: "u", Type: arrow.PrimitiveTypes.Uint64},
+	{Name: "b", Type: arrow.FixedWidthTypes.Boolean},
 }, nil)
 
 // insertBatch is rows first..first+n-1 of the test table: NULLs in s, i
@@ -42,17 +43,19 @@ func insertBatch(first, n int) arrow.RecordBatch {
 		b.Field(2).(*array.Int64Builder).Append(int64(r) << 33)
 		b.Field(4).(*array.Date32Builder).Append(arrow.Date32(r % 40000))
 		b.Field(5).(*array.Uint64Builder).Append(math.MaxUint64 - uint64(r))
+		b.Field(6).(*array.BooleanBuilder).Append(r%3 == 1)
 	}
 	return b.NewRecordBatch()
 }
 
 // TestInsertArrow: batches sent on the channel arrive in the table with
 // every value and NULL intact, with or without the duckdb_arrow tag (every
-// Arrow type marrow loads: the event summary has UBIGINT columns).
+// Arrow type marrow loads: the event summary has UBIGINT and BOOLEAN
+// columns).
 func TestInsertArrow(t *testing.T) {
 	ctx := context.Background()
 	conn := testConn(t, Options{Threads: 2})
-	if _, err := conn.ExecContext(ctx, "CREATE TABLE t (s VARCHAR, i INTEGER, n BIGINT NOT NULL, x DOUBLE, d DATE NOT NULL, u UBIGINT NOT NULL)"); err != nil {
+	if _, err := conn.ExecContext(ctx, "CREATE TABLE t (s VARCHAR, i INTEGER, n BIGINT NOT NULL, x DOUBLE, d DATE NOT NULL, u UBIGINT NOT NULL, b BOOLEAN NOT NULL)"); err != nil {
 		t.Fatal(err)
 	}
 	const batches, per = 5, 30000
@@ -66,7 +69,7 @@ func TestInsertArrow(t *testing.T) {
 	if err := InsertArrow(ctx, conn, "t", insertSchema, ch, "INSERT INTO t SELECT * FROM "+StreamView); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := conn.QueryContext(ctx, "SELECT s, i, n, x, d, u FROM t ORDER BY n")
+	rows, err := conn.QueryContext(ctx, "SELECT s, i, n, x, d, u, b FROM t ORDER BY n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +84,8 @@ func TestInsertArrow(t *testing.T) {
 		var x *float64
 		var d time.Time
 		var u uint64
-		if err := rows.Scan(&s, &i, &n, &x, &d, &u); err != nil {
+		var bv bool
+		if err := rows.Scan(&s, &i, &n, &x, &d, &u, &bv); err != nil {
 			t.Fatal(err)
 		}
 		if n != want.Column(2).(*array.Int64).Value(r) {
@@ -89,6 +93,9 @@ func TestInsertArrow(t *testing.T) {
 		}
 		if u != want.Column(5).(*array.Uint64).Value(r) {
 			t.Fatalf("row %d: u = %d", r, u)
+		}
+		if bv != want.Column(6).(*array.Boolean).Value(r) {
+			t.Fatalf("row %d: b = %v", r, bv)
 		}
 		if wantDay := int64(want.Column(4).(*array.Date32).Value(r)); d.Unix()/86400 != wantDay {
 			t.Fatalf("row %d: d = %v, want day %d", r, d, wantDay)
@@ -118,7 +125,7 @@ func TestInsertArrow(t *testing.T) {
 // batch that never comes.
 func TestInsertArrowCancelled(t *testing.T) {
 	conn := testConn(t, Options{Threads: 2})
-	if _, err := conn.ExecContext(context.Background(), "CREATE TABLE t (s VARCHAR, i INTEGER, n BIGINT NOT NULL, x DOUBLE, d DATE NOT NULL, u UBIGINT NOT NULL)"); err != nil {
+	if _, err := conn.ExecContext(context.Background(), "CREATE TABLE t (s VARCHAR, i INTEGER, n BIGINT NOT NULL, x DOUBLE, d DATE NOT NULL, u UBIGINT NOT NULL, b BOOLEAN NOT NULL)"); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -170,7 +177,7 @@ func TestStreamArrowConcurrent(t *testing.T) {
 				}
 				defer conn.Close()
 				table := fmt.Sprintf("t%d", c)
-				if _, err := conn.ExecContext(ctx, "CREATE TABLE "+table+" (s VARCHAR, i INTEGER, n BIGINT NOT NULL, x DOUBLE, d DATE NOT NULL, u UBIGINT NOT NULL)"); err != nil {
+				if _, err := conn.ExecContext(ctx, "CREATE TABLE "+table+" (s VARCHAR, i INTEGER, n BIGINT NOT NULL, x DOUBLE, d DATE NOT NULL, u UBIGINT NOT NULL, b BOOLEAN NOT NULL)"); err != nil {
 					return err
 				}
 				ch := make(chan arrow.RecordBatch)
