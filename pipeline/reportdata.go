@@ -21,6 +21,11 @@ import (
 // deterministic, so the numbers equal those in dir/results.
 func (s *session) report(ctx context.Context, dir string, m Manifest) error {
 	return s.stage(ctx, "report", func() ([]any, error) {
+		// The estimate stage's curves writes read the curves the report
+		// compacts: they must have ended.
+		if err := s.awaitWrites(); err != nil {
+			return nil, err
+		}
 		if s.est == nil {
 			tables := append(append([]string{}, transforms.WarehouseTables...), "cohort")
 			sum, err := transforms.LoadWarehouse(ctx, s.db, filepath.Join(dir, "warehouse"), tables...)

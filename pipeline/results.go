@@ -94,6 +94,13 @@ func (s *session) writeResultsThen(ctx context.Context, dir, schema string, tabl
 		// Straight from Go as Arrow, already in key order: no CSV, no
 		// table and no sort (writeArrow) — in the background when the
 		// stage allows it (s.writes), on a connection of its own.
+		// The one-thread setting is the background's while its writes may
+		// overlap: chosen now, not when the write starts (s.writes is nil
+		// again by then if the stage has ended).
+		serially := transforms.Serially
+		if s.writes != nil {
+			serially = s.writes.serially
+		}
 		write := func(ctx context.Context, background bool) error {
 			start := time.Now()
 			conn, err := s.db.Conn(ctx)
@@ -101,10 +108,6 @@ func (s *session) writeResultsThen(ctx context.Context, dir, schema string, tabl
 				return err
 			}
 			defer conn.Close()
-			serially := transforms.Serially
-			if s.writes != nil {
-				serially = s.writes.serially
-			}
 			rows, err := writeArrow(ctx, conn, table, t, path, sortResults, serially)
 			if err != nil {
 				return err
