@@ -411,6 +411,10 @@ func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []in
 					Float(p.Estimate).Float(p.StdErr).Float(p.Lower).Float(p.Upper).End()
 			}
 		},
+		points: func(i int) ([]string, []estimate.Point) {
+			t := &est.tables[i]
+			return append([]string{t.Endpoint}, t.Groups...), est.curves[i].Points
+		},
 	}, {
 		name:    "medians",
 		orderBy: key,

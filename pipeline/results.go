@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"marrow/estimate"
 	"marrow/internal/duck"
 	"marrow/transforms"
 )
@@ -29,6 +30,11 @@ type resultTable struct {
 	notNull []string // text columns where an empty field is '' rather than NULL
 	parts   int
 	emit    func(part int, w rowSink)
+	// points, if set, gives part i's rows as a curve: its stratum (the
+	// columns before time) and its points, one row each (the curves
+	// table). writeArrow then builds the columns from them directly
+	// (pointsRecord), the same record emit gives row by row.
+	points func(part int) (stratum []string, pts []estimate.Point)
 	// parquetOnly: results/ gets the Parquet file only (curves, SPEC §4:
 	// millions of rows; marrow query gives CSV). Its rows then go to
 	// DuckDB's COPY as an Arrow stream (writeArrow), in orderBy order as
