@@ -405,12 +405,6 @@ func (est *estimates) analysisTables(dims []string, eps endpoints.Set, days []in
 			est.compact(eps, days, keepFollowUp)
 			debug.FreeOSMemory()
 		},
-		emit: func(i int, w rowSink) {
-			for _, p := range est.curves[i].Points {
-				stratum(w, &est.tables[i]).Int(p.Time).Int(p.NRisk).Int(p.NEvent).Int(p.NCompete).Int(p.NCensor).
-					Float(p.Estimate).Float(p.StdErr).Float(p.Lower).Float(p.Upper).End()
-			}
-		},
 		points: func(i int) ([]string, []estimate.Point) {
 			t := &est.tables[i]
 			return append([]string{t.Endpoint}, t.Groups...), est.curves[i].Points

@@ -30,10 +30,10 @@ type resultTable struct {
 	notNull []string // text columns where an empty field is '' rather than NULL
 	parts   int
 	emit    func(part int, w rowSink)
-	// points, if set, gives part i's rows as a curve: its stratum (the
-	// columns before time) and its points, one row each (the curves
-	// table). writeArrow then builds the columns from them directly
-	// (pointsRecord), the same record emit gives row by row.
+	// points, set instead of emit, gives part i's rows as a curve: its
+	// stratum (the columns before time) and its points, one row each
+	// (the curves table, parquetOnly). writeArrow builds the columns from
+	// them directly (pointsRecord), the record emit would give row by row.
 	points func(part int) (stratum []string, pts []estimate.Point)
 	// parquetOnly: results/ gets the Parquet file only (curves, SPEC §4:
 	// millions of rows; marrow query gives CSV). Its rows then go to
