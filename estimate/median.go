@@ -63,16 +63,29 @@ func findq(x, y []float64, p, tol float64) float64 {
 	xmax := x[len(x)-1]
 	// Drop repeated y values (censoring times), keeping the first of each,
 	// NaN counting as one value (R's duplicated()).
+	// Where y's values (NaN aside) never decrease, as 1 − S always and
+	// the limits almost always do, a value was seen before exactly when
+	// it equals the last one kept: no set is needed.
 	var xs, yv []float64
-	seen := map[float64]bool{}
-	seenNaN := false
+	rising := nondecreasing(y)
+	var seen map[float64]bool
+	if !rising {
+		seen = map[float64]bool{}
+	}
+	last, seenNaN := math.NaN(), false
 	for i, v := range y {
-		if math.IsNaN(v) {
+		switch {
+		case math.IsNaN(v):
 			if seenNaN {
 				continue
 			}
 			seenNaN = true
-		} else {
+		case rising:
+			if v == last {
+				continue
+			}
+			last = v
+		default:
 			if seen[v] {
 				continue
 			}
@@ -107,16 +120,39 @@ func approxIndex(y []float64, shift, p float64) int {
 		v float64
 		i int
 	}
-	var pts []pt
+	pts := make([]pt, 0, len(y))
+	sorted := true
 	for i, v := range y {
 		if !math.IsNaN(v) {
+			if len(pts) > 0 && v+shift < pts[len(pts)-1].v {
+				sorted = false
+			}
 			pts = append(pts, pt{v + shift, i})
 		}
 	}
-	sort.SliceStable(pts, func(a, b int) bool { return pts[a].v < pts[b].v })
+	// In order already (the usual case), a stable sort would leave them
+	// as they are.
+	if !sorted {
+		sort.SliceStable(pts, func(a, b int) bool { return pts[a].v < pts[b].v })
+	}
 	if len(pts) == 0 || p < pts[0].v || p > pts[len(pts)-1].v {
 		return -1
 	}
 	j := sort.Search(len(pts), func(j int) bool { return pts[j].v >= p })
 	return pts[j].i
+}
+
+// nondecreasing reports whether y's values, NaN skipped, never decrease.
+func nondecreasing(y []float64) bool {
+	last, any := 0.0, false
+	for _, v := range y {
+		if math.IsNaN(v) {
+			continue
+		}
+		if any && v < last {
+			return false
+		}
+		last, any = v, true
+	}
+	return true
 }
