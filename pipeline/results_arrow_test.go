@@ -59,6 +59,12 @@ func TestResultsOrder(t *testing.T) {
 	if want["analyses/by_year/curves.parquet"] == nil {
 		t.Fatal("no results/analyses/by_year/curves.parquet")
 	}
+	// The stratum columns go to Parquet as ENUMs (enumColumns): they
+	// must read back as the text they were.
+	if got, want := columnTypes(t, want["curves.parquet"]), "endpoint VARCHAR, transplant_type VARCHAR, donor_type VARCHAR, indication VARCHAR, "+
+		"time INTEGER, n_risk BIGINT, n_event BIGINT, n_compete BIGINT, n_censor BIGINT, estimate DOUBLE, std_err DOUBLE, lower DOUBLE, upper DOUBLE"; got != want {
+		t.Errorf("curves.parquet reads back as\n%s, want\n%s", got, want)
+	}
 	if groups := rowGroups(t, want["curves.parquet"]); groups < 2 {
 		t.Fatalf("curves.parquet has %d row group: too few rows to test the order across them", groups)
 	}
@@ -73,6 +79,26 @@ func TestResultsOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// columnTypes lists the columns of a Parquet file's bytes as DuckDB reads
+// them: "name TYPE, ...".
+func columnTypes(t *testing.T, b []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "f.parquet")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := duck.Open(context.Background(), duck.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var s string
+	if err := db.QueryRow("SELECT string_agg(column_name || ' ' || column_type, ', ') FROM (DESCRIBE FROM read_parquet(" + duck.Literal(path) + "))").Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // rowGroups counts the row groups of a Parquet file's bytes.

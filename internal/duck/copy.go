@@ -29,7 +29,16 @@ func CopyParquet(ctx context.Context, db execer, query, path string) error {
 // its rows in one order whatever the thread count: a table scan, or a
 // stream scanned on one thread.
 func CopyParquetStmt(query, path string) string {
-	return fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", query, Literal(path))
+	return CopyParquetStmtWith(query, path, "")
+}
+
+// CopyParquetStmtWith is CopyParquetStmt with more of COPY's Parquet
+// options (opts: "NAME value, ..."; "" for none).
+func CopyParquetStmtWith(query, path, opts string) string {
+	if opts != "" {
+		opts = ", " + opts
+	}
+	return fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd%s)", query, Literal(path), opts)
 }
 
 // Literal quotes s as a SQL string literal, for the few places (file paths
