@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -84,25 +85,21 @@ func TestResultsOrder(t *testing.T) {
 // columnTypes lists the columns of a Parquet file's bytes as DuckDB reads
 // them: "name TYPE, ...".
 func columnTypes(t *testing.T, b []byte) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "f.parquet")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	db, err := duck.Open(context.Background(), duck.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	var s string
-	if err := db.QueryRow("SELECT string_agg(column_name || ' ' || column_type, ', ') FROM (DESCRIBE FROM read_parquet(" + duck.Literal(path) + "))").Scan(&s); err != nil {
-		t.Fatal(err)
-	}
+	queryParquet(t, b, "SELECT string_agg(column_name || ' ' || column_type, ', ') FROM (DESCRIBE FROM read_parquet(%s))", &s)
 	return s
 }
 
 // rowGroups counts the row groups of a Parquet file's bytes.
 func rowGroups(t *testing.T, b []byte) int {
+	var n int
+	queryParquet(t, b, "SELECT count(DISTINCT row_group_id) FROM parquet_metadata(%s)", &n)
+	return n
+}
+
+// queryParquet scans into dest the one value of query (%s: the file's
+// path) over a Parquet file's bytes.
+func queryParquet(t *testing.T, b []byte, query string, dest any) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "f.parquet")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
@@ -113,11 +110,9 @@ func rowGroups(t *testing.T, b []byte) int {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var n int
-	if err := db.QueryRow("SELECT count(DISTINCT row_group_id) FROM parquet_metadata(" + duck.Literal(path) + ")").Scan(&n); err != nil {
+	if err := db.QueryRow(fmt.Sprintf(query, duck.Literal(path))).Scan(dest); err != nil {
 		t.Fatal(err)
 	}
-	return n
 }
 
 // TestFullChunks: records of any sizes come out re-cut into multiples of
