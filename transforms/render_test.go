@@ -46,7 +46,7 @@ func TestRenderedSQLNewEndpoint(t *testing.T) {
 		Event: []endpoints.Term{{Code: "graft_failure"}}, Competing: []endpoints.Term{{Code: "death"}},
 		SameDay: endpoints.SameDayEvent, Population: endpoints.PopulationAllo}
 	eps := append(endpoints.Default(), gf)
-	if dates := EventDatesSQL(eps); !strings.Contains(dates, "MIN(event_date) FILTER (WHERE event = 'graft_failure') AS graft_failure_date") {
+	if dates := EventDatesSQL(eps); !strings.Contains(dates, "MIN(CASE WHEN event = 'graft_failure' THEN event_date END) AS graft_failure_date") {
 		t.Errorf("event dates SQL lacks graft_failure_date")
 	}
 	cohort := CohortSQL(eps)
