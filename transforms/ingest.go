@@ -599,7 +599,7 @@ func streamEvents(ctx context.Context, conn *sql.Conn, f *csvFile, path string, 
 		go rowGroups(ctx, recs, groups)
 		err := Serially(ctx, conn, func() error {
 			return duck.StreamArrow(ctx, conn, "events", eventsArrow, groups,
-				"COPY (SELECT * FROM "+duck.StreamView+") TO "+duck.Literal(path)+" "+parquetOptions)
+				"COPY (SELECT * FROM "+duck.StreamView+") TO "+duck.Literal(path)+" "+parquetOptions("events"))
 		})
 		for r := range groups {
 			r.Release()

@@ -58,8 +58,20 @@ func WriteWarehouse(ctx context.Context, db *sql.DB, dir string, tables ...strin
 	return nil
 }
 
-// parquetOptions are the options of every warehouse file's COPY.
-const parquetOptions = "(FORMAT parquet, COMPRESSION zstd)"
+// parquetOptions are the options of warehouse table t's COPY: zstd, and
+// for the events Parquet's newer encodings (PARQUET_VERSION V2: delta
+// for the integers, which source_line, a count, packs into almost
+// nothing). At 1M transplants (10.2 M events, one thread, from a table)
+// V2 wrote events.parquet in 3.59 s against 4.18 (source_line 0.14
+// against 0.54) and in 30.6 MB against 41.0; the other tables gained
+// nothing (cohort 1.28 against 1.35 s, transplants 1.24 against 1.22)
+// and keep the format every Parquet reader knows.
+func parquetOptions(t string) string {
+	if t == "events" {
+		return "(FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION V2)"
+	}
+	return "(FORMAT parquet, COMPRESSION zstd)"
+}
 
 // writeTable writes table t of db as dir/<t>.parquet, sorted on its key
 // unless inOrder says its rows are in key order already.
@@ -85,7 +97,7 @@ func writeTable(ctx context.Context, db *sql.DB, dir, t string, inOrder bool) er
 	}
 	// The table name and key are identifiers checked above; the path is a
 	// bound parameter.
-	q := fmt.Sprintf("COPY (SELECT * FROM %s%s) TO $1 %s", t, order, parquetOptions)
+	q := fmt.Sprintf("COPY (SELECT * FROM %s%s) TO $1 %s", t, order, parquetOptions(t))
 	path := filepath.Join(dir, t+".parquet")
 	if _, err := db.ExecContext(ctx, q, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
