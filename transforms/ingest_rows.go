@@ -230,7 +230,7 @@ func (t *transplantRows) batch(b *rawBatch) {
 			continue
 		}
 		var r transplant
-		r.id = strings.TrimSpace(b.vals[j*k+tID])
+		r.id = trimField(b.vals[j*k+tID])
 		if t.row(b.lines[j], b.vals[j*k:(j+1)*k], b.dupOf[j], &r) {
 			t.done = append(t.done, registered{entry: b.reg[j], date: r.date, hash: r.hash(), auto: r.typ == "AUTO"})
 			if t.keepPatients {
@@ -247,7 +247,10 @@ func (t *transplantRows) batch(b *rawBatch) {
 func (t *transplantRows) row(line int64, vals []string, dupOf int64, r *transplant) bool {
 	for _, s := range t.order {
 		raw := vals[s]
-		v := strings.TrimSpace(raw)
+		v := raw
+		if !plainEnds(raw) {
+			v = strings.TrimSpace(raw)
+		}
 		reason, detail := "", ""
 		switch s {
 		case tID:
@@ -433,7 +436,7 @@ func (e *eventRows) batch(b *rawBatch) {
 		vals := b.vals[j*k : (j+1)*k]
 		var r event
 		if e.row(line, vals, &r) {
-			e.append(strings.TrimSpace(vals[eID]), &r, line)
+			e.append(trimField(vals[eID]), &r, line)
 		}
 	}
 	e.tally.flush(e.run)
@@ -442,7 +445,10 @@ func (e *eventRows) batch(b *rawBatch) {
 func (e *eventRows) row(line int64, vals []string, r *event) bool {
 	for _, s := range e.order {
 		raw := vals[s]
-		v := strings.TrimSpace(raw)
+		v := raw
+		if !plainEnds(raw) {
+			v = strings.TrimSpace(raw)
+		}
 		reason, detail := "", ""
 		switch s {
 		case eID:
@@ -495,7 +501,7 @@ func (e *eventRows) row(line int64, vals []string, r *event) bool {
 			r.grade, ok = lookupCode(cgvhdGrades, r.grade)
 		}
 		if !ok {
-			r.grade = strings.ToUpper(strings.TrimSpace(vals[eGrade]))
+			r.grade = strings.ToUpper(trimField(vals[eGrade]))
 		}
 	}
 	if r.date < r.tx.date {
@@ -521,3 +527,21 @@ func (e *eventRows) append(id string, r *event, line int64) {
 func (v *rowValidator) empty() bool { return v.pending == 0 }
 
 func (v *rowValidator) base() *rowValidator { return v }
+
+// trimField is strings.TrimSpace for a field; the validators' loops over
+// every field test plainEnds there and call TrimSpace only when it fails.
+func trimField(s string) string {
+	if plainEnds(s) {
+		return s
+	}
+	return strings.TrimSpace(s)
+}
+
+// plainEnds says s starts and ends with a byte from '!' to '~' (b-'!'
+// wraps around below '!'), so that TrimSpace would return it as it is:
+// most fields do, and the test is inlined where the call is not (at 1M
+// transplants the validators spent 0.35-0.53 s of CPU in TrimSpace).
+func plainEnds(s string) bool {
+	n := len(s)
+	return n > 0 && s[0]-'!' < 94 && s[n-1]-'!' < 94
+}
