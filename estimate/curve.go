@@ -138,7 +138,13 @@ func NewKaplanMeier(rows []RiskRow, conf ConfType) (*Curve, error) {
 		if km == 0 {
 			p.StdErr = nan // Inf·0 in R: NA
 		}
-		p.Lower, p.Upper = kmLimits(km, seLog, conf)
+		if i > 0 && r.NEvent == 0 {
+			// S and its Greenwood sum are those of the point before, and
+			// so are the limits (the same bits, without the logarithms).
+			p.Lower, p.Upper = c.Points[i-1].Lower, c.Points[i-1].Upper
+		} else {
+			p.Lower, p.Upper = kmLimits(km, seLog, conf)
+		}
 		c.Points[i] = p
 	}
 	return c, nil
@@ -197,7 +203,14 @@ func NewCumulativeIncidence(rows []RiskRow) (*Curve, error) {
 		}
 		p := Point{Time: r.Time, NRisk: r.NRisk, NEvent: r.NEvent, NCompete: r.NCompete, NCensor: r.NCensor,
 			Estimate: f, StdErr: math.Sqrt(v)}
-		p.Lower, p.Upper = ciLimits(f, p.StdErr)
+		if i > 0 && r.NEvent == 0 {
+			// f and v change only at events of interest: the limits are
+			// the point before's (the same bits, without the powers; at 1M
+			// transplants ciLimits was 0.82 s of analyze's CPU).
+			p.Lower, p.Upper = c.Points[i-1].Lower, c.Points[i-1].Upper
+		} else {
+			p.Lower, p.Upper = ciLimits(f, p.StdErr)
+		}
 		if f == 0 {
 			p.StdErr = 0
 		}

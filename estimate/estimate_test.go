@@ -3,6 +3,7 @@ package estimate
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -510,3 +511,67 @@ func TestIncidenceAtOne(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitsCarried: the curves carry a point's limits over from the one
+// before where nothing of interest happened (no event of interest); they
+// must be the limits computed afresh from that point's estimate and
+// standard error, at competing-only and censor-only times too.
+func TestLimitsCarried(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 9))
+	for trial := range 200 {
+		var rows []RiskRow
+		n := int64(20 + r.IntN(200))
+		for day := int64(0); n > 0; day++ {
+			row := RiskRow{Time: day, NRisk: n}
+			for range r.IntN(4) {
+				switch r.IntN(4) {
+				case 0:
+					row.NEvent++
+				case 1:
+					row.NCompete++
+				default:
+					row.NCensor++
+				}
+			}
+			if row.removed() > n {
+				row = RiskRow{Time: day, NRisk: n, NCensor: n}
+			}
+			if row.removed() == 0 {
+				continue // no row where nothing happens
+			}
+			n -= row.removed()
+			rows = append(rows, row)
+		}
+		ci, err := NewCumulativeIncidence(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, conf := range []ConfType{LogLog, Log, Plain} {
+			km, err := NewKaplanMeier(rows, conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, greenwood := 1.0, 0.0 // survfitkm.c's order, as NewKaplanMeier
+			for i, p := range km.Points {
+				if r := rows[i]; r.NEvent > 0 {
+					n, d := float64(r.NRisk), float64(r.NEvent)
+					s *= (n - d) / n
+					greenwood += d / (n * (n - d))
+				}
+				lo, hi := kmLimits(s, math.Sqrt(greenwood), conf)
+				if !sameFloat(p.Lower, lo) || !sameFloat(p.Upper, hi) {
+					t.Fatalf("trial %d %s point %d: KM limits %v %v, afresh %v %v", trial, conf, i, p.Lower, p.Upper, lo, hi)
+				}
+			}
+		}
+		for i, p := range ci.Points {
+			lo, hi := ciLimits(p.Estimate, p.StdErr)
+			if !sameFloat(p.Lower, lo) || !sameFloat(p.Upper, hi) {
+				t.Fatalf("trial %d point %d: incidence limits %v %v, afresh %v %v", trial, i, p.Lower, p.Upper, lo, hi)
+			}
+		}
+	}
+}
+
+// sameFloat: equal, or both NaN.
+func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
