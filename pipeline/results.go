@@ -184,7 +184,9 @@ type background struct {
 	// thread count before the first.
 	serial  int
 	threads int64
-	done    time.Time // when the last write to end ended
+	// done is when the last results write to end ended; otherDone the
+	// same for the others (GoOther: cohort.parquet, a warehouse file).
+	done, otherDone time.Time
 }
 
 // newBackground runs up to slots writes at once.
@@ -193,6 +195,16 @@ func newBackground(slots int) *background {
 }
 
 func (b *background) Go(ctx context.Context, fn func(context.Context) error) {
+	b.run(ctx, fn, &b.done)
+}
+
+// GoOther runs fn as Go does, a write that is not a result file: its end
+// is not the end of the estimation phase ("results written").
+func (b *background) GoOther(ctx context.Context, fn func(context.Context) error) {
+	b.run(ctx, fn, &b.otherDone)
+}
+
+func (b *background) run(ctx context.Context, fn func(context.Context) error, done *time.Time) {
 	b.wg.Add(1)
 	b.slot <- struct{}{} // in order: a write starts once a slot is free
 	go func() {
@@ -209,7 +221,7 @@ func (b *background) Go(ctx context.Context, fn func(context.Context) error) {
 		if err != nil && b.err == nil {
 			b.err = err
 		}
-		b.done = time.Now()
+		*done = time.Now()
 		b.mu.Unlock()
 	}()
 }

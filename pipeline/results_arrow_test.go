@@ -202,3 +202,29 @@ func TestBackground(t *testing.T) {
 		}
 	}
 }
+
+// TestBackgroundDone: the end of the estimation phase ("results written")
+// is the end of the last results write (Go), not of a warehouse write
+// (GoOther) that ends after it.
+func TestBackgroundDone(t *testing.T) {
+	ctx := context.Background()
+	b := newBackground(2)
+	resultEnded := make(chan struct{})
+	var resultEnd time.Time
+	b.Go(ctx, func(context.Context) error {
+		defer close(resultEnded)
+		resultEnd = time.Now()
+		return nil
+	})
+	b.GoOther(ctx, func(context.Context) error {
+		<-resultEnded
+		time.Sleep(time.Millisecond) // end strictly after it
+		return nil
+	})
+	if err := b.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if b.done.Before(resultEnd) || !b.otherDone.After(b.done) {
+		t.Errorf("done %v, otherDone %v: want done at the results write's end (%v), otherDone after it", b.done, b.otherDone, resultEnd)
+	}
+}
