@@ -71,6 +71,8 @@ var docs = map[string]Doc{
 	"cohort.transplant_type":      {"", "ALLO | AUTO"},
 	"cohort.donor_type":           {"", "as transplants.donor_type; NULL for AUTO"},
 	"cohort.indication":           {"", "as transplants.indication"},
+	"event_summary.last_date":     {"", "the transplant's latest event date of any kind (all dates, not cut at a cutoff); NULL without events"},
+	"event_summary.first_of_type": {"", "true for the patient's first transplant of its type (earliest date, then transplant_id): the cohort's transplant"},
 	"followup_days":               {"days", "end of follow-up: the latest event date of any kind, capped at the cutoff; 0 without events"},
 	// results
 	"endpoint":                {"", "endpoint name (see Endpoints)"},
@@ -145,6 +147,7 @@ var abouts = map[string]string{
 	"rejects":        "One row per rejected extract row: where it was and why (SPEC §1).",
 	"quality":        "One row per quality flag raised on a kept record.",
 	"ingest_summary": "One row per input file: rows read, accepted, rejected (accepted + rejected = read).",
+	"event_summary":  "One row per accepted transplant: what the cohort reads of its events, counted by ingest (marrow analyze reads it instead of summarizing events again). Cutoff-free: the cohort caps the dates at its cutoff.",
 	"cohort":         "One row per transplant of the analysis cohort (each patient's first transplant of each type, dated on or before the cutoff, unless cohort = \"all\"), with every endpoint's time and status.",
 	"landmarks":      "One row per endpoint, stratum and landmark day: the step function's value at the day (largest event time <= day).",
 	"curves":         "One row per endpoint, stratum and distinct time: the risk table and the estimate after that time.",
@@ -164,6 +167,9 @@ func doc(table, column string, dims []string, eps endpoints.Set) (Doc, bool) {
 	}
 	if d, ok := docs[table+"."+column]; ok {
 		return d, true
+	}
+	if code, ok := strings.CutSuffix(column, "_date"); ok && table == "event_summary" {
+		return Doc{"", "the transplant's first " + code + " date (event code, then the grades it is limited to), not cut at a cutoff; NULL if none"}, true
 	}
 	for _, e := range eps {
 		switch column {

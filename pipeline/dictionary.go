@@ -33,6 +33,31 @@ func (s *session) tableColumns(ctx context.Context, table string) ([]dictionary.
 	return cols, rows.Err()
 }
 
+// fileColumns returns the columns and types of the Parquet file at path
+// as DuckDB reads them.
+func (s *session) fileColumns(ctx context.Context, path string) ([]dictionary.Column, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))", path)
+	if err != nil {
+		return nil, fmt.Errorf("dictionary %s: %w", path, err)
+	}
+	defer rows.Close()
+	var cols []dictionary.Column
+	for rows.Next() {
+		var c dictionary.Column
+		if err := rows.Scan(&c.Name, &c.Type); err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	return cols, rows.Err()
+}
+
+// fileExists reports whether path names an existing file.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // writeWarehouseDictionary writes dir/DICTIONARY.md for the warehouse
 // tables (and the cohort once derived).
 func (s *session) writeWarehouseDictionary(ctx context.Context, dir string, withCohort bool) error {
@@ -47,6 +72,15 @@ func (s *session) writeWarehouseDictionary(ctx context.Context, dir string, with
 			return err
 		}
 		tables = append(tables, dictionary.Table{Name: n, Files: n + ".parquet", Columns: cols})
+	}
+	// The event summary is described from its file: derive drops the
+	// session's table or view of it.
+	if summary := filepath.Join(dir, transforms.SummaryTable+".parquet"); fileExists(summary) {
+		cols, err := s.fileColumns(ctx, summary)
+		if err != nil {
+			return err
+		}
+		tables = append(tables, dictionary.Table{Name: transforms.SummaryTable, Files: transforms.SummaryTable + ".parquet", Columns: cols})
 	}
 	return writeDictionary(filepath.Join(dir, "DICTIONARY.md"), "marrow warehouse",
 		"The curated Parquet tables of one run (SPEC §4). Dates are DATE; times are whole days since the transplant date.",

@@ -87,7 +87,12 @@ func DeriveCohort(ctx context.Context, db *sql.DB, opts CohortOptions) (cutoff t
 	if eps == nil {
 		eps = endpoints.Default()
 	}
-	defer db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS event_summary")
+	defer func() {
+		// Ingest's table, or LoadSummary's view of the warehouse file.
+		if _, err := db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS event_summary"); err != nil {
+			db.ExecContext(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS event_summary")
+		}
+	}()
 	if !opts.Summarized {
 		if _, err := db.ExecContext(ctx, EventDatesSQL(eps)); err != nil {
 			return time.Time{}, 0, fmt.Errorf("derive cohort: event dates: %w", err)

@@ -233,32 +233,39 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	flags, deaths := tally.tallyFlags(flagLists(tvs, evs), index)
 	tally, index, tvs, evs = nil, nil, nil, nil
 	debug.FreeOSMemory()
-	// The transplants are written on another connection while the
-	// quality flags are stored.
-	var written chan error
-	if opts.Warehouse != "" {
-		written = make(chan error, 1)
+	// The transplants (and the event summary, SummaryTable) are written
+	// on other connections while the quality flags are stored.
+	var written []chan error
+	write := func(table string, inOrder bool) {
+		done := make(chan error, 1)
+		written = append(written, done)
 		go func() {
 			start := time.Now()
-			err := writeTable(ctx, db, opts.Warehouse, "transplants", inOrder)
+			err := writeTable(ctx, db, opts.Warehouse, table, inOrder)
 			if err == nil {
-				step("write transplants.parquet", start)
+				step("write "+table+".parquet", start)
 			}
-			written <- err
+			done <- err
 		}()
+	}
+	if opts.Warehouse != "" {
+		write("transplants", inOrder)
+		if opts.Endpoints != nil {
+			write(SummaryTable, false)
+		}
 	}
 	sum.QualityFlags, err = flagQuality(ctx, conn, flags, deaths)
 	if err == nil {
 		step("quality flags", start)
 	}
+	for _, done := range written {
+		if werr := <-done; err == nil {
+			err = werr
+		}
+	}
 	if opts.Endpoints == nil {
 		if _, e := conn.ExecContext(ctx, "DROP TABLE event_summary"); err == nil {
 			err = e
-		}
-	}
-	if written != nil {
-		if werr := <-written; err == nil {
-			err = werr
 		}
 	}
 	if err != nil {

@@ -23,7 +23,19 @@ var sortKeys = map[string]string{
 	"quality":        "flag, transplant_id, file, line, note",
 	"ingest_summary": "file",
 	"cohort":         "transplant_id",
+	SummaryTable:     "transplant_id",
 }
+
+// SummaryTable is the warehouse file Ingest writes beside WarehouseTables
+// when it has endpoints (IngestOptions.Endpoints): ingest's event_summary,
+// a row per accepted transplant with its last event date, the first date
+// of each event code (and grades) the endpoints name, and first_of_type
+// (the patient's first transplant of its type). None of it depends on the
+// cutoff. marrow analyze reads it (LoadSummary) instead of summarizing
+// events.parquet again and choosing each patient's first transplant with
+// a window: at 1M transplants those took 0.66 s and most of the cohort
+// statement's 1.6 s, the statement on the file 0.9 s.
+const SummaryTable = "event_summary"
 
 // inKeyOrder are the tables Ingest leaves in the order of their sort key:
 // events are loaded in file order (runFile), and source_line grows with

@@ -3,12 +3,14 @@ package transforms
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"marrow/endpoints"
 	"marrow/internal/duck"
 	"marrow/queries"
 )
@@ -86,4 +88,53 @@ func LoadWarehouse(ctx context.Context, db *sql.DB, dir string, tables ...string
 		sum.Rejects += f.RowsRejected
 	}
 	return sum, rows.Err()
+}
+
+// LoadSummary makes the view event_summary over dir's SummaryTable file
+// when there is one and it has every column the cohort SQL of eps reads
+// in its marked form (transplant_id, last_date, a date per term of eps,
+// first_of_type), and reports whether it did: DeriveCohort then takes it
+// as Summarized. A warehouse without the file (written before it existed),
+// or one whose endpoints named other terms, gives false, and the cohort is
+// summarized from events as before. The file, like the others, is what
+// the warehouse's manifest says (the caller checks its hashes), and it
+// does not depend on the cutoff.
+func LoadSummary(ctx context.Context, db *sql.DB, dir string, eps endpoints.Set) (bool, error) {
+	path := filepath.Join(dir, SummaryTable+".parquet")
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("load warehouse: %w", err)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT name FROM parquet_schema(?)", path)
+	if err != nil {
+		return false, fmt.Errorf("load warehouse %s: %w", path, duck.Flat(err))
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return false, err
+		}
+		have[name] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("load warehouse %s: %w", path, duck.Flat(err))
+	}
+	need := []string{"transplant_id", "last_date", "first_of_type"}
+	for _, t := range eventDateTerms(eps) {
+		need = append(need, t.Column()+"_date")
+	}
+	for _, c := range need {
+		if !have[c] {
+			return false, nil
+		}
+	}
+	stmt := "CREATE OR REPLACE VIEW " + SummaryTable + " AS SELECT * FROM read_parquet(" + duck.Literal(path) + ")"
+	if _, err := db.ExecContext(ctx, stmt); err != nil {
+		return false, fmt.Errorf("load warehouse %s: %w", path, duck.Flat(err))
+	}
+	return true, nil
 }

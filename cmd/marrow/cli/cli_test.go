@@ -340,7 +340,8 @@ func TestStagesEqualRun(t *testing.T) {
 	mustRun("analyze", "--warehouse", filepath.Join(dir, "wh"), "--out", filepath.Join(dir, "staged"))
 	mustRun("report", "--out", filepath.Join(dir, "staged"))
 	for _, f := range []string{"results/landmarks.csv", "results/curves.parquet", "results/tests.csv",
-		"warehouse/cohort.parquet", "warehouse/rejects.parquet", "report/report.md", "report/index.html"} {
+		"warehouse/cohort.parquet", "warehouse/rejects.parquet", "warehouse/event_summary.parquet", "warehouse/DICTIONARY.md",
+		"report/report.md", "report/index.html"} {
 		a, errA := os.ReadFile(filepath.Join(dir, "run", f))
 		b, errB := os.ReadFile(filepath.Join(dir, "staged", f))
 		if errA != nil || errB != nil || !bytes.Equal(a, b) {
