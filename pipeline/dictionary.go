@@ -14,31 +14,24 @@ import (
 
 // tableColumns returns table's columns and types as the session holds it.
 func (s *session) tableColumns(ctx context.Context, table string) ([]dictionary.Column, error) {
-	rows, err := s.db.QueryContext(ctx, queries.Text("table_columns"), table)
-	if err != nil {
-		return nil, fmt.Errorf("dictionary %s: %w", table, err)
-	}
-	defer rows.Close()
-	var cols []dictionary.Column
-	for rows.Next() {
-		var c dictionary.Column
-		if err := rows.Scan(&c.Name, &c.Type); err != nil {
-			return nil, err
-		}
-		cols = append(cols, c)
-	}
-	if len(cols) == 0 && rows.Err() == nil {
+	cols, err := s.queryColumns(ctx, table, queries.Text("table_columns"), table)
+	if err == nil && len(cols) == 0 {
 		return nil, fmt.Errorf("dictionary: no table %s", table)
 	}
-	return cols, rows.Err()
+	return cols, err
 }
 
 // fileColumns returns the columns and types of the Parquet file at path
 // as DuckDB reads them.
 func (s *session) fileColumns(ctx context.Context, path string) ([]dictionary.Column, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))", path)
+	return s.queryColumns(ctx, path, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))", path)
+}
+
+// queryColumns reads (name, type) rows of q as columns of what.
+func (s *session) queryColumns(ctx context.Context, what, q string, args ...any) ([]dictionary.Column, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("dictionary %s: %w", path, err)
+		return nil, fmt.Errorf("dictionary %s: %w", what, err)
 	}
 	defer rows.Close()
 	var cols []dictionary.Column
