@@ -51,8 +51,9 @@ type IngestOptions struct {
 	// WriteWarehouse would: the events straight from the validators, as
 	// they are accepted, so that they are never a table in db (events is
 	// then a view over the file, as LoadWarehouse leaves it), and the
-	// transplants beside the event summary. The caller writes the other
-	// tables. Empty: both are tables of db.
+	// transplants beside the event summary; with Endpoints also
+	// SummaryTable.parquet, the event summary. The caller writes the
+	// other tables. Empty: both are tables of db.
 	Warehouse string
 }
 
