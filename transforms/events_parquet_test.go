@@ -7,23 +7,27 @@ import (
 	"path/filepath"
 	"testing"
 
+	"marrow/endpoints"
 	"marrow/internal/duck"
 	"marrow/synth"
 )
 
-// TestEventsParquetThreads: events.parquet, which ingest writes with
+// TestEventsParquetThreads: events.parquet and the event summary's file
+// (SummaryTable), which ingest writes with
 // DuckDB's order-preserving parallel COPY straight from the validators'
 // records (streamEvents, rowGroups), is the same bytes at 1, 2 and 4
 // DuckDB threads, and the same as the single-threaded COPY of the events
 // loaded as a table — over several row groups, with rejected rows moving
-// the row groups' edges away from the reader's batches.
+// the row groups' edges away from the reader's batches. The summary has
+// no loaded-table twin to match: it must only be the same at every thread
+// count, over more than one row group (130,000 transplants).
 func TestEventsParquetThreads(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	if _, err := synth.Write(ctx, dir, synth.Options{Transplants: 40000, Seed: 3, BadRows: 0.01}); err != nil {
+	if _, err := synth.Write(ctx, dir, synth.Options{Transplants: 130000, Seed: 3, BadRows: 0.01}); err != nil {
 		t.Fatal(err)
 	}
-	files := map[int][]byte{}
+	files, summaries := map[int][]byte{}, map[int][]byte{}
 	for _, threads := range []int{1, 2, 4} {
 		wh := filepath.Join(t.TempDir(), "warehouse")
 		if err := os.MkdirAll(wh, 0o755); err != nil {
@@ -34,7 +38,7 @@ func TestEventsParquetThreads(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer sdb.Close()
-		if _, err := Ingest(ctx, sdb, dir, IngestOptions{MaxRejectRate: 1, Warehouse: wh}); err != nil {
+		if _, err := Ingest(ctx, sdb, dir, IngestOptions{MaxRejectRate: 1, Warehouse: wh, Endpoints: endpoints.Default()}); err != nil {
 			t.Fatal(err)
 		}
 		b, err := os.ReadFile(filepath.Join(wh, "events.parquet"))
@@ -42,6 +46,21 @@ func TestEventsParquetThreads(t *testing.T) {
 			t.Fatal(err)
 		}
 		files[threads] = b
+		if summaries[threads], err = os.ReadFile(filepath.Join(wh, SummaryTable+".parquet")); err != nil {
+			t.Fatal(err)
+		}
+		if threads == 1 {
+			var n int
+			if err := sdb.QueryRowContext(ctx, "SELECT count(DISTINCT row_group_id) FROM parquet_metadata(?)",
+				filepath.Join(wh, SummaryTable+".parquet")).Scan(&n); err != nil || n < 2 {
+				t.Fatalf("%s.parquet: %d row groups (%v): the test needs several", SummaryTable, n, err)
+			}
+		}
+	}
+	for _, threads := range []int{2, 4} {
+		if !bytes.Equal(summaries[threads], summaries[1]) {
+			t.Errorf("threads = %d: %s.parquet differs from threads = 1's", threads, SummaryTable)
+		}
 	}
 	db := ingestDB(t, 1)
 	if _, err := Ingest(ctx, db, dir, IngestOptions{MaxRejectRate: 1}); err != nil {

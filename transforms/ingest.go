@@ -210,7 +210,11 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	summarized := make(chan error, 1)
 	go func() {
 		start := time.Now()
-		err := storeSummary(ctx, db, tally, index, <-firsts)
+		file := "" // the summary's warehouse file, written beside the table
+		if opts.Warehouse != "" && opts.Endpoints != nil {
+			file = filepath.Join(opts.Warehouse, SummaryTable+".parquet")
+		}
+		err := storeSummary(ctx, db, tally, index, <-firsts, file)
 		if err == nil {
 			step("event summary", start)
 		}
@@ -234,8 +238,9 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	flags, deaths := tally.tallyFlags(flagLists(tvs, evs), index)
 	tally, index, tvs, evs = nil, nil, nil, nil
 	debug.FreeOSMemory()
-	// The transplants (and the event summary, SummaryTable) are written
-	// on other connections while the quality flags are stored.
+	// The transplants are written on another connection while the
+	// quality flags are stored (the event summary's file was written with
+	// its table).
 	var written []chan error
 	write := func(table string, inOrder bool) {
 		done := make(chan error, 1)
@@ -251,9 +256,6 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	}
 	if opts.Warehouse != "" {
 		write("transplants", inOrder)
-		if opts.Endpoints != nil {
-			write(SummaryTable, false)
-		}
 	}
 	sum.QualityFlags, err = flagQuality(ctx, conn, flags, deaths)
 	if err == nil {
@@ -517,13 +519,20 @@ type validator interface {
 
 // storeSummary stores the table event_summary from tally, on a connection
 // of its own.
-func storeSummary(ctx context.Context, db *sql.DB, tally *eventTally, index *transplantIndex, firsts []bool) error {
+func storeSummary(ctx context.Context, db *sql.DB, tally *eventTally, index *transplantIndex, firsts []bool, file string) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	return tally.store(ctx, conn, index, firsts)
+	var fileConn *sql.Conn
+	if file != "" {
+		if fileConn, err = db.Conn(ctx); err != nil {
+			return err
+		}
+		defer fileConn.Close()
+	}
+	return tally.store(ctx, conn, index, firsts, fileConn, file)
 }
 
 // flagLists are the quality flags the validators found, in one list.

@@ -23,7 +23,6 @@ var sortKeys = map[string]string{
 	"quality":        "flag, transplant_id, file, line, note",
 	"ingest_summary": "file",
 	"cohort":         "transplant_id",
-	SummaryTable:     "transplant_id",
 }
 
 // SummaryTable is the warehouse file Ingest writes beside WarehouseTables
