@@ -336,23 +336,17 @@ func (s *session) derive(ctx context.Context, cutoff time.Time, allowEmpty bool,
 		// stay beside DuckDB's cohort statement and risk counts, the
 		// run's peak of memory (5M: 532 MB of heap, 83 MB of it live).
 		debug.FreeOSMemory()
-		// After ingest in this run, derive reads the transplants and the
-		// event summary from the files ingest just wrote, as analyze does:
-		// DuckDB scans them there faster than its own tables (1M: the
-		// cohort statement 0.84 s against 1.5-1.7 s), and their memory
-		// goes back to DuckDB.
+		// After ingest in this run, derive reads the transplants from the
+		// file ingest just wrote, as it reads the event summary and as
+		// analyze does: DuckDB scans them there faster than its own tables
+		// (1M: the cohort statement 0.84 s against 1.5-1.7 s), and the
+		// table's memory goes back to DuckDB.
 		if s.transplantsFile != "" {
 			start := time.Now()
 			if err := transforms.ViewTable(ctx, s.db, "transplants", s.transplantsFile); err != nil {
 				return nil, err
 			}
-			if s.summarized {
-				summary := filepath.Join(filepath.Dir(s.transplantsFile), transforms.SummaryTable+".parquet")
-				if err := transforms.ViewTable(ctx, s.db, transforms.SummaryTable, summary); err != nil {
-					return nil, err
-				}
-			}
-			s.step("tables as views", start)
+			s.step("transplants as a view", start)
 		}
 		var n int64
 		var err error

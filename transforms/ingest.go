@@ -40,8 +40,8 @@ type IngestOptions struct {
 	// Step, if set, is told as each part of Ingest ends, with when it
 	// began (marrow -v logs them).
 	Step func(name string, start time.Time)
-	// Endpoints, if set, makes Ingest leave the table event_summary in
-	// db with each endpoint term's first date and the last event date
+	// Endpoints, if set, makes Ingest leave event_summary in db (a table;
+	// with Warehouse a view of SummaryTable.parquet) with each endpoint term's first date and the last event date
 	// of every transplant with events, counted as the events were
 	// validated: DeriveCohort with CohortOptions.Summarized reads it
 	// instead of scanning the events again. Nil drops the table.
@@ -210,7 +210,7 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	summarized := make(chan error, 1)
 	go func() {
 		start := time.Now()
-		file := "" // the summary's warehouse file, written beside the table
+		file := "" // the summary's warehouse file, in place of the table
 		if opts.Warehouse != "" && opts.Endpoints != nil {
 			file = filepath.Join(opts.Warehouse, SummaryTable+".parquet")
 		}
@@ -239,36 +239,31 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 	tally, index, tvs, evs = nil, nil, nil, nil
 	debug.FreeOSMemory()
 	// The transplants are written on another connection while the
-	// quality flags are stored (the event summary's file was written with
-	// its table).
-	var written []chan error
-	write := func(table string, inOrder bool) {
-		done := make(chan error, 1)
-		written = append(written, done)
+	// quality flags are stored.
+	var written chan error
+	if opts.Warehouse != "" {
+		written = make(chan error, 1)
 		go func() {
 			start := time.Now()
-			err := writeTable(ctx, db, opts.Warehouse, table, inOrder)
+			err := writeTable(ctx, db, opts.Warehouse, "transplants", inOrder)
 			if err == nil {
-				step("write "+table+".parquet", start)
+				step("write transplants.parquet", start)
 			}
-			done <- err
+			written <- err
 		}()
-	}
-	if opts.Warehouse != "" {
-		write("transplants", inOrder)
 	}
 	sum.QualityFlags, err = flagQuality(ctx, conn, flags, deaths)
 	if err == nil {
 		step("quality flags", start)
 	}
-	for _, done := range written {
-		if werr := <-done; err == nil {
-			err = werr
-		}
-	}
 	if opts.Endpoints == nil {
 		if _, e := conn.ExecContext(ctx, "DROP TABLE event_summary"); err == nil {
 			err = e
+		}
+	}
+	if written != nil {
+		if werr := <-written; err == nil {
+			err = werr
 		}
 	}
 	if err != nil {
@@ -517,22 +512,15 @@ type validator interface {
 	flush() arrow.RecordBatch // the pending accepted rows
 }
 
-// storeSummary stores the table event_summary from tally, on a connection
-// of its own.
+// storeSummary stores event_summary from tally (eventTally.store: a table,
+// or with file a view of that Parquet file), on a connection of its own.
 func storeSummary(ctx context.Context, db *sql.DB, tally *eventTally, index *transplantIndex, firsts []bool, file string) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	var fileConn *sql.Conn
-	if file != "" {
-		if fileConn, err = db.Conn(ctx); err != nil {
-			return err
-		}
-		defer fileConn.Close()
-	}
-	return tally.store(ctx, conn, index, firsts, fileConn, file)
+	return tally.store(ctx, conn, index, firsts, file)
 }
 
 // flagLists are the quality flags the validators found, in one list.
@@ -758,7 +746,8 @@ func dropWarehouse(ctx context.Context, conn *sql.Conn) {
 		// t is one of a fixed set of identifiers.
 		conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+t)
 	}
-	conn.ExecContext(ctx, "DROP VIEW IF EXISTS events") // streamEvents's
+	conn.ExecContext(ctx, "DROP VIEW IF EXISTS events")        // streamEvents's
+	conn.ExecContext(ctx, "DROP VIEW IF EXISTS event_summary") // store's, with a warehouse
 }
 
 // validators is the number of goroutines validating a file's rows: with

@@ -8,7 +8,6 @@ import (
 	"math"
 	"math/bits"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -283,16 +282,22 @@ func termDateColumn(t endpoints.Term) string { return `"` + t.Column() + `_date"
 // same bytes at any thread count (as events.parquet: rowGroups).
 const summaryBatchRows = parquetRowGroup
 
-// store creates the table event_summary with a row per accepted
-// transplant of index, in index order: last_date and the term dates are
-// NULL for one without accepted events; first_of_type is firsts' mark
-// (false for every row when firsts is nil). cohort.sql.tmpl's Marked form
-// reads it. With file set the same records also go, on fileConn, to
-// DuckDB's Parquet writer as the file (SummaryTable.parquet), in index
-// order (the transplants' file order): no sort of the table, which at 10M
-// transplants spilled and took 9.7 s beside the transplants' write.
-func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplantIndex, firsts []bool, fileConn *sql.Conn, file string) error {
-	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE event_summary ("+summaryColumns(t.terms)+")"); err != nil {
+// store creates event_summary with a row per accepted transplant of
+// index, in index order: last_date and the term dates are NULL for one
+// without accepted events; first_of_type is firsts' mark (false for every
+// row when firsts is nil). cohort.sql.tmpl's Marked form reads it. With
+// file set, the records go to DuckDB's Parquet writer as that file
+// (SummaryTable.parquet, in index order: the transplants' file order, no
+// sort) and event_summary is a view of it, as events is of events.parquet:
+// nothing reads the summary before derive, which would view the file
+// anyway. Else it is a table of db.
+func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplantIndex, firsts []bool, file string) error {
+	table, kind := "event_summary", "TABLE"
+	if file != "" {
+		// What the build without duckdb_arrow stages the stream in.
+		table, kind = "summary_stream", "TEMP TABLE"
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE "+kind+" "+table+" ("+summaryColumns(t.terms)+")"); err != nil {
 		return fmt.Errorf("event summary: %w", err)
 	}
 	fields := []arrow.Field{{Name: "transplant_id", Type: arrow.BinaryTypes.String}}
@@ -315,18 +320,9 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 	marked := len(fields)
 	fields = append(fields, arrow.Field{Name: "first_of_type", Type: arrow.FixedWidthTypes.Boolean})
 	schema := arrow.NewSchema(fields, nil)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	recs := make(chan arrow.RecordBatch, 1)
-	var fileRecs chan arrow.RecordBatch
-	if file != "" {
-		fileRecs = make(chan arrow.RecordBatch, 1)
-	}
 	go func() {
 		defer close(recs)
-		if fileRecs != nil {
-			defer close(fileRecs)
-		}
 		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 		defer b.Release()
 		id := b.Field(0).(*array.StringBuilder)
@@ -343,16 +339,6 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 		send := func() bool {
 			rec := b.NewRecordBatch()
 			rows = 0
-			if fileRecs != nil {
-				rec.Retain()
-				select {
-				case fileRecs <- rec:
-				case <-ctx.Done():
-					rec.Release()
-					rec.Release()
-					return false
-				}
-			}
 			select {
 			case recs <- rec:
 				return true
@@ -399,38 +385,19 @@ func (t *eventTally) store(ctx context.Context, conn *sql.Conn, index *transplan
 			send()
 		}
 	}()
-	var fileErr error
-	var wg sync.WaitGroup
-	if fileRecs != nil {
-		wg.Go(func() {
-			// The table the build without duckdb_arrow stages the stream in.
-			_, fileErr = fileConn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE summary_stream ("+summaryColumns(t.terms)+")")
-			if fileErr == nil {
-				fileErr = duck.StreamArrow(ctx, fileConn, "summary_stream", schema, fileRecs,
-					"COPY (SELECT * FROM "+duck.StreamView+") TO "+duck.Literal(file)+" "+parquetOptions(SummaryTable))
-				fileConn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS summary_stream")
-			}
-			if fileErr != nil {
-				cancel()
-			}
-			for rec := range fileRecs {
-				rec.Release()
-			}
-		})
-	}
-	err := duck.InsertArrow(ctx, conn, "event_summary", schema, recs, "INSERT INTO event_summary SELECT * FROM "+duck.StreamView)
-	if err != nil {
-		cancel()
+	var err error
+	if file == "" {
+		err = duck.InsertArrow(ctx, conn, table, schema, recs, "INSERT INTO "+table+" SELECT * FROM "+duck.StreamView)
+	} else {
+		err = duck.StreamArrow(ctx, conn, table, schema, recs,
+			"COPY (SELECT * FROM "+duck.StreamView+") TO "+duck.Literal(file)+" "+parquetOptions(SummaryTable))
+		conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+table)
+		if err == nil {
+			_, err = conn.ExecContext(ctx, "CREATE OR REPLACE VIEW event_summary AS SELECT * FROM read_parquet("+duck.Literal(file)+")")
+		}
 	}
 	for rec := range recs {
 		rec.Release()
-	}
-	wg.Wait()
-	if err == nil {
-		err = fileErr
-	}
-	if err == nil {
-		err = ctx.Err()
 	}
 	if err != nil {
 		return fmt.Errorf("event summary: %w", err)
