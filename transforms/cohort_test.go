@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -615,6 +616,17 @@ func queryRiskSets(tb testing.TB, db *sql.DB) []riskRow {
 	tables, err := RiskSets(ctx, conn, DefaultRiskSpec(endpoints.Default(), DefaultStrata))
 	if err != nil {
 		tb.Fatal(err)
+	}
+	// The joined counts query (two combinations sharing a hash) gives the
+	// same tables.
+	riskJoined = true
+	joined, err := RiskSets(ctx, conn, DefaultRiskSpec(endpoints.Default(), DefaultStrata))
+	riskJoined = false
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if !reflect.DeepEqual(tables, joined) {
+		tb.Errorf("risk sets: the joined counts query gives other tables than the hashed one")
 	}
 	var out []riskRow
 	for _, t := range tables {

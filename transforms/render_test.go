@@ -60,7 +60,7 @@ func TestRenderedSQLNewEndpoint(t *testing.T) {
 		}
 	}
 	risk := RiskCountsSQL(DefaultRiskSpec(eps, DefaultStrata))
-	if !strings.Contains(risk, "graft_fail_status AS status\n    FROM keyed WHERE graft_fail_time IS NOT NULL") {
+	if !strings.Contains(risk, "graft_fail_status AS status\n    FROM base WHERE graft_fail_time IS NOT NULL") {
 		t.Errorf("risk counts SQL lacks graft_fail")
 	}
 }

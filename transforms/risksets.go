@@ -77,20 +77,31 @@ func (t *RiskTable) Compare(o *RiskTable) int {
 	return slices.Compare(t.Groups, o.Groups)
 }
 
-// RiskCountsSQL renders risk_counts.sql for spec: the counts query.
-func RiskCountsSQL(spec RiskSpec) string { return riskCountsSQL(spec, false) }
+// RiskCountsSQL renders risk_counts.sql for spec: the counts query, keyed
+// by the hash of each combination of the dimensions.
+func RiskCountsSQL(spec RiskSpec) string { return riskCountsSQL(spec, false, false) }
 
 // RiskCombosSQL renders risk_counts.sql's combinations query for spec.
-func RiskCombosSQL(spec RiskSpec) string { return riskCountsSQL(spec, true) }
+func RiskCombosSQL(spec RiskSpec) string { return riskCountsSQL(spec, true, false) }
 
-func riskCountsSQL(spec RiskSpec, combos bool) string {
+// RiskJoinedSQL renders risk_counts.sql's joined counts query for spec,
+// keyed by the combination's number: for when two combinations share a
+// hash.
+func RiskJoinedSQL(spec RiskSpec) string { return riskCountsSQL(spec, false, true) }
+
+func riskCountsSQL(spec RiskSpec, combos, joined bool) string {
 	return render("risk_counts", struct {
 		Endpoints endpoints.Set
 		Dims      []Dimension
 		Where     []string
 		Combos    bool
-	}{spec.Endpoints.Sorted(), spec.Dims, spec.Where, combos})
+		Joined    bool
+	}{spec.Endpoints.Sorted(), spec.Dims, spec.Where, combos, joined})
 }
+
+// riskJoined makes RiskSets use the joined counts query, as it does when
+// two combinations share a hash (tests: both give the same tables).
+var riskJoined bool
 
 // riskTimeBits is the bits of risk_counts.sql's key k holding the time.
 const riskTimeBits = 22
@@ -130,7 +141,9 @@ func (v *valueIDs) id(s string) int32 {
 
 // RiskSets computes the risk tables of spec: DuckDB counts events,
 // competing events and censorings per endpoint, finest combination of the
-// dimensions and time from the cohort (risk_counts.sql); the counts cross
+// dimensions (by its hash, checked to be unique among the combinations;
+// else by its number, joined) and time from the cohort (risk_counts.sql);
+// the counts cross
 // into Go as Arrow batches; Go adds them up to each grouping set and
 // computes n_risk, the subjects whose endpoint time is >= time (survfit's
 // n.risk), as a running sum from the last time back. Tables come in
@@ -144,17 +157,30 @@ func RiskSets(ctx context.Context, conn *sql.Conn, spec RiskSpec) ([]RiskTable, 
 	for i := range cols {
 		cols[i].ids = map[string]int32{}
 	}
-	// The combinations of the dimensions, numbered as the counts query
-	// numbers them, as value ids of each dimension.
+	// The combinations of the dimensions, numbered as the joined counts
+	// query numbers them, as value ids of each dimension, and by their
+	// hash as the counts query gives it.
 	var combos [][MaxDimensions]int32
+	byHash := map[uint64]int64{}
 	err := duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
-		if int(rec.NumCols()) != nd {
-			return fmt.Errorf("risk combinations: %d columns, want %d", rec.NumCols(), nd)
+		if int(rec.NumCols()) != nd+1 {
+			return fmt.Errorf("risk combinations: %d columns, want %d", rec.NumCols(), nd+1)
+		}
+		hs, ok := rec.Column(nd).(*array.Uint64)
+		if !ok {
+			return fmt.Errorf("risk combinations: hash column is %s", rec.Column(nd).DataType())
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
 			var k [MaxDimensions]int32
 			for c := range nd {
 				k[c] = cols[1+c].id(rec.Column(c).(*array.String).Value(i)) // NULL reads as ""
+			}
+			if byHash != nil {
+				if _, dup := byHash[hs.Value(i)]; dup {
+					byHash = nil // two combinations share a hash: the joined query
+				} else {
+					byHash[hs.Value(i)] = int64(len(combos))
+				}
 			}
 			combos = append(combos, k)
 		}
@@ -167,42 +193,79 @@ func RiskSets(ctx context.Context, conn *sql.Conn, spec RiskSpec) ([]RiskTable, 
 	for _, e := range eps {
 		cols[0].id(e.Name)
 	}
-	// The fine strata by k >> riskTimeBits = combination · endpoints +
-	// endpoint: a dense index.
+	// The fine strata by combination · endpoints + endpoint: a dense
+	// index.
 	index := make([]int32, len(combos)*len(eps))
 	for i := range index {
 		index[i] = -1
 	}
 	var fines []fineStratum
-	err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
-		if int(rec.NumCols()) != 4 {
-			return fmt.Errorf("risk_counts: %d columns, want 4", rec.NumCols())
+	add := func(ce, t, ne, nc, ns int64) error {
+		if ce < 0 || ce >= int64(len(index)) {
+			return fmt.Errorf("risk_counts: stratum %d outside %d combinations of %d endpoints", ce, len(combos), len(eps))
 		}
-		ks := rec.Column(0).(*array.Int64)
-		ne := rec.Column(1).(*array.Int64)
-		nc := rec.Column(2).(*array.Int64)
-		ns := rec.Column(3).(*array.Int64)
-		for i := 0; i < int(rec.NumRows()); i++ {
-			k := ks.Value(i)
-			ce, t := k>>riskTimeBits, k&(1<<riskTimeBits-1)
-			if ce < 0 || ce >= int64(len(index)) {
-				return fmt.Errorf("risk_counts: key %d outside %d combinations of %d endpoints", k, len(combos), len(eps))
-			}
-			fi := index[ce]
-			if fi < 0 {
-				fi = int32(len(fines))
-				index[ce] = fi
-				var key [1 + MaxDimensions]int32
-				key[0] = int32(ce % int64(len(eps))) // endpoint ids are the sorted places
-				copy(key[1:], combos[ce/int64(len(eps))][:])
-				fines = append(fines, fineStratum{key: key, minT: t, maxT: t})
-			}
-			f := &fines[fi]
-			f.minT, f.maxT = min(f.minT, t), max(f.maxT, t)
-			f.rows = append(f.rows, fineRow{t, ne.Value(i), nc.Value(i), ns.Value(i)})
+		fi := index[ce]
+		if fi < 0 {
+			fi = int32(len(fines))
+			index[ce] = fi
+			var key [1 + MaxDimensions]int32
+			key[0] = int32(ce % int64(len(eps))) // endpoint ids are the sorted places
+			copy(key[1:], combos[ce/int64(len(eps))][:])
+			fines = append(fines, fineStratum{key: key, minT: t, maxT: t})
 		}
+		f := &fines[fi]
+		f.minT, f.maxT = min(f.minT, t), max(f.maxT, t)
+		f.rows = append(f.rows, fineRow{t, ne, nc, ns})
 		return nil
-	}, RiskCountsSQL(spec))
+	}
+	if byHash != nil && !riskJoined {
+		err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
+			if int(rec.NumCols()) != 5 {
+				return fmt.Errorf("risk_counts: %d columns, want 5", rec.NumCols())
+			}
+			hs := rec.Column(0).(*array.Uint64)
+			ks := rec.Column(1).(*array.Int64)
+			ne := rec.Column(2).(*array.Int64)
+			nc := rec.Column(3).(*array.Int64)
+			ns := rec.Column(4).(*array.Int64)
+			lastH, lastC := uint64(0), int64(-1)
+			for i := 0; i < int(rec.NumRows()); i++ {
+				if h := hs.Value(i); lastC < 0 || h != lastH {
+					c, ok := byHash[h]
+					if !ok {
+						return fmt.Errorf("risk_counts: hash %d of no combination", h)
+					}
+					lastH, lastC = h, c
+				}
+				k := ks.Value(i)
+				e, t := k>>riskTimeBits, k&(1<<riskTimeBits-1)
+				if e < 0 || e >= int64(len(eps)) {
+					return fmt.Errorf("risk_counts: endpoint %d outside %d endpoints", e, len(eps))
+				}
+				if err := add(lastC*int64(len(eps))+e, t, ne.Value(i), nc.Value(i), ns.Value(i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, RiskCountsSQL(spec))
+	} else {
+		err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
+			if int(rec.NumCols()) != 4 {
+				return fmt.Errorf("risk_counts: %d columns, want 4", rec.NumCols())
+			}
+			ks := rec.Column(0).(*array.Int64)
+			ne := rec.Column(1).(*array.Int64)
+			nc := rec.Column(2).(*array.Int64)
+			ns := rec.Column(3).(*array.Int64)
+			for i := 0; i < int(rec.NumRows()); i++ {
+				k := ks.Value(i)
+				if err := add(k>>riskTimeBits, k&(1<<riskTimeBits-1), ne.Value(i), nc.Value(i), ns.Value(i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, RiskJoinedSQL(spec))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("risk sets: %w", err)
 	}
