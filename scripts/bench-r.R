@@ -11,7 +11,10 @@
 # expected/cohort.csv): transplant_type, donor_type, indication and
 # <endpoint>_time, <endpoint>_status for every endpoint of SPEC §3 (other
 # columns are ignored). Status 0 censored, 1 event, 2 competing event;
-# donor_type and the ALLO-only endpoints are empty for AUTO rows.
+# donor_type and the ALLO-only endpoints are empty for AUTO rows. With a
+# transplant_year column (scripts/bench.sh adds it) the built-in by_year
+# analysis is estimated too, after the default one and timed apart, so
+# that R does the estimates marrow's estimation phase does.
 #
 # For every endpoint and every SPEC §3 stratum -- (*,*,*), (type,*,*),
 # (*,*,ind), (type,*,ind), (ALLO,donor,*), (ALLO,donor,ind); ALLO-only
@@ -83,14 +86,16 @@ read_cohort <- function(path) {
   header <- tolower(names(read.csv(path, nrows = 1, check.names = FALSE)))
   missing <- setdiff(c(STRATUM_COLS, NUM_COLS), header)
   if (length(missing) > 0) stop("cohort lacks column(s): ", paste(missing, collapse = " "))
+  # transplant_year (optional) is by_year's dimension.
+  text_cols <- c(STRATUM_COLS, intersect("transplant_year", header))
   if (have_dt) {
-    cc <- list(character = STRATUM_COLS, numeric = NUM_COLS)
-    co <- data.table::fread(path, select = c(STRATUM_COLS, NUM_COLS), colClasses = cc,
+    cc <- list(character = text_cols, numeric = NUM_COLS)
+    co <- data.table::fread(path, select = c(text_cols, NUM_COLS), colClasses = cc,
                             na.strings = "", showProgress = FALSE)
     co <- as.list(co)
   } else {
     classes <- rep("NULL", length(header))
-    classes[header %in% STRATUM_COLS] <- "character"
+    classes[header %in% text_cols] <- "character"
     classes[header %in% NUM_COLS] <- "numeric"
     co <- as.list(read.csv(path, colClasses = classes, na.strings = "",
                            check.names = FALSE))
@@ -155,6 +160,22 @@ timed <- function(part, expr) {
   v
 }
 
+# One stratum's estimates at the landmarks (and median), timed by part,
+# with n_risk and n_events at each landmark as counts.
+stratum_landmarks <- function(ep, time, status) {
+  r <- if (ep %in% KM_ENDPOINTS) {
+    timed("km", km_landmarks(time, status, CONF_TYPE, strict = FALSE))
+  } else {
+    timed("cuminc", ci_landmarks(time, status, strict = FALSE))
+  }
+  r$counts <- timed("counts", {
+    ev_time <- time[status == 1]
+    list(n_risk = vapply(LANDMARKS, function(t) sum(time >= t), 0),
+         n_events = vapply(LANDMARKS, function(t) sum(ev_time <= t), 0))
+  })
+  r
+}
+
 estimate_all <- function(co) {
   strata <- timed("strata", strata_of(co))
   nl <- length(LANDMARKS)
@@ -171,16 +192,8 @@ estimate_all <- function(co) {
       status <- status_all[s$idx]
       if (anyNA(time) || anyNA(status)) stop("missing ", ep, " time/status in stratum ",
                                               paste(s$key, collapse = ","))
-      r <- if (ep %in% KM_ENDPOINTS) {
-        timed("km", km_landmarks(time, status, CONF_TYPE, strict = FALSE))
-      } else {
-        timed("cuminc", ci_landmarks(time, status, strict = FALSE))
-      }
-      cnt <- timed("counts", {
-        ev_time <- time[status == 1]
-        list(n_risk = vapply(LANDMARKS, function(t) sum(time >= t), 0),
-             n_events = vapply(LANDMARKS, function(t) sum(ev_time <= t), 0))
-      })
+      r <- stratum_landmarks(ep, time, status)
+      cnt <- r$counts
       lm[[length(lm) + 1]] <- list(
         endpoint = rep(ep, nl), transplant_type = rep(s$key[1], nl),
         donor_type = rep(s$key[2], nl), indication = rep(s$key[3], nl),
@@ -215,7 +228,78 @@ estimate_all <- function(co) {
   list(lm = lm, med = med, tests = tests)
 }
 
+# ---------------------------------------------------------------- by_year
+# The built-in analysis by_year (README "Declared analyses"): os, lfs,
+# relapse, nrm by transplant_type x transplant_year, every subset of the two
+# (*,*), (type,*), (*,year), (type,year); landmarks and medians as above;
+# tests of the years within each type and of the types within each year,
+# groups under MIN_GROUP transplants left out (SPEC section 5).
+BY_YEAR_ENDPOINTS <- c("os", "lfs", "relapse", "nrm")
+MIN_GROUP <- 10
+estimate_by_year <- function(co) {
+  ty <- co$transplant_type
+  yr <- co$transplant_year
+  strata <- timed("strata", {
+    types <- sort(unique(ty), method = "radix")
+    years <- sort(unique(yr), method = "radix")
+    s <- list(list(key = c("*", "*"), idx = seq_along(ty)))
+    add <- function(key, idx) if (length(idx) > 0) s[[length(s) + 1]] <<- list(key = key, idx = idx)
+    by_type <- split(seq_along(ty), factor(ty, levels = types))
+    by_year <- split(seq_along(yr), factor(yr, levels = years))
+    for (t in types) add(c(t, "*"), by_type[[t]])
+    for (y in years) add(c("*", y), by_year[[y]])
+    for (t in types) {
+      sp <- split(by_type[[t]], factor(yr[by_type[[t]]], levels = years))
+      for (y in years) add(c(t, y), sp[[y]])
+    }
+    s
+  })
+  nl <- length(LANDMARKS)
+  lm <- list()
+  med <- list()
+  tests <- list()
+  for (ep in BY_YEAR_ENDPOINTS) {
+    time_all <- co[[paste0(ep, "_time")]]
+    status_all <- co[[paste0(ep, "_status")]]
+    for (s in strata) {
+      time <- time_all[s$idx]
+      status <- status_all[s$idx]
+      r <- stratum_landmarks(ep, time, status)
+      cnt <- r$counts
+      lm[[length(lm) + 1]] <- list(endpoint = rep(ep, nl), transplant_type = rep(s$key[1], nl),
+        transplant_year = rep(s$key[2], nl), day = LANDMARKS, n = rep(length(time), nl),
+        n_risk = cnt$n_risk, n_events = cnt$n_events,
+        estimate = r$est, std_err = r$se, lower = r$lo, upper = r$up)
+      if (!is.null(r$median)) med[[length(med) + 1]] <- c(ep, s$key, r$median)
+    }
+    test_part <- if (ep %in% KM_ENDPOINTS) "logrank" else "gray"
+    within <- function(rows, group, comparison, label) {
+      size <- table(group[rows])
+      keep <- rows[group[rows] %in% names(size)[size >= MIN_GROUP]]
+      x <- timed(test_part, one_test(ep, time_all[keep], status_all[keep], group[keep]))
+      if (!is.null(x)) tests[[length(tests) + 1]] <<- list(ep, comparison, label, x)
+    }
+    for (t in sort(unique(ty), method = "radix"))
+      within(which(ty == t), yr, "transplant_year", paste0("transplant_type=", t))
+    for (y in sort(unique(yr), method = "radix"))
+      within(which(yr == y), ty, "transplant_type", paste0("transplant_year=", y))
+  }
+  list(lm = lm, med = med, tests = tests)
+}
+
 # ---------------------------------------------------------------- output
+# The tests of estimate_all / estimate_by_year as a data frame.
+tests_frame <- function(tests) {
+  data.frame(
+    endpoint = vapply(tests, `[[`, "", 1),
+    comparison = vapply(tests, `[[`, "", 2),
+    within = vapply(tests, `[[`, "", 3),
+    statistic = vapply(tests, function(x) x[[4]][1], 0),
+    df = vapply(tests, function(x) x[[4]][2], 0),
+    p_value = vapply(tests, function(x) x[[4]][3], 0),
+    stringsAsFactors = FALSE)
+}
+
 write_results <- function(res, dir) {
   dir.create(dir, showWarnings = FALSE, recursive = TRUE)
   lm <- do.call(rbind, lapply(res$lm, as.data.frame, stringsAsFactors = FALSE))
@@ -232,15 +316,21 @@ write_results <- function(res, dir) {
   med <- med[order(med$endpoint, med$transplant_type, med$donor_type, med$indication,
                    method = "radix"), ]
   write_table(med, file.path(dir, "medians.csv"), c("n", "median", "lower", "upper"))
-  tests <- data.frame(
-    endpoint = vapply(res$tests, `[[`, "", 1),
-    comparison = vapply(res$tests, `[[`, "", 2),
-    within = vapply(res$tests, `[[`, "", 3),
-    statistic = vapply(res$tests, function(x) x[[4]][1], 0),
-    df = vapply(res$tests, function(x) x[[4]][2], 0),
-    p_value = vapply(res$tests, function(x) x[[4]][3], 0),
-    stringsAsFactors = FALSE)
+  tests <- tests_frame(res$tests)
   tests$method <- ifelse(tests$endpoint %in% KM_ENDPOINTS, "logrank", "gray")
+  tests <- tests[order(tests$endpoint, tests$comparison, tests$within, method = "radix"), ]
+  write_table(tests, file.path(dir, "tests.csv"), c("statistic", "df", "p_value"))
+}
+
+# by_year's landmarks.csv and tests.csv, as marrow's
+# results/analyses/by_year/ (rows in its order).
+write_by_year <- function(res, dir) {
+  dir.create(dir, showWarnings = FALSE, recursive = TRUE)
+  lm <- do.call(rbind, lapply(res$lm, as.data.frame, stringsAsFactors = FALSE))
+  lm <- lm[order(lm$endpoint, lm$transplant_type, lm$transplant_year, lm$day, method = "radix"), ]
+  write_table(lm, file.path(dir, "landmarks.csv"),
+              c("day", "n", "n_risk", "n_events", "estimate", "std_err", "lower", "upper"))
+  tests <- tests_frame(res$tests)
   tests <- tests[order(tests$endpoint, tests$comparison, tests$within, method = "radix"), ]
   write_table(tests, file.path(dir, "tests.csv"), c("statistic", "df", "p_value"))
 }
@@ -251,13 +341,25 @@ co <- read_cohort(cohort_path)
 t1 <- elapsed()
 res <- estimate_all(co)
 t2 <- elapsed()
+# by_year needs the cohort's transplant_year (scripts/bench.sh adds it).
+by_year <- NULL
+if (!is.null(co$transplant_year)) by_year <- estimate_by_year(co)
+t3 <- elapsed()
 
 cat(sprintf("R_ROWS=%d\n", length(co$transplant_type)))
 cat(sprintf("R_RESULTS landmark_rows=%d median_rows=%d test_rows=%d\n",
             length(res$lm) * length(LANDMARKS), length(res$med), length(res$tests)))
 cat(sprintf("R_READER=%s\n", if (have_dt) "data.table::fread" else "read.csv"))
 cat(sprintf("R_SECONDS_READ=%.3f\n", t1 - t0))
-cat(sprintf("R_SECONDS_ESTIMATES=%.3f\n", t2 - t1))
-cat(sprintf("R_SECONDS_TOTAL=%.3f\n", t2 - t0))
+if (!is.null(by_year))
+  cat(sprintf("R_BY_YEAR landmark_rows=%d median_rows=%d test_rows=%d\n",
+              length(by_year$lm) * length(LANDMARKS), length(by_year$med), length(by_year$tests)))
+cat(sprintf("R_SECONDS_DEFAULT=%.3f\n", t2 - t1))
+cat(sprintf("R_SECONDS_BY_YEAR=%s\n", if (is.null(by_year)) "NA" else sprintf("%.3f", t3 - t2)))
+cat(sprintf("R_SECONDS_ESTIMATES=%.3f\n", t3 - t1))
+cat(sprintf("R_SECONDS_TOTAL=%.3f\n", t3 - t0))
 cat("R_SECONDS_PARTS", sprintf("%s=%.3f", names(PARTS), PARTS), "\n")
-if (!is.null(out_dir)) write_results(res, out_dir)
+if (!is.null(out_dir)) {
+  write_results(res, out_dir)
+  if (!is.null(by_year)) write_by_year(by_year, file.path(out_dir, "by_year"))
+}

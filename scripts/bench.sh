@@ -11,7 +11,10 @@
 #   run      marrow run, default config (ingest + cohort + every endpoint and
 #            stratum + centre benchmark + report)
 #   analyze  marrow -v analyze on the ingested warehouse
-#   R        scripts/bench-r.R on the same cohort, if Rscript is installed
+#   R        scripts/bench-r.R on the same cohort, if Rscript is installed:
+#            the default analysis and the built-in by_year, the estimates
+#            marrow's estimation phase makes (timed apart as
+#            R_SECONDS_DEFAULT and R_SECONDS_BY_YEAR)
 # and prints wall seconds, peak RSS (GNU time) and the ratios the issues
 # ask for. Then, unless SKIP_EXTRA=1:
 #   nocentres  marrow run with `centres = false` (what the benchmark adds)
@@ -90,8 +93,10 @@ run_rss=$(grep -o 'rss_kb=[0-9]*' "$W/run.time" | cut -d= -f2)
 echo "run peak RSS $((run_rss / 1024)) MiB; memory_limit $limit + 1 GiB = $((limit_mib + 1024)) MiB"
 
 if command -v Rscript >/dev/null && [ "${SKIP_R:-}" = "" ]; then
-  "$W/marrow" query --warehouse "$W/an-$N/warehouse" --format csv 'SELECT * FROM cohort ORDER BY transplant_id' >"$W/cohort-$N.csv" 2>/dev/null ||
-    "$W/marrow" query --warehouse "$W/an-$N/warehouse" 'SELECT * FROM cohort ORDER BY transplant_id' >"$W/cohort-$N.csv"
+  # The cohort with each transplant's year: R estimates the default
+  # analysis and the built-in by_year, as marrow's estimation phase does.
+  cq='SELECT c.*, year(t.transplant_date) AS transplant_year FROM cohort AS c JOIN transplants AS t USING (transplant_id) ORDER BY c.transplant_id'
+  "$W/marrow" query --warehouse "$W/an-$N/warehouse" --format csv "$cq" >"$W/cohort-$N.csv"
   measure R Rscript scripts/bench-r.R "$W/cohort-$N.csv"
   grep R_SECONDS "$W/R.log" || true
   r_est=$(sed -n 's/^R_SECONDS_ESTIMATES=//p' "$W/R.log")
