@@ -45,20 +45,28 @@ func (s *session) report(ctx context.Context, dir string, m Manifest) error {
 				return nil, err
 			}
 		}
+		start := time.Now()
 		s.compactAll()
+		s.step("compact curves", start)
+		start = time.Now()
 		d, err := s.reportData(ctx, m)
 		if err != nil {
 			return nil, err
 		}
+		s.step("report data", start)
+		start = time.Now()
 		if d.Changes, err = s.changesData(ctx, filepath.Join(dir, "results")); err != nil {
 			return nil, err
 		}
 		if d.Centres, err = centresReport(filepath.Join(dir, "results"), s.cfg.MinCentre); err != nil {
 			return nil, err
 		}
+		s.step("report changes and centres", start)
+		start = time.Now()
 		if err := report.Write(filepath.Join(dir, "report"), d); err != nil {
 			return nil, err // report.Write's errors begin "report: "
 		}
+		s.step("write report", start)
 		return []any{"endpoints", len(d.Endpoints)}, nil
 	})
 }
