@@ -195,35 +195,51 @@ func newBackground(slots int) *background {
 }
 
 func (b *background) Go(ctx context.Context, fn func(context.Context) error) {
-	b.run(ctx, fn, &b.done)
+	b.wg.Add(1)
+	b.slot <- struct{}{} // in order: a write starts once a slot is free
+	go b.run(ctx, fn, &b.done)
 }
 
 // GoOther runs fn as Go does, a write that is not a result file: its end
-// is not the end of the estimation phase ("results written").
+// is not the end of the estimation phase ("results written"). It returns
+// at once: fn waits for its slot on its own goroutine, so the caller (the
+// estimate stage's end, cohort.parquet) does not wait for a results write
+// to end; call it after the last Go.
 func (b *background) GoOther(ctx context.Context, fn func(context.Context) error) {
-	b.run(ctx, fn, &b.otherDone)
-}
-
-func (b *background) run(ctx context.Context, fn func(context.Context) error, done *time.Time) {
 	b.wg.Add(1)
-	b.slot <- struct{}{} // in order: a write starts once a slot is free
 	go func() {
-		defer b.wg.Done()
-		defer func() { <-b.slot }()
-		b.mu.Lock()
-		failed := b.err != nil
-		b.mu.Unlock()
-		if failed {
+		select {
+		case b.slot <- struct{}{}:
+		case <-ctx.Done():
+			b.mu.Lock()
+			if b.err == nil {
+				b.err = ctx.Err()
+			}
+			b.mu.Unlock()
+			b.wg.Done()
 			return
 		}
-		err := fn(ctx)
-		b.mu.Lock()
-		if err != nil && b.err == nil {
-			b.err = err
-		}
-		*done = time.Now()
-		b.mu.Unlock()
+		b.run(ctx, fn, &b.otherDone)
 	}()
+}
+
+// run runs fn in the slot its caller took.
+func (b *background) run(ctx context.Context, fn func(context.Context) error, done *time.Time) {
+	defer b.wg.Done()
+	defer func() { <-b.slot }()
+	b.mu.Lock()
+	failed := b.err != nil
+	b.mu.Unlock()
+	if failed {
+		return
+	}
+	err := fn(ctx)
+	b.mu.Lock()
+	if err != nil && b.err == nil {
+		b.err = err
+	}
+	*done = time.Now()
+	b.mu.Unlock()
 }
 
 // Wait waits for every write given so far.

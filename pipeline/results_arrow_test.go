@@ -228,3 +228,46 @@ func TestBackgroundDone(t *testing.T) {
 		t.Errorf("done %v, otherDone %v: want done at the results write's end (%v), otherDone after it", b.done, b.otherDone, resultEnd)
 	}
 }
+
+// TestBackgroundOtherWaits: GoOther returns while every slot is taken by
+// results writes (the estimate stage's end does not wait for them); its
+// write starts once a slot is free, Wait waits for it, and it sees the
+// writes before it ended.
+func TestBackgroundOtherWaits(t *testing.T) {
+	ctx := context.Background()
+	b := newBackground(2)
+	release := make(chan struct{})
+	var ended atomic.Int32
+	for range 2 {
+		b.Go(ctx, func(context.Context) error {
+			<-release
+			ended.Add(1)
+			return nil
+		})
+	}
+	var sawEnded atomic.Int32
+	sawEnded.Store(-1)
+	returned := make(chan struct{})
+	go func() {
+		b.GoOther(ctx, func(context.Context) error {
+			sawEnded.Store(ended.Load())
+			return nil
+		})
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("GoOther waited for a slot")
+	}
+	if sawEnded.Load() != -1 {
+		t.Fatal("GoOther's write ran while both slots were taken")
+	}
+	close(release)
+	if err := b.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := sawEnded.Load(); got < 1 {
+		t.Errorf("GoOther's write saw %d results writes ended, want it to start after one", got)
+	}
+}
