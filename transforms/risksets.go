@@ -166,9 +166,9 @@ func RiskSets(ctx context.Context, conn *sql.Conn, spec RiskSpec) ([]RiskTable, 
 		if int(rec.NumCols()) != nd+1 {
 			return fmt.Errorf("risk combinations: %d columns, want %d", rec.NumCols(), nd+1)
 		}
-		hs, ok := rec.Column(nd).(*array.Uint64)
-		if !ok {
-			return fmt.Errorf("risk combinations: hash column is %s", rec.Column(nd).DataType())
+		hs, err := hashColumn(rec.Column(nd))
+		if err != nil {
+			return fmt.Errorf("risk combinations: %w", err)
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
 			var k [MaxDimensions]int32
@@ -176,10 +176,10 @@ func RiskSets(ctx context.Context, conn *sql.Conn, spec RiskSpec) ([]RiskTable, 
 				k[c] = cols[1+c].id(rec.Column(c).(*array.String).Value(i)) // NULL reads as ""
 			}
 			if byHash != nil {
-				if _, dup := byHash[hs.Value(i)]; dup {
+				if _, dup := byHash[hs(i)]; dup {
 					byHash = nil // two combinations share a hash: the joined query
 				} else {
-					byHash[hs.Value(i)] = int64(len(combos))
+					byHash[hs(i)] = int64(len(combos))
 				}
 			}
 			combos = append(combos, k)
@@ -223,14 +223,17 @@ func RiskSets(ctx context.Context, conn *sql.Conn, spec RiskSpec) ([]RiskTable, 
 			if int(rec.NumCols()) != 5 {
 				return fmt.Errorf("risk_counts: %d columns, want 5", rec.NumCols())
 			}
-			hs := rec.Column(0).(*array.Uint64)
+			hs, err := hashColumn(rec.Column(0))
+			if err != nil {
+				return fmt.Errorf("risk_counts: %w", err)
+			}
 			ks := rec.Column(1).(*array.Int64)
 			ne := rec.Column(2).(*array.Int64)
 			nc := rec.Column(3).(*array.Int64)
 			ns := rec.Column(4).(*array.Int64)
 			lastH, lastC := uint64(0), int64(-1)
 			for i := 0; i < int(rec.NumRows()); i++ {
-				if h := hs.Value(i); lastC < 0 || h != lastH {
+				if h := hs(i); lastC < 0 || h != lastH {
 					c, ok := byHash[h]
 					if !ok {
 						return fmt.Errorf("risk_counts: hash %d of no combination", h)
@@ -371,6 +374,19 @@ func RiskSets(ctx context.Context, conn *sql.Conn, spec RiskSpec) ([]RiskTable, 
 	}
 	slices.SortFunc(tables, func(a, b RiskTable) int { return a.Compare(&b) })
 	return tables, nil
+}
+
+// hashColumn reads a column of DuckDB's hash (UBIGINT): Uint64 from the
+// Arrow interface, Int64 holding the same bits from the row-by-row
+// fallback (build without duckdb_arrow).
+func hashColumn(a arrow.Array) (func(int) uint64, error) {
+	switch c := a.(type) {
+	case *array.Uint64:
+		return c.Value, nil
+	case *array.Int64:
+		return func(i int) uint64 { return uint64(c.Value(i)) }, nil
+	}
+	return nil, fmt.Errorf("hash column is %s", a.DataType())
 }
 
 // DefaultStrata are the grouping sets of the default analysis (SPEC §3),
