@@ -208,17 +208,7 @@ func (b *background) Go(ctx context.Context, fn func(context.Context) error) {
 func (b *background) GoOther(ctx context.Context, fn func(context.Context) error) {
 	b.wg.Add(1)
 	go func() {
-		select {
-		case b.slot <- struct{}{}:
-		case <-ctx.Done():
-			b.mu.Lock()
-			if b.err == nil {
-				b.err = ctx.Err()
-			}
-			b.mu.Unlock()
-			b.wg.Done()
-			return
-		}
+		b.slot <- struct{}{} // every running write gives its slot back
 		b.run(ctx, fn, &b.otherDone)
 	}()
 }

@@ -312,7 +312,7 @@ func (s *session) loadWarehouse(ctx context.Context, dir, warehouseDir string) (
 			return nil, badInput(fmt.Errorf("warehouse %s: %w", dir, err))
 		}
 		summary := filepath.Join(dir, transforms.SummaryTable+".parquet")
-		if _, err := os.Stat(summary); err == nil {
+		if fileExists(summary) {
 			if err := copyTree(summary, filepath.Join(warehouseDir, transforms.SummaryTable+".parquet")); err != nil {
 				return nil, err
 			}
