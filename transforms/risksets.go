@@ -200,39 +200,34 @@ func RiskSets(ctx context.Context, conn *sql.Conn, spec RiskSpec) ([]RiskTable, 
 		index[i] = -1
 	}
 	var fines []fineStratum
-	add := func(ce, t, ne, nc, ns int64) error {
-		if ce < 0 || ce >= int64(len(index)) {
-			return fmt.Errorf("risk_counts: stratum %d outside %d combinations of %d endpoints", ce, len(combos), len(eps))
-		}
-		fi := index[ce]
-		if fi < 0 {
-			fi = int32(len(fines))
-			index[ce] = fi
-			var key [1 + MaxDimensions]int32
-			key[0] = int32(ce % int64(len(eps))) // endpoint ids are the sorted places
-			copy(key[1:], combos[ce/int64(len(eps))][:])
-			fines = append(fines, fineStratum{key: key, minT: t, maxT: t})
-		}
-		f := &fines[fi]
-		f.minT, f.maxT = min(f.minT, t), max(f.maxT, t)
-		f.rows = append(f.rows, fineRow{t, ne, nc, ns})
-		return nil
+	// The hashed counts query gives h before the joined one's columns; its
+	// k holds the endpoint and time only, the joined one's the
+	// combination too.
+	hashed := byHash != nil && !riskJoined
+	query, off := RiskJoinedSQL(spec), 0
+	if hashed {
+		query, off = RiskCountsSQL(spec), 1
 	}
-	if byHash != nil && !riskJoined {
-		err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
-			if int(rec.NumCols()) != 5 {
-				return fmt.Errorf("risk_counts: %d columns, want 5", rec.NumCols())
-			}
-			hs, err := hashColumn(rec.Column(0))
-			if err != nil {
+	err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
+		if int(rec.NumCols()) != 4+off {
+			return fmt.Errorf("risk_counts: %d columns, want %d", rec.NumCols(), 4+off)
+		}
+		var hs func(int) uint64
+		if hashed {
+			var err error
+			if hs, err = hashColumn(rec.Column(0)); err != nil {
 				return fmt.Errorf("risk_counts: %w", err)
 			}
-			ks := rec.Column(1).(*array.Int64)
-			ne := rec.Column(2).(*array.Int64)
-			nc := rec.Column(3).(*array.Int64)
-			ns := rec.Column(4).(*array.Int64)
-			lastH, lastC := uint64(0), int64(-1)
-			for i := 0; i < int(rec.NumRows()); i++ {
+		}
+		ks := rec.Column(off).(*array.Int64)
+		ne := rec.Column(off + 1).(*array.Int64)
+		nc := rec.Column(off + 2).(*array.Int64)
+		ns := rec.Column(off + 3).(*array.Int64)
+		lastH, lastC := uint64(0), int64(-1)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			k := ks.Value(i)
+			ce, t := k>>riskTimeBits, k&(1<<riskTimeBits-1)
+			if hashed {
 				if h := hs(i); lastC < 0 || h != lastH {
 					c, ok := byHash[h]
 					if !ok {
@@ -240,35 +235,29 @@ func RiskSets(ctx context.Context, conn *sql.Conn, spec RiskSpec) ([]RiskTable, 
 					}
 					lastH, lastC = h, c
 				}
-				k := ks.Value(i)
-				e, t := k>>riskTimeBits, k&(1<<riskTimeBits-1)
-				if e < 0 || e >= int64(len(eps)) {
-					return fmt.Errorf("risk_counts: endpoint %d outside %d endpoints", e, len(eps))
+				if ce < 0 || ce >= int64(len(eps)) {
+					return fmt.Errorf("risk_counts: endpoint %d outside %d endpoints", ce, len(eps))
 				}
-				if err := add(lastC*int64(len(eps))+e, t, ne.Value(i), nc.Value(i), ns.Value(i)); err != nil {
-					return err
-				}
+				ce += lastC * int64(len(eps))
 			}
-			return nil
-		}, RiskCountsSQL(spec))
-	} else {
-		err = duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
-			if int(rec.NumCols()) != 4 {
-				return fmt.Errorf("risk_counts: %d columns, want 4", rec.NumCols())
+			if ce < 0 || ce >= int64(len(index)) {
+				return fmt.Errorf("risk_counts: stratum %d outside %d combinations of %d endpoints", ce, len(combos), len(eps))
 			}
-			ks := rec.Column(0).(*array.Int64)
-			ne := rec.Column(1).(*array.Int64)
-			nc := rec.Column(2).(*array.Int64)
-			ns := rec.Column(3).(*array.Int64)
-			for i := 0; i < int(rec.NumRows()); i++ {
-				k := ks.Value(i)
-				if err := add(k>>riskTimeBits, k&(1<<riskTimeBits-1), ne.Value(i), nc.Value(i), ns.Value(i)); err != nil {
-					return err
-				}
+			fi := index[ce]
+			if fi < 0 {
+				fi = int32(len(fines))
+				index[ce] = fi
+				var key [1 + MaxDimensions]int32
+				key[0] = int32(ce % int64(len(eps))) // endpoint ids are the sorted places
+				copy(key[1:], combos[ce/int64(len(eps))][:])
+				fines = append(fines, fineStratum{key: key, minT: t, maxT: t})
 			}
-			return nil
-		}, RiskJoinedSQL(spec))
-	}
+			f := &fines[fi]
+			f.minT, f.maxT = min(f.minT, t), max(f.maxT, t)
+			f.rows = append(f.rows, fineRow{t, ne.Value(i), nc.Value(i), ns.Value(i)})
+		}
+		return nil
+	}, query)
 	if err != nil {
 		return nil, fmt.Errorf("risk sets: %w", err)
 	}
