@@ -617,16 +617,23 @@ func queryRiskSets(tb testing.TB, db *sql.DB) []riskRow {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	// The joined counts query (two combinations sharing a hash) gives the
-	// same tables.
-	riskJoined = true
-	joined, err := RiskSets(ctx, conn, DefaultRiskSpec(endpoints.Default(), DefaultStrata))
-	riskJoined = false
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if !reflect.DeepEqual(tables, joined) {
-		tb.Errorf("risk sets: the joined counts query gives other tables than the hashed one")
+	// The hashed counts query (dense counters too many), the joined one
+	// (two combinations sharing a hash) and the dense counts in 32-bit
+	// fields (past 44 years of follow-up) give the same tables as the
+	// dense counts in 16-bit fields.
+	for _, alt := range []struct {
+		name string
+		knob *bool
+	}{{"hashed counts query", &riskSQL}, {"joined counts query", &riskJoined}, {"32-bit dense counts", &riskWide}} {
+		*alt.knob = true
+		other, err := RiskSets(ctx, conn, DefaultRiskSpec(endpoints.Default(), DefaultStrata))
+		*alt.knob = false
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if !reflect.DeepEqual(tables, other) {
+			tb.Errorf("risk sets: the %s gives other tables than the dense counts", alt.name)
+		}
 	}
 	var out []riskRow
 	for _, t := range tables {

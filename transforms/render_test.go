@@ -21,6 +21,8 @@ func TestRenderedSQLGolden(t *testing.T) {
 		"cohort_marked.sql": cohortSQL(endpoints.Default(), true),
 		"event_dates.sql":   EventDatesSQL(endpoints.Default()),
 		"risk_counts.sql":   RiskCountsSQL(DefaultRiskSpec(endpoints.Default(), DefaultStrata)),
+		"risk_combos.sql":   RiskCombosSQL(DefaultRiskSpec(endpoints.Default(), DefaultStrata)),
+		"risk_rows.sql":     RiskRowsSQL(DefaultRiskSpec(endpoints.Default(), DefaultStrata), 16),
 	} {
 		golden := filepath.Join("testdata", name+".golden")
 		if *update {
