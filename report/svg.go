@@ -150,11 +150,12 @@ func incidenceTop(maxUpper float64) float64 {
 // coord formats an SVG coordinate with one decimal.
 func coord(x float64) string { return fixed(x, 1) }
 
+// svgEscaper escapes text for SVG character data and attribute values;
+// built once (a Replacer builds its tables at its first use).
+var svgEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
+
 // svgText escapes text for SVG character data and attribute values.
-func svgText(s string) string {
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
-	return r.Replace(s)
-}
+func svgText(s string) string { return svgEscaper.Replace(s) }
 
 // pathBuilder writes an SVG path of horizontal and vertical moves, merging
 // moves shorter than the drawing resolution. It keeps the pen's position
