@@ -151,8 +151,12 @@ func Ingest(ctx context.Context, db *sql.DB, extractDir string, opts IngestOptio
 		var marks []bool
 		if opts.Endpoints != nil {
 			marks = index.firsts(tvs...)
+		} else {
+			for _, v := range tvs {
+				v.(*transplantRows).done = nil
+			}
 		}
-		firsts <- marks // firsts let go of the patient ids
+		firsts <- marks // firsts let go of the patient ids and done rows
 	}()
 	tv := mergeValidators(tvs)
 	// Events are checked against the finished index only.

@@ -132,7 +132,9 @@ func (x *transplantIndex) firsts(vs ...validator) []bool {
 				first[k] = r.entry
 			}
 		}
-		t.patients = nil
+		// accept has copied done into x: neither is needed any more
+		// (5M transplants: 120 MB of heap while the events are loaded).
+		t.patients, t.done = nil, nil
 	}
 	marks := make([]bool, len(x.infos))
 	for _, i := range first {

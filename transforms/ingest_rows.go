@@ -175,7 +175,7 @@ func recordBatch(schema *arrow.Schema, n int, cols ...interface{ array() arrow.A
 // transplantRows validates transplants.csv.
 type transplantRows struct {
 	*rowValidator
-	done  []registered  // accepted rows, for transplantIndex.accept
+	done  []registered  // accepted rows, for transplantIndex.accept and firsts (which lets go of them)
 	flags []qualityFlag // the quality flags of the accepted rows (quality.go)
 	// patients are the patient_ids of done's rows when keepPatients, for
 	// transplantIndex.firsts (which lets go of them).
