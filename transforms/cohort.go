@@ -103,7 +103,7 @@ func DeriveCohort(ctx context.Context, db *sql.DB, opts CohortOptions) (cutoff t
 	if _, err := db.ExecContext(ctx, cohortSQL(eps, opts.Summarized), day, opts.AllTransplants); err != nil {
 		return time.Time{}, 0, fmt.Errorf("derive cohort (cutoff %s): %w", day, err)
 	}
-	if _, err := db.ExecContext(ctx, CohortViewSQL()); err != nil {
+	if _, err := db.ExecContext(ctx, CohortViewSQL(eps)); err != nil {
 		return time.Time{}, 0, fmt.Errorf("derive cohort: %w", err)
 	}
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM cohort").Scan(&n); err != nil {

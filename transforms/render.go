@@ -113,9 +113,16 @@ var CohortCarried = []string{"center_id", "graft_source", "disease_status", "con
 	"age_years", "karnofsky", "hct_ci", "transplant_date"}
 
 // CohortViewSQL makes the warehouse table cohort the view of cohort_wide's
-// own columns (SPEC §4: cohort.parquet holds these).
-func CohortViewSQL() string {
-	return "CREATE OR REPLACE VIEW cohort AS SELECT * EXCLUDE (" + strings.Join(CohortCarried, ", ") + ") FROM cohort_wide"
+// own columns (SPEC §4: cohort.parquet holds these), the endpoints' times
+// and statuses of eps as BIGINT, in their places (cohort_wide holds them
+// narrower: cohort.sql.tmpl).
+func CohortViewSQL(eps endpoints.Set) string {
+	var wide []string
+	for _, e := range eps.Sorted() {
+		wide = append(wide, "CAST("+e.Name+"_time AS BIGINT) AS "+e.Name+"_time", "CAST("+e.Name+"_status AS BIGINT) AS "+e.Name+"_status")
+	}
+	return "CREATE OR REPLACE VIEW cohort AS SELECT * EXCLUDE (" + strings.Join(CohortCarried, ", ") + ") REPLACE (" +
+		strings.Join(wide, ", ") + ") FROM cohort_wide"
 }
 
 // WidenCohortSQL makes cohort_wide from a cohort table loaded from

@@ -54,8 +54,8 @@ func TestRenderedSQLNewEndpoint(t *testing.T) {
 	cohort := CohortSQL(eps)
 	for _, want := range []string{
 		"CASE WHEN s.graft_failure_date <= p.cutoff THEN s.graft_failure_date END AS graft_failure_date",
-		"CASE WHEN is_allo THEN COALESCE(LEAST(graft_failure, death), followup_days) END AS graft_fail_time",
-		"CASE WHEN graft_failure <= COALESCE(death, graft_failure) THEN 1 WHEN death IS NOT NULL THEN 2 ELSE 0 END END AS BIGINT) AS graft_fail_status",
+		"CAST(CASE WHEN is_allo THEN COALESCE(LEAST(graft_failure, death), followup_days) END AS INTEGER) AS graft_fail_time",
+		"CASE WHEN graft_failure <= COALESCE(death, graft_failure) THEN 1 WHEN death IS NOT NULL THEN 2 ELSE 0 END END AS UTINYINT) AS graft_fail_status",
 	} {
 		if !strings.Contains(cohort, want) {
 			t.Errorf("cohort SQL lacks %q", want)
