@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -267,7 +266,7 @@ func (s *session) readCentreCohorts(ctx context.Context, cutoff time.Time) (map[
 	noneCode, _ := levels[3].code("NONE")
 	// Each batch is decoded on another goroutine while DuckDB converts the
 	// next one to Arrow.
-	feed, wait := overlapped(func(rec arrow.RecordBatch) error {
+	feed, wait := duck.Overlapped(func(rec arrow.RecordBatch) error {
 		col := arrowColumn(rec, "centre_cohort.sql")
 		pos := col("pos").(*array.Int64)
 		tt := col("transplant_type").(*array.String)
@@ -438,47 +437,6 @@ func (c *centreCohort) fill(rows []centreRow, typ int8, centres *levelCodes, lev
 	c.pattern, err = centre.CovariatePatterns(c.covariates)
 	return err
 }
-
-// overlapped runs fn on another goroutine, one batch after another in
-// the order feed is given them: feed retains the batch and returns at once
-// (an earlier batch's error once fn has failed, without taking the batch).
-// wait, called once after the last feed, waits for fn to finish and
-// returns its first error.
-func overlapped(fn func(arrow.RecordBatch) error) (feed func(arrow.RecordBatch) error, wait func() error) {
-	batches := make(chan arrow.RecordBatch, 4)
-	done := make(chan struct{})
-	var failed atomic.Bool
-	var ferr error
-	go func() {
-		defer close(done)
-		for rec := range batches {
-			if ferr == nil {
-				if ferr = fn(rec); ferr != nil {
-					failed.Store(true)
-				}
-			}
-			rec.Release()
-		}
-	}()
-	feed = func(rec arrow.RecordBatch) error {
-		if failed.Load() {
-			return errBatchFailed
-		}
-		rec.Retain()
-		batches <- rec
-		return nil
-	}
-	wait = func() error {
-		close(batches)
-		<-done
-		return ferr
-	}
-	return feed, wait
-}
-
-// errBatchFailed stops a query whose batches overlapped's fn has failed
-// on; wait returns that error.
-var errBatchFailed = errors.New("batch failed")
 
 // arrowColumn returns a lookup of rec's columns by name; a missing column
 // is a programming error in the named query.

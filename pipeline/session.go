@@ -200,7 +200,6 @@ func (s *session) step(name string, start time.Time, attrs ...any) {
 	s.log.Debug(name, append(attrs, "seconds", seconds(start))...)
 }
 
-// ingest reads the extract into the session and writes the warehouse tables.
 // ingestGoMemory is Go's soft memory limit while ingest validates, above
 // the 640 MiB of the rest of a command (cmd/marrow): the transplant index,
 // the event tally and the validators' buffers are live until the events
@@ -224,6 +223,7 @@ func raiseGoMemoryLimit(limit int64) func() {
 	return func() { debug.SetMemoryLimit(prev) }
 }
 
+// ingest reads the extract into the session and writes the warehouse tables.
 func (s *session) ingest(ctx context.Context, extract, warehouseDir string) (*IngestSummary, error) {
 	var sum *IngestSummary
 	err := s.stage(ctx, "ingest", func() ([]any, error) {

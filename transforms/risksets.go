@@ -251,6 +251,13 @@ func RiskSets(ctx context.Context, conn *sql.Conn, spec RiskSpec) ([]RiskTable, 
 	for _, e := range eps {
 		cols[0].id(e.Name)
 	}
+	if bits, ok := denseFits(spans, len(eps)); ok && byHash != nil && !riskJoined && !riskSQL {
+		fines, err := denseFines(ctx, conn, spec, combos, spans, byHash, len(eps), bits)
+		if err != nil {
+			return nil, fmt.Errorf("risk sets: %w", err)
+		}
+		return rollUp(ctx, spec, cols, fines)
+	}
 	// The fine strata by combination · endpoints + endpoint: a dense
 	// index.
 	index := make([]int32, len(combos)*len(eps))
@@ -258,13 +265,6 @@ func RiskSets(ctx context.Context, conn *sql.Conn, spec RiskSpec) ([]RiskTable, 
 		index[i] = -1
 	}
 	var fines []fineStratum
-	if bits, ok := denseFits(spans, len(eps)); ok && byHash != nil && !riskJoined && !riskSQL {
-		fines, err = denseFines(ctx, conn, spec, combos, spans, byHash, len(eps), bits)
-		if err != nil {
-			return nil, fmt.Errorf("risk sets: %w", err)
-		}
-		return rollUp(ctx, spec, cols, fines)
-	}
 	// The hashed counts query gives h before the joined one's columns; its
 	// k holds the endpoint and time only, the joined one's the
 	// combination too.
@@ -437,9 +437,9 @@ func rollUp(ctx context.Context, spec RiskSpec, cols []valueIDs, fines []fineStr
 	return tables, nil
 }
 
-// hashColumn reads a column of DuckDB's hash (UBIGINT): Uint64 from the
-// Arrow interface, Int64 holding the same bits from the row-by-row
-// fallback (build without duckdb_arrow).
+// hashColumn reads a UBIGINT column (DuckDB's hash, the rows query's
+// packed endpoints): Uint64 from the Arrow interface, Int64 holding the
+// same bits from the row-by-row fallback (build without duckdb_arrow).
 func hashColumn(a arrow.Array) (func(int) uint64, error) {
 	switch c := a.(type) {
 	case *array.Uint64:
@@ -519,9 +519,9 @@ func denseFits(spans [][2]int64, nEndpoints int) (bits int, ok bool) {
 // time) is incremented for each, and the days with a count become the
 // fine strata's rows. The counts are those of the counts query (a row of
 // a NULL time or of a status other than 0, 1, 2 counts nowhere), without
-// DuckDB's hash aggregate over a row per transplant and endpoint. The
-// packed columns are split among the cores: each counter is incremented
-// by one goroutine.
+// DuckDB's hash aggregate over a row per transplant and endpoint. One
+// goroutine counts, beside DuckDB making the batches; the fine strata are
+// then read off the counters on every core.
 func denseFines(ctx context.Context, conn *sql.Conn, spec RiskSpec, combos [][MaxDimensions]int32, spans [][2]int64, byHash map[uint64]int64, ne, bits int) ([]fineStratum, error) {
 	per := 64 / bits
 	npacks := (ne + per - 1) / per
@@ -616,29 +616,13 @@ func denseFines(ctx context.Context, conn *sql.Conn, spec RiskSpec, combos [][Ma
 	}
 	// Batches are bucketed on another goroutine while DuckDB makes the
 	// next ones.
-	batches := make(chan arrow.RecordBatch, 4)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for rec := range batches {
-			if bad == nil {
-				bad = bucket(rec)
-			}
-			rec.Release()
-		}
-	}()
-	err := duck.QueryArrow(ctx, conn, func(rec arrow.RecordBatch) error {
-		rec.Retain()
-		batches <- rec
-		return nil
-	}, RiskRowsSQL(spec, bits))
-	close(batches)
-	<-done
+	feed, wait := duck.Overlapped(bucket)
+	err := duck.QueryArrow(ctx, conn, feed, RiskRowsSQL(spec, bits))
+	if werr := wait(); werr != nil {
+		err = werr
+	}
 	if err != nil {
 		return nil, err
-	}
-	if bad != nil {
-		return nil, bad
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
